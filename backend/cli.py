@@ -1,0 +1,206 @@
+"""The ``studio`` command: everything the UI does, from a terminal.
+
+    studio train JOB.yaml [--set train.learning_rate=1e-4 ...] [--detach]
+    studio runs list [--status running]
+    studio runs show RUN_ID
+    studio runs abort RUN_ID
+    studio fields [PREFIX]          # every JobSpec field with its type, default and help
+    studio presets                  # the shipped presets
+    studio webui [--host H --port P --auth user:pass]
+
+``--home DIR`` (or ``$STUDIO_HOME``) picks the workspace. This module does not import torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from backend import jobs
+from backend.spec import SpecError, apply_overrides, field_docs, load_spec
+from backend.workspace import PROJECT_ROOT
+
+PRESETS_DIR = PROJECT_ROOT / "presets"
+
+
+def _fmt_time(ts: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if ts else "-"
+
+
+def _fmt_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    m, s = divmod(int(seconds), 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def cmd_train(args) -> int:
+    spec = load_spec(args.job)
+    if args.set:
+        spec = apply_overrides(spec, args.set)
+    run = jobs.create_run(spec, args.home)
+    run = jobs.start_run(run, args.home)
+    print(f"run {run.id}\n  dir: {run.run_dir}")
+    if args.detach:
+        print(f"  follow it with: studio runs show {run.id}")
+        return 0
+    return _follow(run, args.home)
+
+
+def _follow(run: jobs.Run, home) -> int:
+    from tqdm import tqdm
+
+    bar = None
+    try:
+        for event in jobs.follow(run):
+            kind = event["type"]
+            if kind in ("progress", "metric") and event.get("total_steps"):
+                if bar is None:
+                    bar = tqdm(total=event["total_steps"], unit="step", dynamic_ncols=True)
+                bar.n = event["step"]
+                if "loss" in event:
+                    bar.set_postfix(loss=f"{event['loss']:.4f}", refresh=False)
+                bar.refresh()
+            elif kind == "log":
+                (bar.write if bar else print)(event.get("message", ""))
+            elif kind == "error":
+                (bar.write if bar else print)(f"error ({event.get('kind')}): {event.get('message')}")
+            elif kind == "result":
+                (bar.write if bar else print)(f"saved to {event.get('output_dir')}")
+    except KeyboardInterrupt:
+        if bar:
+            bar.close()
+        print("\naborting the run (Ctrl-C again leaves it running)...")
+        run = jobs.abort_run(run.id, home)
+        print(f"run {run.id}: {run.status}")
+        return 130
+    if bar:
+        bar.close()
+    final = jobs.Registry(home).get(run.id)
+    print(f"run {final.id}: {final.status}" + (f" - {final.error}" if final.error else ""))
+    return 0 if final.status == "succeeded" else 1
+
+
+def cmd_runs_list(args) -> int:
+    runs = jobs.reconcile(args.home)
+    if args.status:
+        runs = [r for r in runs if r.status == args.status]
+    if not runs:
+        print("no runs")
+        return 0
+    print(f"{'id':44} {'stage':5} {'method':6} {'status':10} {'started':16} {'time':>8} {'loss':>8}")
+    for r in runs:
+        loss = f"{r.final_loss:.4f}" if r.final_loss is not None else "-"
+        print(
+            f"{r.id:44} {r.stage:5} {r.method:6} {r.status:10} {_fmt_time(r.started):16} "
+            f"{_fmt_duration(r.duration):>8} {loss:>8}"
+        )
+    return 0
+
+
+def cmd_runs_show(args) -> int:
+    jobs.reconcile(args.home)
+    run = jobs.Registry(args.home).get(args.run_id)
+    print(f"run      {run.id}\nstatus   {run.status}\nstage    {run.stage} ({run.method})\nmodel    {run.model}")
+    print(f"started  {_fmt_time(run.started)}  duration {_fmt_duration(run.duration)}\ndir      {run.run_dir}")
+    if run.final_loss is not None:
+        print(f"loss     {run.final_loss:.4f}")
+    if run.error:
+        print(f"error    [{run.error_kind}] {run.error}")
+    tail = jobs.log_tail(run, args.lines)
+    if tail:
+        print("\n--- train.log (tail) ---\n" + tail)
+    return 0
+
+
+def cmd_runs_abort(args) -> int:
+    run = jobs.abort_run(args.run_id, args.home)
+    print(f"run {run.id}: {run.status}")
+    return 0
+
+
+def cmd_fields(args) -> int:
+    for name, doc in field_docs().items():
+        if args.prefix and not name.startswith(args.prefix):
+            continue
+        choices = f" one of {doc['choices']}" if doc["choices"] else ""
+        print(f"{name}  ({doc['type']}, default {doc['default']!r}){choices}\n    {doc['description']}")
+    return 0
+
+
+def cmd_presets(args) -> int:
+    for path in sorted(PRESETS_DIR.rglob("*.yaml")):
+        if path.parent.name == "accelerate":
+            continue
+        first = path.read_text(encoding="utf-8").splitlines()[0].lstrip("# ").strip()
+        print(f"{path.relative_to(PROJECT_ROOT)}\n    {first}")
+    return 0
+
+
+def cmd_webui(args) -> int:
+    from studio.app import main as webui_main
+
+    argv = ["--host", args.host, "--port", str(args.port)] + (["--auth", args.auth] if args.auth else [])
+    return webui_main(argv + (["--home", args.home] if args.home else []))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="studio", description="Train, follow and manage LLM training runs.")
+    parser.add_argument(
+        "--home", default=None, help="workspace directory (default: $STUDIO_HOME or <project>/workspace)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="start a job from a JobSpec YAML")
+    p.add_argument("job", type=Path, help="JobSpec YAML, e.g. presets/sft/tiny-lora.yaml")
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="FIELD=VALUE",
+        help="override a field, e.g. train.max_steps=10 (see `studio fields`)",
+    )
+    p.add_argument("--detach", action="store_true", help="print the run id and return; the run goes on")
+    p.set_defaults(func=cmd_train)
+
+    runs = sub.add_parser("runs", help="list, show or abort runs").add_subparsers(dest="runs_command", required=True)
+    p = runs.add_parser("list", help="every run of the workspace")
+    p.add_argument("--status", help="only runs with this status")
+    p.set_defaults(func=cmd_runs_list)
+    p = runs.add_parser("show", help="one run: status, error, log tail")
+    p.add_argument("run_id")
+    p.add_argument("--lines", type=int, default=20, help="log lines to show")
+    p.set_defaults(func=cmd_runs_show)
+    p = runs.add_parser("abort", help="stop a run and every process it started")
+    p.add_argument("run_id")
+    p.set_defaults(func=cmd_runs_abort)
+
+    p = sub.add_parser("fields", help="every JobSpec field with its help")
+    p.add_argument("prefix", nargs="?", help="only fields starting with this, e.g. train.")
+    p.set_defaults(func=cmd_fields)
+    sub.add_parser("presets", help="the shipped presets").set_defaults(func=cmd_presets)
+
+    p = sub.add_parser("webui", help="serve the studio in the browser")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--auth", help="user:password (required when --host is not loopback)")
+    p.set_defaults(func=cmd_webui)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except SpecError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyError as exc:
+        print(f"error: {exc.args[0]}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""Typed training events: the only thing a running job tells the outside world.
+
+The trainer appends one JSON object per line to ``runs/<id>/events.jsonl``; readers (the studio, the
+CLI) follow the file from a byte offset, so a tick costs only the new bytes. Every event has ``type``
+and ``time`` (Unix seconds); the other keys depend on the type:
+
+* ``status``: ``state`` (starting, running, succeeded, failed, aborted), ``message``
+* ``log``: ``level``, ``message``
+* ``progress``: ``step``, ``total_steps``, ``epoch``, ``elapsed``, ``eta`` (seconds)
+* ``metric``: ``step``, ``total_steps``, ``epoch``, and any of ``loss``, ``learning_rate``,
+  ``grad_norm``, ``tokens_per_s``, ``eval_loss`` …, plus ``elapsed`` and ``eta``
+* ``checkpoint``: ``step``, ``path``
+* ``result``: ``output_dir``, ``metrics`` (final figures), ``elapsed``
+* ``error``: ``kind``, ``message`` (one human line), ``detail`` (traceback tail)
+
+This module is imported by both sides of the run directory and must stay free of torch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+EVENT_TYPES = ("status", "log", "progress", "metric", "checkpoint", "result", "error")
+FINAL_STATES = ("succeeded", "failed", "aborted")
+EVENTS_FILE = "events.jsonl"
+
+
+def make_event(type: str, **fields: Any) -> dict[str, Any]:
+    """Build an event dict, checking the type; ``time`` defaults to now."""
+    if type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {type!r}; expected one of {EVENT_TYPES}")
+    event = {"type": type, "time": fields.pop("time", None) or time.time()}
+    event.update({k: v for k, v in fields.items() if v is not None})
+    return event
+
+
+class EventWriter:
+    """Appends events to a JSONL file, one ``write`` + flush per event (safe to tail while written)."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Line-buffered append: each event reaches the file as one complete line.
+        self._fh = open(self.path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 - closed in close()
+
+    def emit(self, type: str, **fields: Any) -> dict[str, Any]:
+        """Write one event and return it."""
+        event = make_event(type, **fields)
+        self._fh.write(json.dumps(event, ensure_ascii=False, allow_nan=False, default=str) + "\n")
+        self._fh.flush()
+        return event
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def __enter__(self) -> EventWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class EventReader:
+    """Follows an events file from a byte offset; returns only complete new lines.
+
+    A partly written last line is left for the next call, and a corrupt line is skipped (counted in
+    ``skipped``), so a reader never fails because of a writer that was killed mid-line.
+    """
+
+    def __init__(self, path: str | os.PathLike, offset: int = 0):
+        self.path = Path(path)
+        self.offset = offset
+        self.skipped = 0
+
+    def read_new(self, max_bytes: int = 8 << 20) -> list[dict[str, Any]]:
+        """Events appended since the last call (at most ``max_bytes`` of them per call)."""
+        try:
+            with open(self.path, "rb") as fh:
+                fh.seek(self.offset)
+                chunk = fh.read(max_bytes)
+        except FileNotFoundError:
+            return []
+        end = chunk.rfind(b"\n")
+        if end < 0:
+            return []
+        self.offset += end + 1
+        events = []
+        for line in chunk[: end + 1].splitlines():
+            if not line.strip():
+                continue
+            try:
+                events.append(json.loads(line))
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                self.skipped += 1
+        return events
+
+
+def read_events(path: str | os.PathLike) -> list[dict[str, Any]]:
+    """All complete events of a file."""
+    reader = EventReader(path)
+    out: list[dict[str, Any]] = []
+    while batch := reader.read_new():
+        out.extend(batch)
+    return out

@@ -1,0 +1,309 @@
+"""The run registry and the life of a run: create, start, follow, abort, reconcile.
+
+A run is a directory ``<workspace>/runs/<id>/`` (``job.yaml`` in; ``events.jsonl``, ``train.log``,
+checkpoints and weights out) plus one row in the SQLite registry ``<workspace>/registry.db``.
+
+Starting a run spawns ``python -m backend.supervise RUN_DIR`` in a new session, so the run has its
+own process group (the supervisor leads it) and outlives the UI or CLI that started it. The
+supervisor launches ``accelerate launch … -m backend.train RUN_DIR`` inside that group, records the
+exit in the registry and the events, and is the only writer of a run's final status, except when
+everything in the group was killed; then ``abort`` or ``reconcile`` record it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from contextlib import closing
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from backend.events import EVENTS_FILE, FINAL_STATES, EventReader, EventWriter, read_events
+from backend.spec import JobSpec, load_spec
+from backend.workspace import workspace_home
+
+ACTIVE_STATES = ("queued", "starting", "running", "aborting")
+SCHEMA_VERSION = 1
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    method TEXT NOT NULL,
+    model TEXT,
+    status TEXT NOT NULL,
+    run_dir TEXT NOT NULL,
+    created REAL NOT NULL,
+    started REAL,
+    ended REAL,
+    pid INTEGER,
+    pgid INTEGER,
+    devices TEXT,
+    exit_code INTEGER,
+    error_kind TEXT,
+    error TEXT,
+    final_loss REAL,
+    attempt INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX IF NOT EXISTS runs_status ON runs(status);
+"""
+
+
+@dataclass
+class Run:
+    """One registry row."""
+
+    id: str
+    name: str
+    stage: str
+    method: str
+    model: str | None
+    status: str
+    run_dir: str
+    created: float
+    started: float | None = None
+    ended: float | None = None
+    pid: int | None = None
+    pgid: int | None = None
+    devices: str | None = None
+    exit_code: int | None = None
+    error_kind: str | None = None
+    error: str | None = None
+    final_loss: float | None = None
+    attempt: int = 1
+
+    @property
+    def path(self) -> Path:
+        return Path(self.run_dir)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINAL_STATES
+
+    @property
+    def duration(self) -> float | None:
+        if not self.started:
+            return None
+        return (self.ended or time.time()) - self.started
+
+
+class Registry:
+    """SQLite registry of runs (WAL; one short connection per call, safe across processes)."""
+
+    def __init__(self, home: str | os.PathLike | None = None):
+        self.home = workspace_home(home)
+        self.db = self.home / "registry.db"
+        with closing(self._connect()) as con, con:
+            con.execute("PRAGMA journal_mode=WAL")
+            version = con.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise RuntimeError(f"{self.db} was written by a newer studio (schema {version})")
+            con.executescript(SCHEMA)
+            con.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    def _connect(self) -> sqlite3.Connection:
+        con = sqlite3.connect(self.db, timeout=30)
+        con.row_factory = sqlite3.Row
+        return con
+
+    def insert(self, run: Run) -> None:
+        cols = [f.name for f in fields(Run)]
+        with closing(self._connect()) as con, con:
+            con.execute(
+                f"INSERT INTO runs ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                [getattr(run, c) for c in cols],
+            )
+
+    def update(self, run_id: str, **values) -> None:
+        if not values:
+            return
+        sets = ", ".join(f"{k} = ?" for k in values)
+        with closing(self._connect()) as con, con:
+            con.execute(f"UPDATE runs SET {sets} WHERE id = ?", [*values.values(), run_id])
+
+    def finish(self, run_id: str, status: str, **values) -> bool:
+        """Set a final status unless one is already recorded; True if this call recorded it."""
+        values = {"status": status, "ended": time.time(), **values}
+        sets = ", ".join(f"{k} = ?" for k in values)
+        placeholders = ", ".join("?" * len(FINAL_STATES))
+        with closing(self._connect()) as con, con:
+            cur = con.execute(
+                f"UPDATE runs SET {sets} WHERE id = ? AND status NOT IN ({placeholders})",
+                [*values.values(), run_id, *FINAL_STATES],
+            )
+            return cur.rowcount == 1
+
+    def get(self, run_id: str) -> Run:
+        with closing(self._connect()) as con:
+            row = con.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if row is None:
+                # A unique prefix is enough, as with git hashes.
+                rows = con.execute("SELECT * FROM runs WHERE id LIKE ?", (run_id + "%",)).fetchall()
+                if len(rows) != 1:
+                    raise KeyError(f"no run {run_id!r}" if not rows else f"run id {run_id!r} is ambiguous")
+                row = rows[0]
+        return Run(**dict(row))
+
+    def list(self, status: str | None = None) -> list[Run]:
+        query, args = "SELECT * FROM runs", ()
+        if status:
+            query, args = query + " WHERE status = ?", (status,)
+        with closing(self._connect()) as con:
+            return [Run(**dict(r)) for r in con.execute(query + " ORDER BY created DESC", args)]
+
+
+# ------------------------------------------------------------------------------------ lifecycle
+
+
+def _new_id(spec: JobSpec) -> tuple[str, str]:
+    name = spec.output.run_name or f"{spec.stage}-{spec.method.type}"
+    return f"{time.strftime('%Y%m%d-%H%M%S')}-{name}-{secrets.token_hex(2)}", name
+
+
+def create_run(spec: JobSpec, home: str | os.PathLike | None = None) -> Run:
+    """Write ``runs/<id>/job.yaml`` and register the run (status ``created``)."""
+    registry = Registry(home or spec.output.workspace)
+    spec = spec.model_copy(deep=True)
+    spec.output.workspace = str(registry.home)
+    run_id, name = _new_id(spec)
+    run_dir = registry.home / "runs" / run_id
+    run_dir.mkdir(parents=True)
+    spec.save(run_dir / "job.yaml")
+    run = Run(
+        id=run_id,
+        name=name,
+        stage=spec.stage,
+        method=spec.method.type,
+        model="scratch" if spec.model.from_scratch else spec.model.name_or_path,
+        status="created",
+        run_dir=str(run_dir),
+        created=time.time(),
+    )
+    registry.insert(run)
+    return run
+
+
+def start_run(run: Run, home: str | os.PathLike | None = None, hardware=None) -> Run:
+    """Launch a created run in its own process group; returns the updated row."""
+    from backend.launch import build_launch, detect_hardware
+
+    registry = Registry(home)
+    spec = load_spec(run.path / "job.yaml")
+    plan = build_launch(spec, str(run.path), hardware or detect_hardware())
+    for name, text in plan.files.items():
+        (run.path / name).write_text(text, encoding="utf-8")
+    (run.path / "launch.json").write_text(
+        json.dumps({"argv": plan.argv, "env": plan.env, "command": plan.shell()}, indent=2), encoding="utf-8"
+    )
+    EventWriter(run.path / EVENTS_FILE).emit("status", state="starting", message=plan.shell())
+    registry.update(run.id, status="starting", started=time.time(), devices=plan.env.get("CUDA_VISIBLE_DEVICES", "cpu"))
+    with open(run.path / "train.log", "ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "backend.supervise", str(run.path), str(registry.home), run.id],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # own session and process group: survives the UI, one killpg aborts it
+            cwd=str(Path(__file__).resolve().parents[1]),
+        )
+    registry.update(run.id, pid=proc.pid, pgid=proc.pid)
+    # Reap the supervisor when it exits so it never lingers as a zombie of this process.
+    threading.Thread(target=proc.wait, daemon=True).start()
+    return registry.get(run.id)
+
+
+def group_alive(pgid: int | None) -> bool:
+    """Whether any process of the group still exists."""
+    if not pgid:
+        return False
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def abort_run(run_id: str, home: str | os.PathLike | None = None, grace_s: float = 10.0) -> Run:
+    """SIGTERM the run's whole process group, SIGKILL what is left after ``grace_s``; status aborted."""
+    registry = Registry(home)
+    run = registry.get(run_id)
+    if run.finished:
+        return run
+    registry.update(run.id, status="aborting")
+    if group_alive(run.pgid):
+        os.killpg(run.pgid, signal.SIGTERM)
+        deadline = time.time() + grace_s
+        while group_alive(run.pgid) and time.time() < deadline:
+            time.sleep(0.1)
+        if group_alive(run.pgid):
+            os.killpg(run.pgid, signal.SIGKILL)
+            while group_alive(run.pgid) and time.time() < deadline + 5:
+                time.sleep(0.05)
+    if registry.finish(run.id, "aborted", error_kind="killed", error="aborted by the user"):
+        EventWriter(run.path / EVENTS_FILE).emit("status", state="aborted", message="aborted by the user")
+    return registry.get(run.id)
+
+
+def reconcile(home: str | os.PathLike | None = None) -> list[Run]:
+    """Mark active runs whose processes are gone as failed ('process disappeared'); returns all runs."""
+    registry = Registry(home)
+    for run in registry.list():
+        if run.status in ("starting", "running", "aborting") and run.pgid and not group_alive(run.pgid):
+            # The supervisor records the end itself; reaching here means it was killed too.
+            tail = log_tail(run, 5)
+            if registry.finish(run.id, "failed", error_kind="killed", error="process disappeared\n" + tail):
+                EventWriter(run.path / EVENTS_FILE).emit("status", state="failed", message="process disappeared")
+    return registry.list()
+
+
+def log_tail(run: Run, lines: int = 20) -> str:
+    """The last lines of the run's ``train.log``."""
+    path = run.path / "train.log"
+    if not path.exists():
+        return ""
+    with open(path, "rb") as fh:
+        fh.seek(max(0, path.stat().st_size - 64 * 1024))
+        text = fh.read().decode("utf-8", "replace")
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def summarise_events(run_dir: Path) -> dict:
+    """Final state, error and last loss from a run's events (used by the supervisor)."""
+    out: dict = {}
+    for event in read_events(Path(run_dir) / EVENTS_FILE):
+        if event["type"] == "metric" and "loss" in event:
+            out["final_loss"] = event["loss"]
+        elif event["type"] == "error":
+            out["error_kind"], out["error"] = event.get("kind"), event.get("message")
+        elif event["type"] == "status":
+            out["state"] = event.get("state")
+    return out
+
+
+def follow(run: Run, poll_s: float = 0.25, reader: EventReader | None = None):
+    """Yield a run's events as they arrive until the registry records its end.
+
+    The trainer's last event can precede the supervisor's registry update by a moment, so the end is
+    taken from the registry (or from ``reconcile`` when the process group vanished).
+    """
+    reader = reader or EventReader(run.path / EVENTS_FILE)
+    registry = Registry(Path(run.run_dir).parents[1])
+    while True:
+        yield from reader.read_new()
+        current = registry.get(run.id)
+        if current.finished:
+            yield from reader.read_new()
+            return
+        if current.status in ("starting", "running", "aborting") and current.pgid and not group_alive(current.pgid):
+            reconcile(registry.home)
+            continue
+        time.sleep(poll_s)

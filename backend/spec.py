@@ -1,0 +1,535 @@
+"""The JobSpec: the one contract between the UI, the CLI, presets and the trainer.
+
+A JobSpec is a typed, composed model (``model``, ``method``, ``data``, ``train``, ``distributed``,
+``output``) that loads from and saves to YAML. Every field carries exactly one description, which is
+the help text everywhere: ``studio fields``, ``--set`` help, UI tooltips and the docs.
+
+Validation errors always name the dotted field and what was expected, e.g.
+``train.learning_rate: must be greater than 0 (got -1)``. Unknown keys are errors too, so a typo in
+a YAML file never silently falls back to a default.
+
+This module imports no torch: the UI process loads it at start-up.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from backend.stages import IMPLEMENTED_STAGES, STAGE_NAMES
+
+SPEC_VERSION = 1
+
+
+class SpecError(ValueError):
+    """A JobSpec could not be loaded or validated.
+
+    ``errors`` is a list of ``(field, message)`` pairs; ``field`` is a dotted path such as
+    ``data.sources[0].path`` (or ``""`` for errors about the whole document), and ``source`` names
+    the file the spec came from, when there was one.
+    """
+
+    def __init__(self, errors: list[tuple[str, str]], source: str | None = None):
+        self.errors = errors
+        self.source = source
+        lines = [f"{f}: {m}" if f else m for f, m in errors]
+        head = f"invalid job spec {source}" if source else "invalid job spec"
+        super().__init__(head + ":\n  " + "\n  ".join(lines) if len(lines) > 1 else f"{head}: {lines[0]}")
+
+
+class _Section(BaseModel):
+    """Base of every section: unknown keys are errors, assignments are validated."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, use_attribute_docstrings=False)
+
+
+# --------------------------------------------------------------------------------------------- model
+
+
+class ArchitectureSpec(_Section):
+    """Shape of a model trained from scratch (Llama/Qwen2-style decoder)."""
+
+    family: Literal["llama", "qwen2"] = Field(
+        "llama", description="Model family of the from-scratch architecture (Hugging Face model_type)."
+    )
+    hidden_size: int = Field(256, gt=0, description="Width of the residual stream.")
+    num_hidden_layers: int = Field(4, gt=0, description="Number of decoder layers.")
+    num_attention_heads: int = Field(4, gt=0, description="Number of attention heads.")
+    num_key_value_heads: int | None = Field(
+        None, gt=0, description="Key/value heads for grouped-query attention; empty means equal to the attention heads."
+    )
+    intermediate_size: int = Field(688, gt=0, description="Hidden width of the MLP.")
+    max_position_embeddings: int = Field(2048, gt=0, description="Longest sequence the positions support.")
+    rope_theta: float = Field(10000.0, gt=0, description="RoPE base frequency.")
+    tie_word_embeddings: bool = Field(True, description="Share the input embedding and the output head.")
+
+    @model_validator(mode="after")
+    def _heads_divide(self) -> ArchitectureSpec:
+        if self.hidden_size % self.num_attention_heads:
+            raise _field_error("num_attention_heads", "must divide hidden_size", self.num_attention_heads)
+        kv = self.num_key_value_heads or self.num_attention_heads
+        if self.num_attention_heads % kv:
+            raise _field_error("num_key_value_heads", "must divide num_attention_heads", kv)
+        return self
+
+
+class ModelSpec(_Section):
+    """Which model to train and how to load it."""
+
+    name_or_path: str | None = Field(
+        "builtin:tiny-llama",
+        description=(
+            "Local directory of a Hugging Face model, or 'builtin:tiny-llama' for the studio's own tiny model "
+            "(built on first use). For from-scratch training this only supplies the tokenizer, unless "
+            "'tokenizer' is set."
+        ),
+    )
+    tokenizer: str | None = Field(
+        None, description="Tokenizer directory, if it differs from name_or_path ('builtin:tiny-tokenizer' works too)."
+    )
+    from_scratch: bool = Field(
+        False, description="Initialise the weights at random from 'architecture' instead of loading them."
+    )
+    architecture: ArchitectureSpec = Field(
+        default_factory=ArchitectureSpec, description="Architecture used when from_scratch is true."
+    )
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
+        "auto", description="Dtype the weights are loaded in; 'auto' follows train.precision."
+    )
+    attn_implementation: Literal["sdpa", "eager", "flash_attention_2"] = Field(
+        "sdpa", description="Attention kernel; flash_attention_2 needs the flash-attn package and a GPU."
+    )
+    trust_remote_code: bool = Field(
+        False, description="Run modelling code shipped inside the model directory. Only tick this for models you trust."
+    )
+
+
+# -------------------------------------------------------------------------------------------- method
+
+
+class LoraSpec(_Section):
+    """LoRA adapter parameters (used by the lora and qlora methods)."""
+
+    rank: int = Field(8, gt=0, description="LoRA rank r.")
+    alpha: float = Field(16.0, gt=0, description="LoRA scaling alpha (the update is scaled by alpha/r).")
+    dropout: float = Field(0.0, ge=0, lt=1, description="Dropout on the LoRA input.")
+    target_modules: list[str] | Literal["all-linear"] = Field(
+        "all-linear", description="Module names to adapt, e.g. [q_proj, v_proj], or 'all-linear'."
+    )
+    use_rslora: bool = Field(False, description="Rank-stabilised LoRA: scale by alpha/sqrt(r).")
+    use_dora: bool = Field(False, description="Weight-decomposed LoRA (DoRA).")
+    modules_to_save: list[str] = Field(
+        default_factory=list,
+        description="Modules trained in full beside the adapter, e.g. [embed_tokens, lm_head] after vocabulary growth.",
+    )
+
+
+class QuantSpec(_Section):
+    """bitsandbytes quantisation of the frozen base (qlora method)."""
+
+    bits: Literal[4, 8] = Field(4, description="Quantisation bits of the frozen base weights.")
+    quant_type: Literal["nf4", "fp4"] = Field("nf4", description="4-bit data type.")
+    double_quant: bool = Field(True, description="Quantise the quantisation constants too (saves ~0.4 bit/param).")
+
+
+class FreezeSpec(_Section):
+    """Which parameters stay trainable with the freeze method."""
+
+    trainable_layers: int = Field(2, ge=0, description="Train the last N decoder layers; the rest stay frozen.")
+    extra_modules: list[str] = Field(
+        default_factory=list,
+        description="Further parameters to train, by name substring (e.g. embed_tokens, lm_head, norm).",
+    )
+
+
+class MethodSpec(_Section):
+    """How the weights are updated."""
+
+    type: Literal["full", "freeze", "lora", "qlora"] = Field(
+        "lora",
+        description=(
+            "full: all weights; freeze: the last layers only; lora: adapters; qlora: adapters on a 4/8-bit base."
+        ),
+    )
+    lora: LoraSpec = Field(default_factory=LoraSpec, description="LoRA parameters (lora, qlora).")
+    quant: QuantSpec = Field(default_factory=QuantSpec, description="Quantisation parameters (qlora).")
+    freeze: FreezeSpec = Field(default_factory=FreezeSpec, description="Freeze parameters (freeze).")
+
+
+# ---------------------------------------------------------------------------------------------- data
+
+DATA_FORMATS = ("auto", "text", "alpaca", "sharegpt", "messages")
+
+
+class DataSource(_Section):
+    """One dataset file or folder."""
+
+    path: str = Field(
+        ...,
+        min_length=1,
+        description=(
+            "A .jsonl, .json, .jsonl.zst, .parquet, .csv or .txt file or a folder of them; "
+            "'builtin:samples/…' for shipped samples."
+        ),
+    )
+    format: Literal["auto", "text", "alpaca", "sharegpt", "messages"] = Field(
+        "auto", description="Record format; 'auto' detects it from the first record."
+    )
+    weight: float = Field(1.0, gt=0, description="Relative sampling weight when several sources are mixed.")
+    max_samples: int | None = Field(None, gt=0, description="Use at most this many records of the source.")
+
+
+class DataSpec(_Section):
+    """What the model is trained on."""
+
+    sources: list[DataSource] = Field(..., min_length=1, description="Dataset files; at least one.")
+    template: str = Field(
+        "auto",
+        description=(
+            "Chat template: 'auto' uses the tokenizer's own chat_template (chatml when it has none), "
+            "or a named one (chatml)."
+        ),
+    )
+    cutoff_len: int = Field(
+        1024, gt=0, description="Maximum tokens per training sequence; longer samples are truncated."
+    )
+    packing: bool = Field(
+        True,
+        description=(
+            "Pack several samples into one sequence without padding; attention never crosses sample boundaries."
+        ),
+    )
+    train_on_prompt: bool = Field(False, description="SFT: also compute the loss on system and user tokens.")
+    val_size: float = Field(
+        0.0, ge=0, description="Held-out validation split: a fraction (<1) or a record count (>=1); 0 disables it."
+    )
+    preprocessing_workers: int | None = Field(
+        None, gt=0, description="Processes for tokenisation; empty picks a value from the CPU count."
+    )
+
+
+# --------------------------------------------------------------------------------------------- train
+
+
+class TrainSpec(_Section):
+    """Optimisation, precision, logging and checkpoints."""
+
+    num_epochs: float = Field(1.0, gt=0, description="Passes over the training data (ignored when max_steps > 0).")
+    max_steps: int = Field(-1, description="Stop after this many optimiser steps; -1 trains num_epochs.")
+    per_device_batch_size: int = Field(4, gt=0, description="Sequences (or packed rows) per device per step.")
+    gradient_accumulation_steps: int = Field(1, gt=0, description="Micro-batches accumulated per optimiser step.")
+    learning_rate: float = Field(2e-4, gt=0, description="Peak learning rate.")
+    lr_scheduler: Literal["linear", "cosine", "constant", "constant_with_warmup", "cosine_with_min_lr"] = Field(
+        "cosine", description="Learning-rate schedule after warm-up."
+    )
+    warmup_ratio: float = Field(0.0, ge=0, le=1, description="Fraction of the steps spent warming up.")
+    weight_decay: float = Field(0.0, ge=0, description="AdamW weight decay.")
+    max_grad_norm: float = Field(1.0, ge=0, description="Gradient clipping norm; 0 disables clipping.")
+    optim: Literal["adamw_torch", "adamw_torch_fused", "adamw_8bit", "paged_adamw_8bit", "sgd", "adafactor"] = Field(
+        "adamw_torch", description="Optimiser."
+    )
+    seed: int = Field(42, description="Random seed for data order, initialisation and dropout.")
+    precision: Literal["auto", "bf16", "fp16", "fp32"] = Field(
+        "auto",
+        description=(
+            "Compute precision; 'auto' picks bf16 only on GPUs that run it natively, fp16 on older GPUs, "
+            "fp32 on CPU (bf16 autocast on CPU is 4-25x slower)."
+        ),
+    )
+    gradient_checkpointing: bool = Field(
+        False, description="Recompute activations in the backward pass: less memory, about 30% slower."
+    )
+    logging_steps: int = Field(5, gt=0, description="Log metrics every N optimiser steps.")
+    save_steps: int = Field(0, ge=0, description="Save a checkpoint every N steps; 0 saves only at the end.")
+    eval_steps: int = Field(
+        0, ge=0, description="Evaluate on the validation split every N steps; 0 evaluates only at the end."
+    )
+    save_total_limit: int | None = Field(2, gt=0, description="Keep at most this many checkpoints (empty keeps all).")
+    resume_from_checkpoint: str | None = Field(
+        None, description="'latest' or a checkpoint directory to resume from; empty starts fresh."
+    )
+
+
+# --------------------------------------------------------------------------------------- distributed
+
+
+class DistributedSpec(_Section):
+    """Processes, devices, machines and DeepSpeed."""
+
+    num_processes: int = Field(
+        1, gt=0, description="Training processes on this machine (one per GPU; on CPU, gloo workers)."
+    )
+    gpu_ids: list[int] | None = Field(
+        None, description="GPU indices to use, e.g. [0, 1]; empty uses the first num_processes GPUs."
+    )
+    num_machines: int = Field(1, gt=0, description="Machines taking part (multi-node).")
+    machine_rank: int = Field(0, ge=0, description="This machine's rank among num_machines (0 is the main machine).")
+    main_process_ip: str | None = Field(None, description="Address of the rank-0 machine (multi-node).")
+    main_process_port: int = Field(29500, gt=0, lt=65536, description="Port of the rank-0 machine.")
+    zero_stage: Literal[0, 1, 2, 3] = Field(
+        0, description="DeepSpeed ZeRO stage; 0 means plain data parallel (no DeepSpeed)."
+    )
+    offload_optimizer: bool = Field(False, description="DeepSpeed: keep optimiser states in CPU memory.")
+    offload_params: bool = Field(False, description="DeepSpeed ZeRO-3: keep parameters in CPU memory.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DistributedSpec:
+        if self.machine_rank >= self.num_machines:
+            raise _field_error("machine_rank", f"must be < num_machines ({self.num_machines})", self.machine_rank)
+        if self.num_machines > 1 and not self.main_process_ip:
+            raise _field_error("main_process_ip", "is required when num_machines > 1", None)
+        if self.offload_optimizer and self.zero_stage == 0:
+            raise _field_error("offload_optimizer", "needs zero_stage 1, 2 or 3", True)
+        if self.offload_params and self.zero_stage != 3:
+            raise _field_error("offload_params", "needs zero_stage 3", True)
+        if self.gpu_ids is not None and len(self.gpu_ids) != self.num_processes:
+            raise _field_error("gpu_ids", f"must list num_processes ({self.num_processes}) GPUs", self.gpu_ids)
+        return self
+
+
+# -------------------------------------------------------------------------------------------- output
+
+
+class OutputSpec(_Section):
+    """Where results go."""
+
+    run_name: str | None = Field(
+        None,
+        pattern=r"^[\w.\-]+$",
+        description="Name of the run (letters, digits, _ . -); empty derives one from stage and method.",
+    )
+    workspace: str | None = Field(None, description="Workspace directory; empty uses $STUDIO_HOME or ./workspace.")
+
+
+# ------------------------------------------------------------------------------------------- jobspec
+
+
+class JobSpec(_Section):
+    """A complete training job."""
+
+    version: int = Field(SPEC_VERSION, description="Spec format version.")
+    stage: Literal[STAGE_NAMES] = Field(  # type: ignore[valid-type]
+        "sft",
+        description="Training stage: pt (pretraining, continued or from scratch) or sft (supervised fine-tuning).",
+    )
+    model: ModelSpec = Field(default_factory=ModelSpec, description="The model.")
+    method: MethodSpec = Field(default_factory=MethodSpec, description="The update method.")
+    data: DataSpec = Field(..., description="The training data.")
+    train: TrainSpec = Field(default_factory=TrainSpec, description="Optimisation and checkpoints.")
+    distributed: DistributedSpec = Field(default_factory=DistributedSpec, description="Processes and DeepSpeed.")
+    output: OutputSpec = Field(default_factory=OutputSpec, description="Run name and workspace.")
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> JobSpec:
+        if self.stage not in IMPLEMENTED_STAGES:
+            raise _field_error(
+                "stage",
+                f"'{self.stage}' is planned but not available yet; available: {', '.join(IMPLEMENTED_STAGES)}",
+                self.stage,
+            )
+        if self.model.from_scratch and self.method.type in ("lora", "qlora", "freeze"):
+            raise _field_error(
+                "method.type", "from-scratch training updates every weight; use 'full'", self.method.type
+            )
+        if self.model.from_scratch and not (self.model.tokenizer or self.model.name_or_path):
+            raise _field_error("model.tokenizer", "is required for from-scratch training", None)
+        if not self.model.from_scratch and not self.model.name_or_path:
+            raise _field_error("model.name_or_path", "is required unless model.from_scratch is true", None)
+        if self.method.type == "qlora" and self.distributed.zero_stage == 3:
+            raise _field_error(
+                "distributed.zero_stage", "ZeRO-3 cannot shard a bitsandbytes-quantised base; use 0-2", 3
+            )
+        return self
+
+    # -- YAML ---------------------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-Python form (JSON/YAML-safe)."""
+        return self.model_dump(mode="json")
+
+    def to_yaml(self) -> str:
+        """The YAML text of the full spec (every field, defaults included)."""
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the spec as YAML to ``path``."""
+        Path(path).write_text(self.to_yaml(), encoding="utf-8")
+
+
+class _FieldError(ValueError):
+    """Raised inside validators; carries the field so the message can name it."""
+
+    def __init__(self, field: str, message: str, value: Any):
+        self.field, self.message, self.value = field, message, value
+        super().__init__(f"{field}: {message}")
+
+
+def _field_error(field: str, message: str, value: Any) -> _FieldError:
+    return _FieldError(field, message, value)
+
+
+# --------------------------------------------------------------------------------------- loading
+
+
+def _dotted(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in ("function-after", "literal[...]") or str(part).startswith(("function-", "literal[")):
+            continue
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _humanise(err: dict, root: type[BaseModel]) -> tuple[str, str]:
+    """Turn one pydantic error into ``(dotted field, message)``."""
+    loc = tuple(
+        p for p in err["loc"] if not (isinstance(p, str) and ("[" in p and p.endswith("]") and not p.startswith("[")))
+    )
+    ctx = err.get("ctx") or {}
+    inner = ctx.get("error")
+    if isinstance(inner, _FieldError):
+        base = _dotted(loc)
+        field = f"{base}.{inner.field}" if base else inner.field
+        got = "" if inner.value is None else f" (got {inner.value!r})"
+        return field, inner.message + got
+    field = _dotted(loc)
+    kind = err["type"]
+    value = err.get("input")
+    if kind == "extra_forbidden":
+        parent = _section_at(root, loc[:-1])
+        known = ", ".join(parent.model_fields) if parent else ""
+        return field, f"unknown field; expected one of: {known}"
+    if kind == "missing":
+        return field, "is required"
+    msg = err["msg"]
+    for prefix in ("Input should be ", "Value should be ", "Value error, "):
+        if msg.startswith(prefix):
+            msg = "must be " + msg[len(prefix) :] if prefix != "Value error, " else msg[len(prefix) :]
+    return field, f"{msg} (got {value!r})"
+
+
+def _section_at(root: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
+    model: Any = root
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return None
+        ann = field.annotation
+        args = getattr(ann, "__args__", ())
+        model = (
+            ann
+            if isinstance(ann, type) and issubclass(ann, BaseModel)
+            else next((a for a in args if isinstance(a, type) and issubclass(a, BaseModel)), None)
+        )
+        if model is None:
+            return None
+    return model
+
+
+def spec_from_dict(data: Any, source: str | None = None) -> JobSpec:
+    """Validate a plain mapping into a JobSpec; raise SpecError naming every bad field."""
+    if not isinstance(data, dict):
+        raise SpecError([("", f"expected a mapping of sections at the top level, got {type(data).__name__}")], source)
+    try:
+        return JobSpec.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError([_humanise(e, JobSpec) for e in exc.errors()], source) from None
+
+
+def load_spec(path: str | os.PathLike) -> JobSpec:
+    """Load and validate a JobSpec YAML file (``yaml.safe_load``; YAML errors name the line)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError([("", "file not found")], str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise SpecError([("", f"not UTF-8 text (byte {exc.start})")], str(path)) from None
+    return spec_from_yaml(text, source=str(path))
+
+
+def spec_from_yaml(text: str, source: str | None = None) -> JobSpec:
+    """Parse YAML text into a validated JobSpec."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise SpecError([("", f"{where}YAML syntax error: {problem}")], source) from None
+    return spec_from_dict(data if data is not None else {}, source)
+
+
+def apply_overrides(spec: JobSpec, overrides: list[str]) -> JobSpec:
+    """Apply ``dotted.field=value`` overrides (values parsed as YAML scalars/lists) and revalidate."""
+    data = spec.to_dict()
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise SpecError([("", f"override {item!r} must look like section.field=value")])
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else None
+        except yaml.YAMLError:
+            value = raw
+        node = data
+        parts = key.strip().split(".")
+        for part in parts[:-1]:
+            if not isinstance(node.get(part), dict):
+                raise SpecError([(key, "unknown section")])
+            node = node[part]
+        node[parts[-1]] = value
+    return spec_from_dict(data)
+
+
+# --------------------------------------------------------------------------------- field docs
+
+
+def field_docs(model: type[BaseModel] = JobSpec, prefix: str = "") -> dict[str, dict[str, Any]]:
+    """Every leaf field as ``{dotted: {"type", "default", "description", "choices"}}``.
+
+    This is the single source of help text for the CLI, the UI tooltips and the docs.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for name, field in model.model_fields.items():
+        dotted = f"{prefix}{name}"
+        ann = field.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            out.update(field_docs(ann, dotted + "."))
+            continue
+        choices = _literal_choices(ann)
+        default = None if field.is_required() else field.get_default(call_default_factory=True)
+        if isinstance(default, BaseModel):
+            default = default.model_dump(mode="json")
+        out[dotted] = {
+            "type": _type_name(ann),
+            "default": default,
+            "description": field.description or "",
+            "choices": choices,
+        }
+    return out
+
+
+def _literal_choices(ann: Any) -> list[Any] | None:
+    if getattr(ann, "__origin__", None) is Literal:
+        return list(ann.__args__)
+    return None
+
+
+def _type_name(ann: Any) -> str:
+    if getattr(ann, "__origin__", None) is Literal:
+        return "choice"
+    return getattr(ann, "__name__", None) or str(ann).replace("typing.", "")
+
+
+def describe(field: str) -> str:
+    """The description of one dotted field (used for tooltips)."""
+    return field_docs().get(field, {}).get("description", "")

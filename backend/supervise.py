@@ -1,0 +1,73 @@
+"""``python -m backend.supervise RUN_DIR HOME RUN_ID``: the leader of a run's process group.
+
+Started by ``backend.jobs.start_run`` in a new session. It runs the launch command from
+``RUN_DIR/launch.json`` as a child (same process group, so one ``killpg`` reaches every rank),
+records ``running`` and the end of the run in the registry, and writes a final ``status`` event when
+the trainer could not (killed, crashed before writing one). SIGTERM (an abort) is passed on to the
+child's group; the supervisor itself waits for the child so it can record the outcome.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from backend.events import EVENTS_FILE, EventWriter
+from backend.jobs import Registry, summarise_events
+
+
+def main(argv: list[str]) -> int:
+    run_dir, home, run_id = Path(argv[0]), argv[1], argv[2]
+    registry = Registry(home)
+    plan = json.loads((run_dir / "launch.json").read_text(encoding="utf-8"))
+    env = {**os.environ, **plan["env"]}
+    aborting = False
+
+    def on_term(signum, frame):
+        nonlocal aborting
+        aborting = True  # the whole group got the signal too; wait for the child to end
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
+    print(f"[studio] {time.strftime('%H:%M:%S')} launching: {plan['command']}", flush=True)
+    child = subprocess.Popen(plan["argv"], env=env, stdin=subprocess.DEVNULL)
+    registry.update(run_id, status="running", pgid=os.getpgid(0), pid=os.getpid())
+    while True:
+        try:
+            code = child.wait()
+            break
+        except InterruptedError:
+            continue
+    summary = summarise_events(run_dir)
+    state = summary.get("state")
+    if aborting or registry.get(run_id).status == "aborting":
+        final, message = "aborted", "aborted by the user"
+    elif code == 0 and state == "succeeded":
+        final, message = "succeeded", "finished"
+    else:
+        final = "failed"
+        message = summary.get("error") or f"the training process exited with code {code}"
+        if code < 0:
+            message = f"killed by signal {signal.Signals(-code).name}"
+            summary.setdefault("error_kind", "killed")
+    print(f"[studio] {time.strftime('%H:%M:%S')} {final}: {message} (exit code {code})", flush=True)
+    registry.finish(
+        run_id,
+        final,
+        exit_code=code,
+        error_kind=summary.get("error_kind") if final == "failed" else ("killed" if final == "aborted" else None),
+        error=message if final != "succeeded" else None,
+        final_loss=summary.get("final_loss"),
+    )
+    if state != final:  # the trainer could not say it (killed, aborted, crashed early)
+        EventWriter(run_dir / EVENTS_FILE).emit("status", state=final, message=message, exit_code=code)
+    return 0 if final == "succeeded" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,83 @@
+"""The one TrainerCallback that turns training progress into events (see ``backend.events``).
+
+Only the main process writes; progress events are throttled to a few per second so a fast tiny
+run does not flood the file, while metric events are written at every logging step.
+"""
+
+from __future__ import annotations
+
+import time
+
+from transformers import TrainerCallback
+
+PROGRESS_INTERVAL_S = 0.5
+
+
+class EventsCallback(TrainerCallback):
+    """Writes progress, metric and checkpoint events for a Trainer run."""
+
+    def __init__(self, events, start_time: float | None = None):
+        self.events = events
+        self.start = start_time or time.time()
+        self.last_progress = 0.0
+        self.last_tokens = (0, self.start)
+        self.train_start: float | None = None
+        self.start_step = 0
+
+    def _timing(self, state) -> dict:
+        now = time.time()
+        elapsed = now - self.start
+        done = state.global_step - self.start_step
+        left = max(state.max_steps - state.global_step, 0)
+        eta = (now - self.train_start) / done * left if done and self.train_start else None
+        return {"elapsed": round(elapsed, 2), "eta": None if eta is None else round(eta, 2)}
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.train_start = time.time()
+        self.start_step = state.global_step
+        self.last_tokens = (state.num_input_tokens_seen, self.train_start)
+        self.events.emit(
+            "progress",
+            step=state.global_step,
+            total_steps=state.max_steps,
+            epoch=state.epoch or 0.0,
+            **self._timing(state),
+        )
+        self.events.log(f"training for {state.max_steps} steps")
+
+    def on_step_end(self, args, state, control, **kwargs):
+        now = time.time()
+        if now - self.last_progress >= PROGRESS_INTERVAL_S or state.global_step >= state.max_steps:
+            self.last_progress = now
+            self.events.emit(
+                "progress",
+                step=state.global_step,
+                total_steps=state.max_steps,
+                epoch=round(state.epoch or 0.0, 4),
+                **self._timing(state),
+            )
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        logs = dict(logs or {})
+        now = time.time()
+        tokens, then = self.last_tokens
+        seen = state.num_input_tokens_seen
+        metrics = {k: v for k, v in logs.items() if isinstance(v, (int, float)) and k not in ("epoch", "step")}
+        if seen > tokens and now > then and "loss" in logs:
+            metrics["tokens_per_s"] = round((seen - tokens) / (now - then), 1)
+            self.last_tokens = (seen, now)
+        if "learning_rate" not in metrics and "lr" in metrics:
+            metrics["learning_rate"] = metrics.pop("lr")
+        self.events.emit(
+            "metric",
+            step=state.global_step,
+            total_steps=state.max_steps,
+            epoch=round(state.epoch or 0.0, 4),
+            tokens_seen=seen,
+            **metrics,
+            **self._timing(state),
+        )
+
+    def on_save(self, args, state, control, **kwargs):
+        path = f"{args.output_dir}/checkpoint-{state.global_step}"
+        self.events.emit("checkpoint", step=state.global_step, path=path)

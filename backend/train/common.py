@@ -1,0 +1,244 @@
+"""What every stage shares: precision, tokenizer and model loading, the update method, trainer
+arguments, and a Trainer whose loss only computes logits where a label needs them.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer, Trainer, TrainingArguments
+
+from backend.data.packing import IGNORE_INDEX
+from backend.spec import JobSpec
+from backend.workspace import resolve_model_path, workspace_home
+
+
+def resolve_precision(spec: JobSpec) -> str:
+    """bf16/fp16/fp32 for this machine (``auto``: bf16 only where the GPU runs it natively)."""
+    from backend.launch import Hardware
+    from backend.launch import resolve_precision as pure
+
+    cuda = torch.cuda.is_available()
+    hw = Hardware(
+        gpu_count=torch.cuda.device_count() if cuda else 0,
+        bf16_supported=bool(cuda and torch.cuda.is_bf16_supported()),
+    )
+    return pure(spec, hw)
+
+
+def load_tokenizer(spec: JobSpec):
+    """The tokenizer of the job, with a pad token (the end-of-text token when it has none)."""
+    home = workspace_home(spec.output.workspace)
+    path = resolve_model_path(spec.model.tokenizer or spec.model.name_or_path, home)
+    if not (Path(path) / "tokenizer_config.json").exists() and not (Path(path) / "tokenizer.json").exists():
+        raise FileNotFoundError(f"model.tokenizer: no tokenizer files in {path}")
+    tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=spec.model.trust_remote_code)
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def _torch_dtype(spec: JobSpec, precision: str) -> torch.dtype:
+    if spec.model.dtype != "auto":
+        return getattr(torch, spec.model.dtype)
+    # Frozen weights (LoRA/QLoRA/freeze) can live in the compute dtype; fully trained weights stay
+    # fp32 masters and the Trainer autocasts.
+    if spec.method.type in ("lora", "qlora") and precision in ("bf16", "fp16"):
+        return torch.bfloat16 if precision == "bf16" else torch.float16
+    return torch.float32
+
+
+def load_model(spec: JobSpec, tokenizer, precision: str):
+    """The model of the job with its update method applied (full, freeze, LoRA or QLoRA)."""
+    dtype = _torch_dtype(spec, precision)
+    if spec.model.from_scratch:
+        from backend.builtin import build_tiny_model
+
+        arch = spec.model.architecture.model_dump()
+        family = arch.pop("family")
+        if arch["num_key_value_heads"] is None:
+            arch["num_key_value_heads"] = arch["num_attention_heads"]
+        model = build_tiny_model(tokenizer, arch=arch, family=family, seed=spec.train.seed)
+        model.config._attn_implementation = spec.model.attn_implementation
+    else:
+        path = resolve_model_path(spec.model.name_or_path, workspace_home(spec.output.workspace))
+        if not (Path(path) / "config.json").exists():
+            raise FileNotFoundError(f"model.name_or_path: no config.json in {path}")
+        kwargs = dict(dtype=dtype, attn_implementation=spec.model.attn_implementation)
+        if spec.method.type == "qlora":
+            kwargs["quantization_config"] = _bnb_config(spec, precision)
+        model = AutoModelForCausalLM.from_pretrained(path, trust_remote_code=spec.model.trust_remote_code, **kwargs)
+    # Packed rows are recognised from position ids only without a KV cache; training never needs one.
+    model.config.use_cache = False
+    if len(tokenizer) > model.get_input_embeddings().num_embeddings:
+        model.resize_token_embeddings(len(tokenizer), pad_to_multiple_of=64)
+    return apply_method(model, spec)
+
+
+def _bnb_config(spec: JobSpec, precision: str):
+    from transformers import BitsAndBytesConfig
+
+    q = spec.method.quant
+    compute = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision, torch.float32)
+    if q.bits == 8:
+        return BitsAndBytesConfig(load_in_8bit=True)
+    return BitsAndBytesConfig(
+        load_in_4bit=True,
+        bnb_4bit_quant_type=q.quant_type,
+        bnb_4bit_use_double_quant=q.double_quant,
+        bnb_4bit_compute_dtype=compute,
+        bnb_4bit_quant_storage=compute if compute != torch.float32 else torch.uint8,
+    )
+
+
+def decoder_layers(model) -> torch.nn.ModuleList:
+    """The stack of decoder layers of a causal LM (Llama/Qwen/Mistral… keep it at ``model.layers``)."""
+    for path in ("model.layers", "transformer.h", "model.decoder.layers", "gpt_neox.layers"):
+        obj = model
+        for part in path.split("."):
+            obj = getattr(obj, part, None)
+        if isinstance(obj, torch.nn.ModuleList):
+            return obj
+    raise ValueError("method.freeze: cannot find the decoder layers of this model")
+
+
+def apply_method(model, spec: JobSpec):
+    """Freeze or wrap the model as ``method.type`` says."""
+    method = spec.method
+    if method.type == "full":
+        return model
+    if method.type == "freeze":
+        model.requires_grad_(False)
+        layers = decoder_layers(model)
+        n = method.freeze.trainable_layers
+        for layer in list(layers)[len(layers) - n :] if n else []:
+            layer.requires_grad_(True)
+        for name, param in model.named_parameters():
+            if any(key in name for key in method.freeze.extra_modules):
+                param.requires_grad_(True)
+        if not any(p.requires_grad for p in model.parameters()):
+            raise ValueError(
+                "method.freeze: no parameter is left trainable; raise trainable_layers or add extra_modules"
+            )
+        return model
+    from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
+
+    if method.type == "qlora":
+        model = prepare_model_for_kbit_training(
+            model,
+            use_gradient_checkpointing=spec.train.gradient_checkpointing,
+            gradient_checkpointing_kwargs={"use_reentrant": False},
+        )
+    lora = method.lora
+    config = LoraConfig(
+        r=lora.rank,
+        lora_alpha=lora.alpha,
+        lora_dropout=lora.dropout,
+        target_modules=lora.target_modules,
+        use_rslora=lora.use_rslora,
+        use_dora=lora.use_dora,
+        modules_to_save=lora.modules_to_save or None,
+        task_type="CAUSAL_LM",
+    )
+    return get_peft_model(model, config)
+
+
+def training_arguments(spec: JobSpec, run_dir: Path, precision: str, has_eval: bool) -> TrainingArguments:
+    """``TrainingArguments`` from the spec (events, not tqdm, report progress)."""
+    t = spec.train
+    save = "steps" if t.save_steps else "no"
+    kwargs = dict(
+        output_dir=str(run_dir / "checkpoints"),
+        per_device_train_batch_size=t.per_device_batch_size,
+        per_device_eval_batch_size=t.per_device_batch_size,
+        gradient_accumulation_steps=t.gradient_accumulation_steps,
+        learning_rate=t.learning_rate,
+        num_train_epochs=t.num_epochs,
+        max_steps=t.max_steps,
+        lr_scheduler_type=t.lr_scheduler,
+        lr_scheduler_kwargs={"min_lr_rate": 0.1} if t.lr_scheduler == "cosine_with_min_lr" else {},
+        warmup_steps=t.warmup_ratio if t.warmup_ratio < 1 else 0,
+        weight_decay=t.weight_decay,
+        max_grad_norm=t.max_grad_norm,
+        optim=t.optim,
+        seed=t.seed,
+        data_seed=t.seed,
+        bf16=precision == "bf16",
+        fp16=precision == "fp16",
+        gradient_checkpointing=t.gradient_checkpointing,
+        gradient_checkpointing_kwargs={"use_reentrant": False},
+        logging_steps=t.logging_steps,
+        logging_first_step=True,
+        save_strategy=save,
+        save_steps=t.save_steps or 500,
+        save_total_limit=t.save_total_limit,
+        eval_strategy="steps" if has_eval and t.eval_steps else "no",
+        eval_steps=t.eval_steps or None,
+        report_to="none",
+        disable_tqdm=True,
+        include_num_input_tokens_seen="non_padding",
+        remove_unused_columns=False,
+        prediction_loss_only=True,
+        dataloader_num_workers=0,
+        ddp_find_unused_parameters=False,
+        save_safetensors=True,
+    )
+    if "save_safetensors" not in TrainingArguments.__dataclass_fields__:
+        kwargs.pop("save_safetensors")  # transformers 5 always saves safetensors
+    # Set by backend.launch when torchrun starts CPU workers (gloo); unset for one process.
+    kwargs["ddp_backend"] = os.environ.get("STUDIO_DDP_BACKEND") or None
+    # DeepSpeed's config reaches the Trainer through accelerate (ACCELERATE_DEEPSPEED_CONFIG_FILE); passing
+    # it here as well drops ddp_backend and fails on CPU with a batch-size assertion (measured).
+    return TrainingArguments(**kwargs)
+
+
+class StudioTrainer(Trainer):
+    """A Trainer whose causal-LM loss computes the output head only at positions that have a label.
+
+    In SFT most prompt tokens carry no loss, yet a stock forward projects every position onto the
+    whole vocabulary (for a small model that head is a large share of the FLOPs). A forward
+    pre-hook on the output embedding hands it only the hidden states of labelled positions, and the
+    loss is the token-level cross entropy summed and divided by the labelled-token count of the whole
+    accumulated batch (as transformers does, so gradient accumulation is exact).
+    """
+
+    loss_is_scaled_for_ga = True
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        labels = inputs.pop("labels")
+        targets = labels[:, 1:]
+        keep = targets.ne(IGNORE_INDEX)
+        head = self.accelerator.unwrap_model(model).get_output_embeddings()
+
+        def select(_module, args):
+            hidden = args[0]
+            return (hidden[:, :-1][keep],) + tuple(args[1:])
+
+        handle = head.register_forward_pre_hook(select)
+        try:
+            outputs = model(**inputs, use_cache=False)
+        finally:
+            handle.remove()
+        logits = outputs.logits.float()
+        loss = torch.nn.functional.cross_entropy(logits, targets[keep], reduction="sum")
+        if num_items_in_batch is None:
+            loss = loss / keep.sum().clamp(min=1)
+        else:
+            loss = loss / num_items_in_batch
+            if self.args.average_tokens_across_devices and self.accelerator.num_processes > 1:
+                # num_items_in_batch counts every process's tokens while DDP averages gradients.
+                loss = loss * self.accelerator.num_processes
+        inputs["labels"] = labels
+        return (loss, outputs) if return_outputs else loss
+
+
+def eval_metrics(metrics: dict) -> dict:
+    """Add perplexity beside every eval loss."""
+    out = dict(metrics)
+    for key, value in metrics.items():
+        if key.endswith("eval_loss") and isinstance(value, float) and value < 50:
+            out[key.replace("loss", "perplexity")] = math.exp(value)
+    return out

@@ -1,0 +1,63 @@
+"""The workspace: one directory that holds runs, models, datasets and the run registry.
+
+Its location is, in order: an explicit ``--home``/``output.workspace``, ``$STUDIO_HOME``, or
+``<project root>/workspace`` (the project root is the folder holding ``backend/``; the default is
+stable whatever the current directory, so the UI and the CLI always see the same runs).
+
+``builtin:`` paths name things the studio ships or builds itself:
+
+* ``builtin:tiny-llama`` / ``builtin:tiny-tokenizer``: the tiny model and tokenizer, built from the
+  shipped sample corpus on first use under ``<workspace>/models/``;
+* ``builtin:samples/<file>``: a sample dataset under ``<project root>/data/samples/``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SAMPLES_DIR = PROJECT_ROOT / "data" / "samples"
+BUILTIN_PREFIX = "builtin:"
+BUILTIN_MODELS = ("tiny-llama", "tiny-tokenizer")
+
+
+def workspace_home(explicit: str | os.PathLike | None = None) -> Path:
+    """The workspace directory (created if missing)."""
+    raw = explicit or os.environ.get("STUDIO_HOME") or PROJECT_ROOT / "workspace"
+    home = Path(raw).expanduser().resolve()
+    for sub in ("runs", "models", "datasets"):
+        (home / sub).mkdir(parents=True, exist_ok=True)
+    return home
+
+
+def is_builtin(path: str | None) -> bool:
+    return bool(path) and path.startswith(BUILTIN_PREFIX)
+
+
+def resolve_data_path(path: str) -> Path:
+    """A data source path as an absolute path (``builtin:samples/x`` -> the shipped sample)."""
+    if is_builtin(path):
+        rest = path[len(BUILTIN_PREFIX) :]
+        if not rest.startswith("samples/"):
+            raise ValueError(f"unknown builtin dataset {path!r}; expected builtin:samples/<file>")
+        return SAMPLES_DIR / rest[len("samples/") :]
+    return Path(path).expanduser().resolve()
+
+
+def resolve_model_path(path: str, home: Path) -> Path:
+    """A model/tokenizer path as a local directory, building the builtin tiny model when needed.
+
+    Building imports torch/transformers, so the UI only calls this in a subprocess.
+    """
+    if is_builtin(path):
+        name = path[len(BUILTIN_PREFIX) :]
+        if name not in BUILTIN_MODELS:
+            raise ValueError(
+                f"unknown builtin model {path!r}; expected one of "
+                + ", ".join(BUILTIN_PREFIX + m for m in BUILTIN_MODELS)
+            )
+        from backend.builtin import ensure_tiny_model, ensure_tiny_tokenizer
+
+        return ensure_tiny_tokenizer(home) if name == "tiny-tokenizer" else ensure_tiny_model(home)
+    return Path(path).expanduser().resolve()

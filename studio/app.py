@@ -1,0 +1,114 @@
+"""The studio web app: ``build_app(home)`` composes the tabs; ``main(argv)`` serves it.
+
+    python webui.py [--host 127.0.0.1] [--port 7860] [--auth user:password] [--home DIR]
+
+Serving on anything but loopback needs credentials (``--auth`` or ``$STUDIO_AUTH``): the studio
+starts processes and reads files on this machine, so it never runs unauthenticated on a network.
+Gradio is imported inside the functions, so a refused start or ``--help`` answers at once, and the
+UI never imports torch (hardware is probed in a child process, on first need).
+
+The package's ``__init__`` (which runs before this module) sets GRADIO_ANALYTICS_ENABLED=False.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import sys
+
+from backend import jobs
+from backend.workspace import workspace_home
+from studio.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
+
+
+def build_app(home: str | None = None):
+    """The studio as a ``gr.Blocks`` (not launched). ``home`` is the workspace (default $STUDIO_HOME)."""
+    import gradio as gr
+
+    from studio.tabs import train
+
+    home = str(workspace_home(home))
+    with gr.Blocks(title="LLM Studio", analytics_enabled=False) as demo:
+        with gr.Row(equal_height=True):
+            gr.Markdown("## LLM Studio")
+            lang = gr.Radio(
+                list(LANGUAGES), value=DEFAULT_LANGUAGE, label="Language", show_label=False, container=False
+            )
+        with gr.Tabs(), gr.Tab(t("tab.train")) as train_tab:
+            train.build(home, demo, lang)
+        lang.change(
+            lambda language: gr.update(label=t("tab.train", language)), lang, train_tab, api_visibility="private"
+        )
+    return demo
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only accepts connections from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a hostname: it may resolve to a public address
+
+
+def parse_auth(text: str | None) -> tuple[str, str] | None:
+    """``user:password`` as a tuple (None when empty); ValueError when malformed."""
+    if not text:
+        return None
+    user, sep, password = text.partition(":")
+    if not sep or not user or not password:
+        raise ValueError("credentials must look like user:password")
+    return user, password
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="webui.py", description="Serve the LLM studio in the browser.")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
+    parser.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    parser.add_argument("--auth", default=None, help="user:password; required off loopback (or set $STUDIO_AUTH)")
+    parser.add_argument(
+        "--home", default=None, help="workspace directory (default $STUDIO_HOME or <project>/workspace)"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve the studio until interrupted; 2 on bad arguments (e.g. a network address without credentials)."""
+    args = build_parser().parse_args(argv)
+    try:
+        auth = parse_auth(args.auth or os.environ.get("STUDIO_AUTH"))
+    except ValueError as exc:
+        print(f"error: --auth/STUDIO_AUTH: {exc}", file=sys.stderr)
+        return 2
+    if not is_loopback(args.host) and auth is None:
+        print(
+            f"error: refusing to serve on {args.host} without credentials: anyone who can reach it could start "
+            "processes on this machine. Pass --auth user:password (or set STUDIO_AUTH), or bind 127.0.0.1.",
+            file=sys.stderr,
+        )
+        return 2
+    home = workspace_home(args.home)
+    jobs.reconcile(home)  # runs whose processes died while no UI was up are marked failed now
+    demo = build_app(str(home))
+    try:
+        demo.queue().launch(
+            server_name=args.host,
+            server_port=args.port,
+            auth=auth,
+            share=False,
+            inbrowser=False,
+            ssr_mode=False,
+            quiet=True,
+            prevent_thread_lock=True,
+        )
+    except OSError as exc:
+        print(f"error: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    local = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(args.host, args.host)  # a wildcard is no URL
+    local = f"[{local}]" if ":" in local else local
+    where = f" (listening on {args.host}, login required)" if auth else ""
+    print(f"LLM Studio: http://{local}:{demo.server_port}{where}  workspace {home}", flush=True)
+    demo.block_thread()  # until Ctrl-C, which closes the server
+    return 0

@@ -1,0 +1,52 @@
+"""Shared fixtures: an isolated workspace with the builtin tiny model built once per session."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@pytest.fixture(scope="session")
+def studio_home(tmp_path_factory) -> Path:
+    """A workspace shared by the tests of a session (runs land in it; the tiny model is built once)."""
+    home = tmp_path_factory.mktemp("studio-home")
+    os.environ["STUDIO_HOME"] = str(home)
+    return home
+
+
+@pytest.fixture(scope="session")
+def tiny_model(studio_home) -> Path:
+    """``builtin:tiny-llama`` built in the session workspace."""
+    from backend.builtin import ensure_tiny_model
+
+    return ensure_tiny_model(studio_home)
+
+
+@pytest.fixture(scope="session")
+def tiny_tokenizer(tiny_model):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(tiny_model)
+
+
+def run_cli(*args: str, home: Path, timeout: float = 600, env: dict | None = None):
+    """Run ``python -m backend.cli`` in a subprocess with the given workspace."""
+    import subprocess
+
+    full_env = {**os.environ, "STUDIO_HOME": str(home), **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "backend.cli", *args],
+        cwd=ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
