@@ -6,11 +6,14 @@ run does not flood the file, while metric events are written at every logging st
 
 from __future__ import annotations
 
+import math
 import time
 
 from transformers import TrainerCallback
 
 PROGRESS_INTERVAL_S = 0.5
+# Cumulative counters the Trainer adds to every log; the event has tokens_seen and tokens_per_s instead.
+SKIPPED = ("epoch", "step", "num_input_tokens_seen", "train_tokens_per_second")
 
 
 class EventsCallback(TrainerCallback):
@@ -59,10 +62,18 @@ class EventsCallback(TrainerCallback):
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         logs = dict(logs or {})
+        if "train_runtime" in logs and "train_loss" in logs:
+            return  # the end-of-training summary; the result event carries it
         now = time.time()
         tokens, then = self.last_tokens
         seen = state.num_input_tokens_seen
-        metrics = {k: v for k, v in logs.items() if isinstance(v, (int, float)) and k not in ("epoch", "step")}
+        metrics = {
+            k: v
+            for k, v in logs.items()
+            if isinstance(v, (int, float)) and k not in SKIPPED and not k.endswith(("_runtime", "_per_second"))
+        }
+        if isinstance(metrics.get("eval_loss"), float) and metrics["eval_loss"] < 50:
+            metrics["eval_perplexity"] = round(math.exp(metrics["eval_loss"]), 4)
         if seen > tokens and now > then and "loss" in logs:
             metrics["tokens_per_s"] = round((seen - tokens) / (now - then), 1)
             self.last_tokens = (seen, now)

@@ -21,12 +21,11 @@ def resolve_precision(spec: JobSpec) -> str:
     from backend.launch import Hardware
     from backend.launch import resolve_precision as pure
 
-    cuda = torch.cuda.is_available()
-    hw = Hardware(
-        gpu_count=torch.cuda.device_count() if cuda else 0,
-        bf16_supported=bool(cuda and torch.cuda.is_bf16_supported()),
-    )
-    return pure(spec, hw)
+    n = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    # The same rule as backend.launch.detect_hardware: native bf16 (compute capability 8.0+) on every
+    # GPU; torch.cuda.is_bf16_supported() is also true where bf16 is only emulated.
+    bf16 = n > 0 and all(torch.cuda.get_device_capability(i)[0] >= 8 for i in range(n))
+    return pure(spec, Hardware(gpu_count=n, bf16_supported=bf16))
 
 
 def load_tokenizer(spec: JobSpec):

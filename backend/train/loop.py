@@ -42,9 +42,9 @@ def train_and_save(spec: JobSpec, run_dir: Path, events, tokenizer, train_ds, ev
     result = trainer.train(resume_from_checkpoint=True if resume == "latest" else resume)
     metrics = {k: v for k, v in result.metrics.items() if isinstance(v, (int, float))}
     if eval_ds is not None:
-        ev = eval_metrics(trainer.evaluate())
-        metrics.update(ev)
-        events.emit("metric", step=trainer.state.global_step, total_steps=trainer.state.max_steps, **ev)
+        # The final evaluation, unless the periodic one just ran at the last step (its figures stand).
+        done = [h for h in trainer.state.log_history if "eval_loss" in h and h.get("step") == trainer.state.global_step]
+        metrics.update(eval_metrics(done[-1] if done else trainer.evaluate()))
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
     if losses:
         metrics["final_loss"] = losses[-1]

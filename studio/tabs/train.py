@@ -5,7 +5,7 @@ Contract:
   ``spec_to_form``; no other code depends on the position of a value.
 - The form overlays the loaded preset's spec, held in ``gr.State`` as a plain dict, so the fields the
   form does not show keep the preset's values.
-- The live view reads only the new bytes of ``events.jsonl`` at each timer tick, from an offset kept
+- The live view (``studio.live``) reads only the new bytes of ``events.jsonl`` at each timer tick, from an offset kept
   in the browser session's ``gr.State``; a tick with nothing new returns ``gr.skip()``.
 - Handlers never show a traceback: it goes to the server's terminal, the page gets one line.
 - Nothing here imports torch; a run starts in its own process group through ``backend.jobs``.
@@ -17,24 +17,31 @@ from __future__ import annotations
 
 import copy
 import functools
-import html
 import re
 import shlex
 import threading
-import time
 import traceback
-from pathlib import Path
 
 import gradio as gr
-import pandas as pd
 import yaml
 
 from backend import jobs
-from backend.events import EVENTS_FILE, FINAL_STATES, EventReader
+from backend.events import FINAL_STATES
 from backend.launch import Hardware, build_launch, detect_hardware
 from backend.spec import DataSource, JobSpec, SpecError, apply_overrides, field_docs, load_spec, spec_from_dict
 from backend.workspace import PROJECT_ROOT, workspace_home
 from studio.i18n import DEFAULT_LANGUAGE, t
+from studio.live import (
+    LOG_LINES,
+    POLL_S,
+    errors_html,
+    loss_frame,
+    new_watch,
+    one_line,
+    progress_html,
+    status_html,
+    tick,
+)
 
 FIELDS = [
     "stage",
@@ -177,147 +184,6 @@ def _guard(fn):
             raise gr.Error(one_line(exc)) from None
 
     return wrapper
-
-
-# ------------------------------------------------------------------------------------------ live view
-
-LOG_LINES = 200
-POLL_S = 0.5
-_COLORS = {
-    "starting": "#d97706",
-    "running": "#2563eb",
-    "aborting": "#d97706",
-    "succeeded": "#16a34a",
-    "failed": "#dc2626",
-}
-
-
-def one_line(exc: BaseException) -> str:
-    """An exception as one short human line (never a traceback)."""
-    lines = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {lines[0] if lines else ''}"[:300]
-
-
-def errors_html(exc: SpecError) -> str:
-    """The error box: one ``field: message`` line per problem."""
-    items = "".join(
-        f"<li><code>{html.escape(f)}</code>: {html.escape(m)}</li>" if f else f"<li>{html.escape(m)}</li>"
-        for f, m in exc.errors
-    )
-    return (
-        '<div style="border:1px solid #dc2626;border-radius:6px;padding:6px 12px;color:#b91c1c">'
-        f"<b>Nothing was started. Fix:</b><ul style='margin:4px 0'>{items}</ul></div>"
-    )
-
-
-def new_watch(run: jobs.Run) -> dict:
-    """A session's view of ``run`` before any event is read, so the events replay from byte 0."""
-    return dict(
-        run=run.id,
-        dir=run.run_dir,
-        offset=0,
-        state=run.status,
-        message="",
-        error="",
-        progress=None,
-        lines=[],
-        points=[],
-    )
-
-
-def fold(watch: dict, events: list[dict], offset: int) -> dict:
-    """A new watch with ``events`` applied: progress, state, log lines and loss points."""
-    w = {**watch, "offset": offset, "lines": list(watch["lines"]), "points": list(watch["points"])}
-    for e in events:
-        kind, line = e["type"], None
-        if kind in ("progress", "metric") and e.get("total_steps"):
-            # Final metric events may lack timing; keep the last known elapsed/ETA rather than blank them.
-            fresh = {k: e[k] for k in ("step", "total_steps", "elapsed", "eta") if e.get(k) is not None}
-            w["progress"] = {**(w["progress"] or {}), **fresh}
-        if kind == "metric":
-            for key in ("loss", "eval_loss"):
-                # One point per step and series: a value reported twice (final eval) comes back to back.
-                if key in e and [e["step"], key] not in [p[:2] for p in w["points"][-3:]]:
-                    w["points"].append([e["step"], key, e[key]])
-            keys = ("loss", "eval_loss", "learning_rate", "grad_norm", "tokens_per_s")
-            shown = ", ".join(f"{k} {e[k]:.4g}" for k in keys if isinstance(e.get(k), (int, float)))
-            line = f"step {e.get('step')}/{e.get('total_steps')}: {shown}" if shown else None
-        elif kind == "status":
-            w["state"], w["message"] = e.get("state", w["state"]), e.get("message", "")
-            line = f"[{w['state']}] {w['message']}"
-        elif kind == "log":
-            line = e.get("message", "")
-        elif kind == "error":
-            w["error"] = e.get("message", "")
-            line = f"error ({e.get('kind', 'unknown')}): {w['error']}"
-        elif kind == "checkpoint":
-            line = f"checkpoint at step {e.get('step')}: {e.get('path')}"
-        elif kind == "result":
-            line = f"saved to {e.get('output_dir')}"
-        stamp = time.strftime("%H:%M:%S ", time.localtime(e.get("time", 0)))
-        if line is not None and not (w["lines"] and w["lines"][-1][len(stamp) :] == line):
-            w["lines"].append(stamp + line)
-    w["lines"] = w["lines"][-LOG_LINES:]
-    return w
-
-
-def tick(watch: dict | None, home: str) -> tuple:
-    """One timer tick: (progress, status, log, plot, watch), or gr.skip() for all when nothing is new."""
-    nothing = (gr.skip(),) * 5
-    if not watch:
-        return nothing
-    reader = EventReader(Path(watch["dir"]) / EVENTS_FILE, watch["offset"])
-    events = reader.read_new()
-    if not events:
-        if watch["state"] not in FINAL_STATES:
-            run = jobs.Registry(home).get(watch["run"])
-            if run.status in ("starting", "running", "aborting") and run.pgid and not jobs.group_alive(run.pgid):
-                jobs.reconcile(home)  # killed outright: this records it, and its event arrives next tick
-        return nothing
-    w = fold(watch, events, reader.offset)
-    return progress_html(w), status_html(w), "\n".join(w["lines"]), loss_frame(w), w
-
-
-def _clock(seconds: float | None) -> str:
-    if seconds is None:
-        return "–"
-    m, s = divmod(int(round(seconds)), 60)
-    h, m = divmod(m, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
-def progress_html(w: dict | None) -> str:
-    """The progress bar with "step 37/120 · 31% · elapsed 0:12 · ETA 0:25" under it."""
-    p = (w or {}).get("progress")
-    if not p:
-        pct, text = 0.0, "waiting for the first step…" if w else "no run yet"
-    else:
-        step, total = p.get("step") or 0, p.get("total_steps") or 0
-        pct = 100.0 * step / total if total else 0.0
-        text = f"step {step}/{total} · {pct:.0f}% · elapsed {_clock(p.get('elapsed'))} · ETA {_clock(p.get('eta'))}"
-    return (
-        '<div style="background:#e5e7eb;border-radius:4px;height:10px;overflow:hidden">'
-        f'<div style="width:{pct:.1f}%;height:100%;background:#2563eb"></div></div>'
-        f'<div style="font-family:monospace;margin-top:4px">{html.escape(text)}</div>'
-    )
-
-
-def status_html(w: dict | None, error: str | None = None) -> str:
-    """The status badge, the run id, and the error message of a failed run."""
-    if error:
-        state, run, detail = "error", "", error
-    elif not w:
-        return '<span style="color:#6b7280">no run</span>'
-    else:
-        state, run = w["state"], w["run"]
-        detail = (w.get("error") or w.get("message") or "") if state in ("failed", "aborted") else ""
-    badge = f'<span style="background:{_COLORS.get(state, "#6b7280")};color:#fff;border-radius:9px;padding:2px 10px">'
-    return f"<div>{badge}{html.escape(state)}</span> <code>{html.escape(run)}</code> {html.escape(detail)}</div>"
-
-
-def loss_frame(w: dict | None) -> pd.DataFrame:
-    """The loss curve(s) as a long DataFrame: step, series (loss / eval_loss), value."""
-    return pd.DataFrame((w or {}).get("points") or [], columns=["step", "series", "value"])
 
 
 def build(home: str | None, demo: gr.Blocks, lang: gr.Radio | None = None) -> None:
