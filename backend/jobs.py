@@ -30,6 +30,7 @@ from backend.spec import JobSpec, load_spec
 from backend.workspace import workspace_home
 
 ACTIVE_STATES = ("queued", "starting", "running", "aborting")
+RUN_ENV = "STUDIO_RUN_ID"  # set in every process of a run (see run_processes)
 SCHEMA_VERSION = 1
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -210,8 +211,9 @@ def start_run(run: Run, home: str | os.PathLike | None = None, hardware=None) ->
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
-            start_new_session=True,  # own session and process group: survives the UI, one killpg aborts it
+            start_new_session=True,  # own session and process group: survives the UI that started it
             cwd=str(Path(__file__).resolve().parents[1]),
+            env={**os.environ, RUN_ENV: run.id},
         )
     registry.update(run.id, pid=proc.pid, pgid=proc.pid)
     # Reap the supervisor when it exits so it never lingers as a zombie of this process.
@@ -232,21 +234,57 @@ def group_alive(pgid: int | None) -> bool:
     return True
 
 
+def run_processes(run_id: str) -> list[int]:
+    """Every live process of a run, found by the ``STUDIO_RUN_ID`` its environment carries.
+
+    The process group alone is not enough: torchrun starts each worker in a session of its own, so a
+    worker would outlive a ``killpg`` of the run's group if the launcher died first. The variable is
+    inherited by every descendant (orphans included); zombies show an empty environment and are skipped.
+    """
+    marker = f"{RUN_ENV}={run_id}".encode() + b"\0"
+    found = []
+    for entry in os.scandir("/proc") if os.path.isdir("/proc") else ():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/environ", "rb") as fh:
+                if marker in fh.read() + b"\0":
+                    found.append(int(entry.name))
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return found
+
+
+def run_alive(run: Run) -> bool:
+    """Whether any process of the run is alive (its process group, or any process carrying its id)."""
+    return group_alive(run.pgid) or bool(run_processes(run.id))
+
+
+def _signal_run(run: Run, sig: signal.Signals) -> None:
+    if group_alive(run.pgid):
+        os.killpg(run.pgid, sig)
+    for pid in run_processes(run.id):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+
+
 def abort_run(run_id: str, home: str | os.PathLike | None = None, grace_s: float = 10.0) -> Run:
-    """SIGTERM the run's whole process group, SIGKILL what is left after ``grace_s``; status aborted."""
+    """SIGTERM every process of the run, SIGKILL what is left after ``grace_s``; status aborted."""
     registry = Registry(home)
     run = registry.get(run_id)
     if run.finished:
         return run
     registry.update(run.id, status="aborting")
-    if group_alive(run.pgid):
-        os.killpg(run.pgid, signal.SIGTERM)
+    if run_alive(run):
+        _signal_run(run, signal.SIGTERM)
         deadline = time.time() + grace_s
-        while group_alive(run.pgid) and time.time() < deadline:
+        while run_alive(run) and time.time() < deadline:
             time.sleep(0.1)
-        if group_alive(run.pgid):
-            os.killpg(run.pgid, signal.SIGKILL)
-            while group_alive(run.pgid) and time.time() < deadline + 5:
+        if run_alive(run):
+            _signal_run(run, signal.SIGKILL)
+            while run_alive(run) and time.time() < deadline + 5:
                 time.sleep(0.05)
     if registry.finish(run.id, "aborted", error_kind="killed", error="aborted by the user"):
         EventWriter(run.path / EVENTS_FILE).emit("status", state="aborted", message="aborted by the user")
@@ -257,7 +295,7 @@ def reconcile(home: str | os.PathLike | None = None) -> list[Run]:
     """Mark active runs whose processes are gone as failed ('process disappeared'); returns all runs."""
     registry = Registry(home)
     for run in registry.list():
-        if run.status in ("starting", "running", "aborting") and run.pgid and not group_alive(run.pgid):
+        if run.status in ("starting", "running", "aborting") and run.pgid and not run_alive(run):
             # The supervisor records the end itself; reaching here means it was killed too.
             tail = log_tail(run, 5)
             if registry.finish(run.id, "failed", error_kind="killed", error="process disappeared\n" + tail):
@@ -303,7 +341,7 @@ def follow(run: Run, poll_s: float = 0.25, reader: EventReader | None = None):
         if current.finished:
             yield from reader.read_new()
             return
-        if current.status in ("starting", "running", "aborting") and current.pgid and not group_alive(current.pgid):
+        if current.status in ("starting", "running", "aborting") and current.pgid and not run_alive(current):
             reconcile(registry.home)
             continue
         time.sleep(poll_s)

@@ -11,7 +11,7 @@ import pytest
 from conftest import ROOT, run_cli
 
 from backend.events import read_events
-from backend.jobs import Registry, abort_run, create_run, group_alive, start_run
+from backend.jobs import Registry, abort_run, create_run, group_alive, run_processes, start_run
 from backend.spec import apply_overrides, load_spec
 
 
@@ -132,18 +132,28 @@ def test_abort_stops_every_process_of_the_run(studio_home, tiny_model):
     else:
         pytest.fail("the run never made progress")
     pgid = Registry(studio_home).get(run.id).pgid
-    pids = [p for p in os.listdir("/proc") if p.isdigit() and _pgid(int(p)) == pgid]
-    assert len(pids) >= 3  # supervisor, launcher, 2 workers
+    pids = run_processes(run.id)
+    # supervisor, launcher (torchrun) and 2 workers; torchrun puts each worker in a session of its own
+    assert len(pids) >= 4, pids
+    assert len({_pgid(p) for p in pids}) >= 2
     t0 = time.time()
     run = abort_run(run.id, studio_home)
     assert time.time() - t0 < 15
     assert run.status == "aborted"
-    assert not group_alive(pgid)
+    assert not group_alive(pgid) and run_processes(run.id) == []
     for pid in pids:
-        with pytest.raises(ProcessLookupError):
-            os.kill(int(pid), 0)
+        assert not _alive(pid), pid
     states = [e["state"] for e in read_events(run.path / "events.jsonl") if e["type"] == "status"]
     assert states[-1] == "aborted"
+
+
+def _alive(pid: int) -> bool:
+    """A process that exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
 
 
 def _pgid(pid: int) -> int | None:

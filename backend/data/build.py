@@ -42,6 +42,7 @@ def load_records(spec: JobSpec, want: str):
             )
 
         def normalise(record, idx, fmt=fmt, path=path):
+            record = dict(record)  # datasets passes a LazyRow (a Mapping, not a dict) to map functions
             try:
                 if want == "chat":
                     return {"messages": to_messages(record, fmt)}
