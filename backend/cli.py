@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from backend import jobs
+from backend import data_cli, jobs
 from backend.spec import SpecError, apply_overrides, field_docs, load_spec
 from backend.workspace import PROJECT_ROOT
 
@@ -181,6 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("prefix", nargs="?", help="only fields starting with this, e.g. train.")
     p.set_defaults(func=cmd_fields)
     sub.add_parser("presets", help="the shipped presets").set_defaults(func=cmd_presets)
+
+    data_cli.add_parser(sub)
 
     p = sub.add_parser("webui", help="serve the studio in the browser")
     p.add_argument("--host", default="127.0.0.1")

@@ -14,6 +14,7 @@ This module imports no torch: the UI process loads it at start-up.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -44,7 +45,7 @@ class SpecError(ValueError):
 class _Section(BaseModel):
     """Base of every section: unknown keys are errors, assignments are validated."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, use_attribute_docstrings=False)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
 # --------------------------------------------------------------------------------------------- model
@@ -162,8 +163,6 @@ class MethodSpec(_Section):
 
 # ---------------------------------------------------------------------------------------------- data
 
-DATA_FORMATS = ("auto", "text", "alpaca", "sharegpt", "messages")
-
 
 class DataSource(_Section):
     """One dataset file or folder."""
@@ -176,7 +175,7 @@ class DataSource(_Section):
             "'builtin:samples/…' for shipped samples."
         ),
     )
-    format: Literal["auto", "text", "alpaca", "sharegpt", "messages"] = Field(
+    format: Literal["auto", "text", "alpaca", "sharegpt", "messages", "xtuner", "firefly"] = Field(
         "auto", description="Record format; 'auto' detects it from the first record."
     )
     weight: float = Field(1.0, gt=0, description="Relative sampling weight when several sources are mixed.")
@@ -191,7 +190,8 @@ class DataSpec(_Section):
         "auto",
         description=(
             "Chat template: 'auto' uses the tokenizer's own chat_template (chatml when it has none), "
-            "or a named one (chatml)."
+            "or a named one (chatml, qwen, yi, internlm2, llama3, llama2, mistral, baichuan2, chatglm3, deepseek, "
+            "empty: assistant turns only, for incremental pretraining on conversation data)."
         ),
     )
     cutoff_len: int = Field(
@@ -204,6 +204,16 @@ class DataSpec(_Section):
         ),
     )
     train_on_prompt: bool = Field(False, description="SFT: also compute the loss on system and user tokens.")
+    mask_history: bool = Field(
+        False, description="SFT: compute the loss on the last assistant turn only, not on earlier answers."
+    )
+    skip_bad_records: bool = Field(
+        False,
+        description=(
+            "Skip records that fail validation (malformed JSON, missing fields, bad role order) and log how many; "
+            "off: the run fails with the first 'file:line: field: problem'."
+        ),
+    )
     val_size: float = Field(
         0.0, ge=0, description="Held-out validation split: a fraction (<1) or a record count (>=1); 0 disables it."
     )
@@ -408,10 +418,9 @@ def _humanise(err: dict, root: type[BaseModel]) -> tuple[str, str]:
         return field, f"unknown field; expected one of: {known}"
     if kind == "missing":
         return field, "is required"
-    msg = err["msg"]
-    for prefix in ("Input should be ", "Value should be ", "Value error, "):
-        if msg.startswith(prefix):
-            msg = "must be " + msg[len(prefix) :] if prefix != "Value error, " else msg[len(prefix) :]
+    # pydantic says "Input should be greater than 0"; the studio says "must be greater than 0".
+    msg = re.sub(r"^(Input|Value|List|String|Dictionary|Tuple) should ", "must ", err["msg"])
+    msg = msg.removeprefix("Value error, ")
     return field, f"{msg} (got {value!r})"
 
 

@@ -15,11 +15,17 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
 @pytest.fixture(scope="session")
-def studio_home(tmp_path_factory) -> Path:
+def studio_home(tmp_path_factory):
     """A workspace shared by the tests of a session (runs land in it; the tiny model is built once)."""
     home = tmp_path_factory.mktemp("studio-home")
     os.environ["STUDIO_HOME"] = str(home)
-    return home
+    yield home
+    # Whatever a failed test left running is stopped: runs are in their own sessions and would outlive pytest.
+    from backend.jobs import ACTIVE_STATES, Registry, abort_run
+
+    for run in Registry(home).list():
+        if run.status in ACTIVE_STATES:
+            abort_run(run.id, home, grace_s=5)
 
 
 @pytest.fixture(scope="session")

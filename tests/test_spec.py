@@ -139,3 +139,11 @@ def test_every_preset_validates(path):
     assert isinstance(spec, JobSpec)
     header = path.read_text(encoding="utf-8").splitlines()[:3]
     assert any("studio train" in line for line in header), "a preset's header gives its launch command"
+
+
+def test_source_formats_match_the_data_layer():
+    from backend.data.formats import ALL_FORMATS
+    from backend.spec import DataSource
+
+    choices = DataSource.model_fields["format"].annotation.__args__
+    assert set(choices) == {"auto", *ALL_FORMATS}

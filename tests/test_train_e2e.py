@@ -123,6 +123,13 @@ def test_abort_stops_every_process_of_the_run(studio_home, tiny_model):
         ["train.max_steps=100000", "output.run_name=e2e-abort", "distributed.num_processes=2", "data.val_size=0"],
     )
     run = start_run(create_run(spec, studio_home), studio_home)
+    try:
+        _abort_checks(run, studio_home)
+    finally:
+        abort_run(run.id, studio_home)  # never leave a 100000-step run behind when a check fails
+
+
+def _abort_checks(run, studio_home) -> None:
     deadline = time.time() + 240
     while time.time() < deadline:
         events = read_events(run.path / "events.jsonl")
@@ -171,7 +178,8 @@ def test_killed_supervisor_is_reconciled_as_failed(studio_home, tiny_model):
     )
     run = start_run(create_run(spec, studio_home), studio_home)
     time.sleep(1.0)
-    os.killpg(run.pgid, signal.SIGKILL)
+    for pid in run_processes(run.id):  # the whole run dies at once, as if the machine killed it
+        os.kill(pid, signal.SIGKILL)
     deadline = time.time() + 10
     while group_alive(run.pgid) and time.time() < deadline:
         time.sleep(0.1)

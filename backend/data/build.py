@@ -1,20 +1,28 @@
 """From ``data.sources`` to tokenised (and packed) training rows, for the pt and sft stages.
 
-Records are read with ``datasets``, normalised by format, split off for validation, tokenised with
-``Dataset.map`` (cached by ``datasets`` between runs) and, with ``data.packing``, packed into rows of
-``data.cutoff_len`` tokens.
+Records are streamed and validated (:mod:`backend.data.validate`), normalised by format, split off
+for validation, tokenised with ``Dataset.map`` (cached by ``datasets`` between runs) and, with
+``data.packing``, packed into rows of ``data.cutoff_len`` tokens.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import os
+from pathlib import Path
 
-from backend.data.formats import CHAT_FORMATS, DataError, detect_format, to_messages, to_text
+from backend.data.formats import CHAT_FORMATS, DataError
 from backend.data.packing import chunk_document, pack_examples
-from backend.data.readers import load_source
+from backend.data.stream import source_files
 from backend.data.templates import encode_chat, encode_text, resolve_template
+from backend.data.validate import iter_valid_records
 from backend.spec import JobSpec
 from backend.workspace import resolve_data_path
+
+log = logging.getLogger(__name__)
+_RECORDS_VERSION = 2  # bump when normalisation changes, so cached record sets are rebuilt
 
 
 def _workers(spec: JobSpec, n: int) -> int | None:
@@ -25,44 +33,54 @@ def _workers(spec: JobSpec, n: int) -> int | None:
 
 
 def load_records(spec: JobSpec, want: str):
-    """All sources as one ``datasets.Dataset`` with a ``messages`` (want='chat') or ``text`` column."""
+    """All sources as one ``datasets.Dataset`` with a ``messages`` (want='chat') or ``text`` column.
+
+    Records are streamed through :func:`iter_valid_records`: a bad record fails the run with its
+    ``file:line: field: problem`` unless ``data.skip_bad_records``, which skips and logs the count. The
+    result is cached by ``datasets`` under a fingerprint of the files' sizes and modification times.
+    """
     import datasets
 
     parts = []
+    on_error = "skip" if spec.data.skip_bad_records else "raise"
     for i, source in enumerate(spec.data.sources):
         path = resolve_data_path(source.path)
-        ds = load_source(path, source.max_samples)
-        if len(ds) == 0:
-            raise DataError(f"data.sources[{i}].path: {path} holds no records")
-        fmt = source.format if source.format != "auto" else _detect(ds[0], path)
-        if want == "chat" and fmt not in CHAT_FORMATS:
-            raise DataError(
-                f"data.sources[{i}].format: {path} is {fmt!r} data; supervised fine-tuning needs a chat format "
-                f"({', '.join(CHAT_FORMATS)})"
+        if not Path(path).exists():
+            raise DataError(f"data.sources[{i}].path: {path}: no such file or folder")
+        kwargs = {"path": str(path), "fmt": source.format, "on_error": on_error, "limit": source.max_samples}
+        fingerprint = _fingerprint(path, kwargs, want)
+        try:
+            ds = datasets.Dataset.from_generator(
+                _generate, gen_kwargs={**kwargs, "want": want, "where": f"data.sources[{i}]"}, fingerprint=fingerprint
             )
-
-        def normalise(record, idx, fmt=fmt, path=path):
-            record = dict(record)  # datasets passes a LazyRow (a Mapping, not a dict) to map functions
-            try:
-                if want == "chat":
-                    return {"messages": to_messages(record, fmt)}
-                return {"text": to_text(record, fmt) if fmt not in CHAT_FORMATS else _chat_as_text(record, fmt)}
-            except DataError as exc:
-                raise DataError(f"{path}: record {idx + 1}: {exc}") from None
-
-        parts.append(ds.map(normalise, with_indices=True, remove_columns=ds.column_names, desc=None))
+        except datasets.exceptions.DatasetGenerationError as exc:
+            cause = exc.__cause__ or exc
+            raise (cause if isinstance(cause, DataError) else DataError(f"{path}: {cause}")) from None
+        if len(ds) == 0:
+            raise DataError(f"data.sources[{i}].path: {path} holds no usable records")
+        parts.append(ds)
     return parts[0] if len(parts) == 1 else datasets.concatenate_datasets(parts)
 
 
-def _detect(record: dict, path) -> str:
-    try:
-        return detect_format(record)
-    except DataError as exc:
-        raise DataError(f"{path}: record 1: {exc}") from None
+def _fingerprint(path, kwargs: dict, want: str) -> str:
+    files = [(str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in source_files(Path(path))]
+    blob = json.dumps([files, kwargs, want, _RECORDS_VERSION], sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
-def _chat_as_text(record: dict, fmt: str) -> str:
-    return "\n".join(m["content"] for m in to_messages(record, fmt))
+def _generate(path: str, fmt: str, on_error: str, limit, want: str, where: str):
+    records = iter_valid_records(path, fmt, on_error, limit)
+    for record in records:
+        if want == "chat" and "messages" not in record:
+            raise DataError(
+                f"{where}.format: {path} is {records.format!r} data; supervised fine-tuning needs a chat format "
+                f"({', '.join(CHAT_FORMATS)})"
+            )
+        if want != "chat" and "messages" in record:
+            record = {"text": "\n".join(m["content"] for m in record["messages"])}
+        yield record
+    if records.skipped:
+        log.warning("%s: skipped %d bad records (first: %s)", path, records.skipped, records.first_error)
 
 
 def split_validation(ds, spec: JobSpec):
@@ -80,12 +98,12 @@ def split_validation(ds, spec: JobSpec):
 def tokenise_chat(ds, spec: JobSpec, tokenizer):
     """Chat records -> ``input_ids``/``labels`` (loss on assistant turns), packed when asked."""
     template = resolve_template(tokenizer, spec.data.template)
-    cutoff, on_prompt = spec.data.cutoff_len, spec.data.train_on_prompt
+    cutoff, on_prompt, last_only = spec.data.cutoff_len, spec.data.train_on_prompt, spec.data.mask_history
 
     def encode(batch):
         out = {"input_ids": [], "labels": []}
         for messages in batch["messages"]:
-            enc = encode_chat(tokenizer, messages, template, cutoff, on_prompt)
+            enc = encode_chat(tokenizer, messages, template, cutoff, on_prompt, last_only)
             if any(label != -100 for label in enc["labels"][1:]):  # a sample with nothing to learn is dropped
                 out["input_ids"].append(enc["input_ids"])
                 out["labels"].append(enc["labels"])

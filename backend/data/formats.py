@@ -1,15 +1,22 @@
 """Record formats, detected from a record's keys and normalised into one internal form.
 
-Chat formats (alpaca, sharegpt, OpenAI messages) become a list of ``{"role", "content"}`` messages;
-pretraining formats (``text``, LLMsTrainer's ``title``+``content``) become one string.
+Chat formats become a list of ``{"role", "content"}`` messages (tool fields of OpenAI messages are
+kept): alpaca, sharegpt, OpenAI ``messages``, XTuner ``conversation`` (``system``/``input``/``output``
+per turn) and Firefly ``conversation`` (``human``/``assistant`` per turn, optional top-level
+``system``). Pretraining formats become one string: ``text``, LLMsTrainer's ``title``+``content`` and
+``question``+``answer``, or a bare ``content``.
+
+Every error is a :class:`DataError` that names the field (``messages[2].role``) and says what is wrong,
+so validators can print ``file:line: field: what``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-CHAT_FORMATS = ("alpaca", "sharegpt", "messages")
+CHAT_FORMATS = ("alpaca", "sharegpt", "messages", "xtuner", "firefly")
 TEXT_FORMATS = ("text",)
+ALL_FORMATS = TEXT_FORMATS + CHAT_FORMATS
 
 # ShareGPT speaker names as they appear in the wild, mapped to chat roles.
 SHAREGPT_ROLES = {
@@ -30,109 +37,219 @@ SHAREGPT_ROLES = {
 
 
 class DataError(ValueError):
-    """A record or file is not usable; the message names the file, line and field when known."""
+    """A record or file is not usable; the message names the file, line and field when known.
+
+    ``field`` (e.g. ``messages[0].content``) and ``what`` (e.g. ``is missing``) are set when the error
+    is about one field, so reports can be laid out as ``file:line: field: what``.
+    """
+
+    def __init__(self, message: str, field: str | None = None, what: str | None = None):
+        super().__init__(message)
+        self.field = field
+        self.what = what or message
+
+
+def bad(field: str, what: str) -> DataError:
+    """A DataError about one field, worded ``field 'x' what``."""
+    return DataError(f"field '{field}' {what}", field=field, what=what)
+
+
+def _turn_keys(record: dict) -> set[str]:
+    turns = record.get("conversation")
+    first = turns[0] if isinstance(turns, list) and turns and isinstance(turns[0], dict) else {}
+    return set(first)
 
 
 def detect_format(record: Any) -> str:
-    """The format of one record: text, alpaca, sharegpt or messages."""
+    """The format of one record: text, alpaca, sharegpt, messages, xtuner or firefly."""
     if not isinstance(record, dict):
-        raise DataError(f"expected a JSON object per record, got {type(record).__name__}")
+        raise DataError(f"expected a JSON object per record, got {type(record).__name__}", field="record")
     if "messages" in record:
         return "messages"
-    if "conversations" in record or "conversation" in record:
+    if "conversations" in record:
+        return "sharegpt"
+    if "conversation" in record:
+        keys = _turn_keys(record)
+        if keys & {"input", "output"}:
+            return "xtuner"
+        if keys & {"human", "assistant"}:
+            return "firefly"
         return "sharegpt"
     if "instruction" in record and "output" in record:
         return "alpaca"
-    if "text" in record or ("title" in record and "content" in record) or "content" in record:
+    if "text" in record or "content" in record or ("question" in record and "answer" in record):
         return "text"
-    keys = ", ".join(sorted(record)) or "none"
+    keys = ", ".join(sorted(map(str, record))) or "none"
     raise DataError(
-        f"cannot tell the format from the keys ({keys}); expected messages, conversations, instruction+output, or text"
+        f"cannot tell the format from the keys ({keys}); expected messages, conversations, conversation, "
+        "instruction+output, question+answer or text",
+        field="record",
     )
 
 
-def _need_str(record: dict, key: str, where: str = "") -> str:
+def _need_str(record: dict, key: str, where: str = "", allow_empty: bool = False) -> str:
     value = record.get(key)
     if not isinstance(value, str):
-        kind = "missing" if value is None else f"a {type(value).__name__}, not a string"
-        raise DataError(f"field '{where}{key}' is {kind}")
+        raise bad(where + key, "is missing" if value is None else f"is a {type(value).__name__}, not a string")
+    if not allow_empty and not value.strip():
+        raise bad(where + key, "is empty")
     return value
 
 
-def to_text(record: dict, fmt: str) -> str:
-    """The pretraining text of a record in a text format."""
+def to_text(record: dict, fmt: str = "text") -> str:
+    """The pretraining text of a record in a text format (text, title+content, question+answer, content)."""
+    if not isinstance(record, dict):
+        raise DataError(f"expected a JSON object per record, got {type(record).__name__}", field="record")
     if "text" in record:
         return _need_str(record, "text")
+    if "question" in record and "answer" in record:
+        return _need_str(record, "question") + "\n" + _need_str(record, "answer")
     if "title" in record:
         return _need_str(record, "title") + "\n" + _need_str(record, "content")
     return _need_str(record, "content")
 
 
-def to_messages(record: dict, fmt: str) -> list[dict[str, str]]:
-    """A chat record as ``[{"role", "content"}, ...]`` (optional system first, ends with assistant)."""
-    if fmt == "messages":
-        messages = record["messages"]
-        if not isinstance(messages, list):
-            raise DataError("field 'messages' must be a list")
-        out = []
-        for i, m in enumerate(messages):
-            if not isinstance(m, dict):
-                raise DataError(f"field 'messages[{i}]' must be an object")
-            role = _need_str(m, "role", f"messages[{i}].")
-            content = m.get("content")
-            if content is None and m.get("tool_calls"):
-                content = ""
-            if not isinstance(content, str):
-                raise DataError(f"field 'messages[{i}].content' must be a string")
-            msg = {"role": role, "content": content}
-            for extra in ("tool_calls", "name", "tool_call_id"):
-                if extra in m:
-                    msg[extra] = m[extra]
-            out.append(msg)
-    elif fmt == "sharegpt":
-        turns = record.get("conversations", record.get("conversation"))
-        if not isinstance(turns, list):
-            raise DataError("field 'conversations' must be a list")
-        out = []
-        for i, t in enumerate(turns):
-            if not isinstance(t, dict):
-                raise DataError(f"field 'conversations[{i}]' must be an object")
-            speaker = t.get("from", t.get("role"))
-            role = SHAREGPT_ROLES.get(str(speaker).lower()) if speaker is not None else None
-            if role is None:
-                raise DataError(f"field 'conversations[{i}].from' is {speaker!r}; expected human, gpt or system")
-            out.append(
-                {"role": role, "content": _need_str(t, "value" if "value" in t else "content", f"conversations[{i}].")}
-            )
-        if "system" in record and isinstance(record["system"], str) and record["system"]:
-            out.insert(0, {"role": "system", "content": record["system"]})
-    elif fmt == "alpaca":
-        out = []
-        if isinstance(record.get("system"), str) and record["system"]:
-            out.append({"role": "system", "content": record["system"]})
-        history = record.get("history") or []
-        if not isinstance(history, list):
-            raise DataError("field 'history' must be a list of [question, answer] pairs")
-        for i, pair in enumerate(history):
-            if not (isinstance(pair, (list, tuple)) and len(pair) == 2 and all(isinstance(x, str) for x in pair)):
-                raise DataError(f"field 'history[{i}]' must be a [question, answer] pair of strings")
-            out += [{"role": "user", "content": pair[0]}, {"role": "assistant", "content": pair[1]}]
-        prompt = _need_str(record, "instruction")
-        extra = record.get("input")
-        if isinstance(extra, str) and extra:
-            prompt = f"{prompt}\n{extra}"
-        out += [{"role": "user", "content": prompt}, {"role": "assistant", "content": _need_str(record, "output")}]
-    else:
-        raise DataError(f"format {fmt!r} is not a chat format; expected one of {', '.join(CHAT_FORMATS)}")
-    _check_roles(out)
+def _list(record: dict, key: str) -> list:
+    value = record.get(key)
+    if not isinstance(value, list):
+        raise bad(key, "is missing" if value is None else f"must be a list, not a {type(value).__name__}")
+    return value
+
+
+def _item(items: list, i: int, key: str) -> dict:
+    if not isinstance(items[i], dict):
+        raise bad(f"{key}[{i}]", f"must be an object, not a {type(items[i]).__name__}")
+    return items[i]
+
+
+def _messages(record: dict) -> list[dict]:
+    out = []
+    messages = _list(record, "messages")
+    for i in range(len(messages)):
+        m = _item(messages, i, "messages")
+        role = _need_str(m, "role", f"messages[{i}].")
+        content = m.get("content")
+        if content is None and m.get("tool_calls"):
+            content = ""  # an assistant turn that only calls tools
+        if not isinstance(content, str):
+            raise bad(f"messages[{i}].content", "is missing" if content is None else "must be a string")
+        if not content.strip() and role not in ("system", "tool") and not m.get("tool_calls"):
+            raise bad(f"messages[{i}].content", "is empty")
+        msg = {"role": role, "content": content}
+        for extra in ("tool_calls", "name", "tool_call_id"):
+            if extra in m:
+                msg[extra] = m[extra]
+        out.append(msg)
     return out
 
 
-def _check_roles(messages: list[dict]) -> None:
+def _sharegpt(record: dict) -> list[dict]:
+    key = "conversations" if "conversations" in record else "conversation"
+    turns, out = _list(record, key), []
+    for i in range(len(turns)):
+        t = _item(turns, i, key)
+        speaker = t.get("from", t.get("role"))
+        role = SHAREGPT_ROLES.get(str(speaker).lower()) if speaker is not None else None
+        if role is None:
+            raise bad(f"{key}[{i}].from", f"is {speaker!r}; expected human, gpt or system")
+        text_key = "value" if "value" in t else "content"
+        out.append({"role": role, "content": _need_str(t, text_key, f"{key}[{i}].", allow_empty=role == "system")})
+    _prepend_system(record, out)
+    return out
+
+
+def _xtuner(record: dict) -> list[dict]:
+    turns, out = _list(record, "conversation"), []
+    for i in range(len(turns)):
+        t = _item(turns, i, "conversation")
+        if isinstance(t.get("system"), str) and t["system"].strip():
+            out.append({"role": "system", "content": t["system"]})
+        # XTuner's incremental-pretraining records have an empty input (rendered by the 'empty' template).
+        out.append({"role": "user", "content": _need_str(t, "input", f"conversation[{i}].", allow_empty=True)})
+        out.append({"role": "assistant", "content": _need_str(t, "output", f"conversation[{i}].")})
+    return out
+
+
+def _firefly(record: dict) -> list[dict]:
+    turns, out = _list(record, "conversation"), []
+    for i in range(len(turns)):
+        t = _item(turns, i, "conversation")
+        out.append({"role": "user", "content": _need_str(t, "human", f"conversation[{i}].")})
+        out.append({"role": "assistant", "content": _need_str(t, "assistant", f"conversation[{i}].")})
+    _prepend_system(record, out)
+    return out
+
+
+def _alpaca(record: dict) -> list[dict]:
+    out: list[dict] = []
+    history = record.get("history") or []
+    if not isinstance(history, list):
+        raise bad("history", "must be a list of [question, answer] pairs")
+    for i, pair in enumerate(history):
+        if not (isinstance(pair, (list, tuple)) and len(pair) == 2 and all(isinstance(x, str) for x in pair)):
+            raise bad(f"history[{i}]", "must be a [question, answer] pair of strings")
+        out += [{"role": "user", "content": pair[0]}, {"role": "assistant", "content": pair[1]}]
+    prompt = _need_str(record, "instruction")
+    extra = record.get("input")
+    if isinstance(extra, str) and extra:
+        prompt = f"{prompt}\n{extra}"
+    out += [{"role": "user", "content": prompt}, {"role": "assistant", "content": _need_str(record, "output")}]
+    _prepend_system(record, out)
+    return out
+
+
+def _prepend_system(record: dict, out: list[dict]) -> None:
+    system = record.get("system")
+    if isinstance(system, str) and system.strip():
+        out.insert(0, {"role": "system", "content": system})
+
+
+_NORMALISERS = {
+    "messages": _messages,
+    "sharegpt": _sharegpt,
+    "alpaca": _alpaca,
+    "xtuner": _xtuner,
+    "firefly": _firefly,
+}
+
+
+def to_messages(record: dict, fmt: str) -> list[dict[str, str]]:
+    """A chat record as ``[{"role", "content"}, ...]``: optional system first, roles in a valid order."""
+    if fmt not in _NORMALISERS:
+        raise DataError(f"format {fmt!r} is not a chat format; expected one of {', '.join(CHAT_FORMATS)}")
+    if not isinstance(record, dict):
+        raise DataError(f"expected a JSON object per record, got {type(record).__name__}", field="record")
+    out = _NORMALISERS[fmt](record)
+    check_roles(out, {"messages": "messages", "sharegpt": "conversations"}.get(fmt, "conversation"))
+    return out
+
+
+# Which roles may follow which: a turn after the system prompt (or at the start) is the user's; the
+# assistant answers a user or a tool result; tools answer an assistant's tool call.
+_MAY_FOLLOW = {
+    "user": {None, "system", "assistant", "tool"},
+    "assistant": {"user", "tool"},
+    "tool": {"assistant", "tool"},
+}
+
+
+def check_roles(messages: list[dict], field: str = "messages") -> None:
+    """Raise a DataError naming the first message whose role is out of order."""
     if not messages:
-        raise DataError("the conversation is empty")
-    if not any(m["role"] == "assistant" for m in messages):
-        raise DataError("the conversation has no assistant turn to learn from")
+        raise bad(field, "is empty: the conversation has no turns")
+    prev = None
     for i, m in enumerate(messages):
-        if m["role"] == "system" and i != 0:
-            raise DataError(f"message {i} is a system message; only the first message may be one")
+        role = m["role"]
+        if role == "system":
+            if i != 0:
+                raise bad(f"{field}[{i}].role", "is a system message; only the first message may be one")
+        elif role not in _MAY_FOLLOW:
+            raise bad(f"{field}[{i}].role", f"is {role!r}; expected system, user, assistant or tool")
+        elif prev not in _MAY_FOLLOW[role]:
+            if prev == role:
+                raise bad(f"{field}[{i}].role", f"two {role} turns in a row")
+            after = f"after a {prev} turn" if prev else "as the first turn"
+            raise bad(f"{field}[{i}].role", f"is {role} {after}")
+        prev = role
+    if not any(m["role"] == "assistant" for m in messages):
+        raise bad(field, "has no assistant turn to learn from")

@@ -10,10 +10,11 @@ label -100. The span includes the turn's end-of-turn token, so the model learns 
 from __future__ import annotations
 
 from backend.builtin import CHATML_TEMPLATE
+from backend.data.chat_templates import TEMPLATES
 from backend.data.formats import DataError
 
 IGNORE_INDEX = -100
-NAMED_TEMPLATES = {"chatml": CHATML_TEMPLATE}
+NAMED_TEMPLATES = {name: t.jinja for name, t in TEMPLATES.items()}
 
 
 def resolve_template(tokenizer, name: str) -> str:
@@ -50,10 +51,21 @@ def assistant_spans(tokenizer, messages: list[dict], template: str) -> tuple[str
 
 
 def encode_chat(
-    tokenizer, messages: list[dict], template: str, cutoff_len: int, train_on_prompt: bool = False
+    tokenizer,
+    messages: list[dict],
+    template: str,
+    cutoff_len: int,
+    train_on_prompt: bool = False,
+    mask_history: bool = False,
 ) -> dict[str, list[int]]:
-    """``input_ids`` and ``labels`` of one conversation, truncated to ``cutoff_len``."""
+    """``input_ids`` and ``labels`` of one conversation, truncated to ``cutoff_len``.
+
+    Loss is on every assistant turn, only the last one with ``mask_history``, or on everything with
+    ``train_on_prompt`` (which wins).
+    """
     full, spans = assistant_spans(tokenizer, messages, template)
+    if mask_history:
+        spans = spans[-1:]
     enc = tokenizer(full, add_special_tokens=False, return_offsets_mapping=True)
     ids = enc["input_ids"][:cutoff_len]
     if train_on_prompt:

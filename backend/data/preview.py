@@ -1,0 +1,71 @@
+"""Token-level preview: what the model sees and which tokens carry loss.
+
+:func:`preview_samples` renders records through the template and tokenizer and returns, per sample,
+``[(token_text, token_id, carries_loss), ...]`` (the structure the UI's Data tab shows);
+:func:`render_ansi` colours it for a terminal: green for tokens with loss, dim for masked ones.
+Pretraining text is shown as the ``cutoff_len`` chunks it becomes; with ``pack`` samples are packed
+into rows the way training packs them, with the sample boundaries marked.
+"""
+
+from __future__ import annotations
+
+from itertools import islice
+
+from backend.data.packing import IGNORE_INDEX, chunk_document, pack_examples
+from backend.data.templates import encode_chat, encode_text, resolve_template
+from backend.data.validate import iter_valid_records
+
+GREEN, DIM, BOLD, RESET = "\033[32m", "\033[2m", "\033[1m", "\033[0m"
+
+Token = tuple[str, int, bool]
+
+
+def _tokens(tokenizer, ids: list[int], labels: list[int]) -> list[Token]:
+    return [(tokenizer.decode([t]), t, label != IGNORE_INDEX) for t, label in zip(ids, labels, strict=True)]
+
+
+def encode_samples(path, tokenizer, template: str = "auto", n: int = 3, fmt: str = "auto", cutoff_len: int = 1024,
+                   mask_history: bool = False) -> list[dict]:  # fmt: skip
+    """The first ``n`` valid records as training samples ``{"input_ids", "labels"}`` (text: its chunks)."""
+    jinja = resolve_template(tokenizer, template)
+    samples = []
+    for record in islice(iter_valid_records(path, fmt, on_error="skip"), n):
+        if "messages" in record:
+            samples.append(encode_chat(tokenizer, record["messages"], jinja, cutoff_len, mask_history=mask_history))
+        else:
+            for piece in chunk_document(encode_text(tokenizer, record["text"]), cutoff_len):
+                samples.append({"input_ids": piece, "labels": list(piece)})
+    return samples
+
+
+def preview_samples(path, tokenizer, template: str = "auto", n: int = 3, fmt: str = "auto", cutoff_len: int = 1024,
+                    pack: bool = False, mask_history: bool = False) -> list[list[Token]]:  # fmt: skip
+    """Per sample (or packed row with ``pack``): ``[(token_text, token_id, carries_loss)]``.
+
+    Packed rows follow training exactly: the first token of each sample carries no loss, so a row's
+    sample boundaries are where ``position_ids`` restart (see :func:`pack_rows`).
+    """
+    samples = encode_samples(path, tokenizer, template, n, fmt, cutoff_len, mask_history)
+    if not pack:
+        return [_tokens(tokenizer, s["input_ids"], s["labels"]) for s in samples]
+    return [_tokens(tokenizer, r["input_ids"], r["labels"]) for r in pack_rows(samples, cutoff_len)]
+
+
+def pack_rows(samples: list[dict], capacity: int) -> list[dict]:
+    """Samples packed into rows as training packs them (``input_ids``, ``labels``, ``position_ids``)."""
+    rows = pack_examples({k: [s[k] for s in samples] for k in ("input_ids", "labels")}, capacity)
+    return [dict(zip(rows, values, strict=True)) for values in zip(*rows.values(), strict=True)]
+
+
+def render_ansi(tokens: list[Token], positions: list[int] | None = None, colour: bool = True) -> str:
+    """Tokens in green (loss) or dim (masked); ``positions`` marks sample boundaries with ``│``."""
+    out = []
+    for i, (text, _id, loss) in enumerate(tokens):
+        if positions is not None and i and positions[i] == 0:
+            out.append(f"{BOLD}│{RESET}" if colour else "│")
+        if colour:
+            out.append(f"{GREEN if loss else DIM}{text}{RESET}")
+        else:
+            out.append(f"[{text}]" if loss else text)
+    trained = sum(1 for t in tokens if t[2])
+    return "".join(out) + f"\n-- {len(tokens)} tokens, {trained} with loss, {len(tokens) - trained} masked"

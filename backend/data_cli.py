@@ -1,0 +1,127 @@
+"""``studio data ...``: inspect, shard and preview datasets from a terminal.
+
+    studio data inspect PATH [--format F] [--tokenizer DIR|builtin:tiny-tokenizer] [--max-errors N] [--json]
+    studio data shard SRC... --out DIR --shard-size N [--tokenizer T] [--level L] [--threads K]
+    studio data preview PATH [--template T] [--tokenizer T] [--n 3] [--pack] [--cutoff-len N]
+
+Exit status: inspect returns 1 when bad records were found, shard when any were skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+from backend.data.formats import ALL_FORMATS, DataError
+
+
+def _tokenizer(name: str | None, home):
+    """A tokenizer from a folder, or the builtin tiny one (built on first use)."""
+    if not name:
+        return None
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    from transformers import AutoTokenizer
+
+    if name.startswith("builtin:"):
+        from backend.builtin import ensure_tiny_tokenizer
+        from backend.workspace import workspace_home
+
+        return AutoTokenizer.from_pretrained(ensure_tiny_tokenizer(workspace_home(home)))
+    return AutoTokenizer.from_pretrained(name)
+
+
+def cmd_inspect(args) -> int:
+    from backend.data.validate import inspect_source
+
+    tok = _tokenizer(args.tokenizer, args.home)
+    report = inspect_source(
+        args.path, args.format, tok, args.template, max_errors=args.max_errors, max_line_bytes=args.max_line_bytes
+    )
+    print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if args.json else report.render())
+    return 1 if report.bad else 0
+
+
+def cmd_shard(args) -> int:
+    from tqdm import tqdm
+
+    from backend.data.shard import shard
+
+    tok = _tokenizer(args.tokenizer, args.home)
+    with tqdm(unit=" rec", unit_scale=True, dynamic_ncols=True, file=sys.stderr) as bar:
+        manifest = shard(args.sources, args.out, args.shard_size, args.format, tok, args.template, args.level,
+                         args.threads, progress=bar.update)  # fmt: skip
+    for line in manifest["skipped_records"]:
+        print(line, file=sys.stderr)
+    t = manifest["totals"]
+    ratio = t["bytes_raw"] / t["bytes_compressed"] if t["bytes_compressed"] else 0
+    tokens = f", {t['tokens']} tokens" if "tokens" in t else ""
+    print(
+        f"{t['records']} records in {t['shards']} shards under {args.out}{tokens}; "
+        f"{t['bytes_raw']:,} -> {t['bytes_compressed']:,} bytes ({ratio:.2f}x); {t['skipped']} skipped"
+    )
+    return 1 if t["skipped"] else 0
+
+
+def cmd_preview(args) -> int:
+    from backend.data.preview import _tokens, encode_samples, pack_rows, render_ansi
+
+    tok = _tokenizer(args.tokenizer or "builtin:tiny-tokenizer", args.home)
+    samples = encode_samples(args.path, tok, args.template, args.n, args.format, args.cutoff_len)
+    rows = pack_rows(samples, args.cutoff_len) if args.pack else samples
+    colour = sys.stdout.isatty() if args.color == "auto" else args.color == "always"
+    for i, row in enumerate(rows):
+        title = f"packed row {i + 1}" if args.pack else f"sample {i + 1}"
+        print(f"=== {title} ===")
+        print(render_ansi(_tokens(tok, row["input_ids"], row["labels"]), row.get("position_ids"), colour))
+    return 0
+
+
+def add_parser(sub) -> None:
+    """Add the ``data`` command group to the ``studio`` sub-parsers."""
+    data = sub.add_parser("data", help="inspect, shard and preview datasets")
+    cmds = data.add_subparsers(dest="data_command", required=True)
+
+    def common(p, template: bool = True):
+        p.add_argument("--format", default="auto", choices=("auto", *ALL_FORMATS), help="record format")
+        p.add_argument("--tokenizer", help="tokenizer folder or builtin:tiny-tokenizer (token counts)")
+        if template:
+            p.add_argument("--template", default="auto", help="chat template: auto or a named one (see data.template)")
+
+    p = cmds.add_parser("inspect", help="format, counts, length statistics and every bad record")
+    p.add_argument("path", type=Path)
+    common(p)
+    p.add_argument("--max-errors", type=int, default=50, help="list at most this many bad records")
+    p.add_argument("--max-line-bytes", type=int, default=10 * 1024 * 1024, help="longer lines are reported")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=_guard(cmd_inspect))
+
+    p = cmds.add_parser("shard", help="validate, shard and zstd-compress into part-NNNNN.jsonl.zst + manifest.json")
+    p.add_argument("sources", nargs="+", type=Path)
+    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--shard-size", type=int, required=True, help="records per shard")
+    common(p)
+    p.add_argument("--level", type=int, default=3, help="zstd level (1-22)")
+    p.add_argument("--threads", type=int, default=-1, help="zstd worker threads (-1: one per core, 0: none)")
+    p.set_defaults(func=_guard(cmd_shard))
+
+    p = cmds.add_parser("preview", help="show tokens and which carry loss (green) or are masked (dim)")
+    p.add_argument("path", type=Path)
+    common(p)
+    p.add_argument("--n", type=int, default=3, help="records to show")
+    p.add_argument("--pack", action="store_true", help="show packed rows with sample boundaries (│)")
+    p.add_argument("--cutoff-len", type=int, default=1024, help="tokens per sample / row")
+    p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    p.set_defaults(func=_guard(cmd_preview))
+
+
+def _guard(func):
+    def run(args) -> int:
+        try:
+            return func(args)
+        except (DataError, OSError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+
+    return run
