@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 webui: $(STAMP)
-	$(PY) webui.py $(ARGS)
+	$(PY) webui.py --open $(ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS)

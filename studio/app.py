@@ -16,30 +16,50 @@ import argparse
 import ipaddress
 import os
 import sys
+import threading
 
 from backend import jobs
 from backend.workspace import workspace_home
-from studio.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
+from studio.i18n import DEFAULT_LANGUAGE, LANGUAGES, Labeller, t
+
+LATER = ("data", "evaluate", "chat", "export")
 
 
 def build_app(home: str | None = None):
     """The studio as a ``gr.Blocks`` (not launched). ``home`` is the workspace (default $STUDIO_HOME)."""
     import gradio as gr
 
-    from studio.tabs import train
+    from studio.tabs import runs, train
 
     home = str(workspace_home(home))
+    shell = Labeller(t)
+    labellers = [shell]
     with gr.Blocks(title="LLM Studio", analytics_enabled=False) as demo:
         with gr.Row(equal_height=True):
             gr.Markdown("## LLM Studio")
             lang = gr.Radio(
-                list(LANGUAGES), value=DEFAULT_LANGUAGE, label="Language", show_label=False, container=False
+                list(LANGUAGES),
+                value=DEFAULT_LANGUAGE,
+                label="Language / 语言",
+                show_label=False,
+                container=False,
+                elem_id="studio-language",
             )
-        with gr.Tabs(), gr.Tab(t("tab.train")) as train_tab:
-            train.build(home, demo, lang)
-        lang.change(
-            lambda language: gr.update(label=t("tab.train", language)), lang, train_tab, api_visibility="private"
-        )
+        with gr.Tabs():
+            with shell("tab.train", gr.Tab(t("tab.train"), elem_id="tab-train"), "label"):
+                labellers += train.build(home, demo)
+            with shell("tab.runs", gr.Tab(t("tab.runs"), elem_id="tab-runs"), "label"):
+                labellers += runs.build(home, demo)
+            for name in LATER:
+                # Honest placeholders: a sentence on what will be there, and no controls that do nothing.
+                with shell(f"tab.{name}", gr.Tab(t(f"tab.{name}"), elem_id=f"tab-{name}"), "label"):
+                    shell(f"later.{name}", gr.Markdown(t(f"later.{name}")), "value")
+        components = [c for lab in labellers for c in lab.components]
+
+        def relabel(language):
+            return [update for lab in labellers for update in lab.relabel(language)]
+
+        lang.change(relabel, lang, components, api_visibility="private", concurrency_limit=None, show_progress="hidden")
     return demo
 
 
@@ -68,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
     parser.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     parser.add_argument("--auth", default=None, help="user:password; required off loopback (or set $STUDIO_AUTH)")
+    parser.add_argument("--open", action="store_true", help="open the studio in the default web browser")
     parser.add_argument(
         "--home", default=None, help="workspace directory (default $STUDIO_HOME or <project>/workspace)"
     )
@@ -92,13 +113,15 @@ def main(argv: list[str] | None = None) -> int:
     home = workspace_home(args.home)
     jobs.reconcile(home)  # runs whose processes died while no UI was up are marked failed now
     demo = build_app(str(home))
+    from studio.util import hardware
+
     try:
         demo.queue().launch(
             server_name=args.host,
             server_port=args.port,
             auth=auth,
             share=False,
-            inbrowser=False,
+            inbrowser=args.open,  # a no-op where no browser is available
             ssr_mode=False,
             quiet=True,
             prevent_thread_lock=True,
@@ -106,6 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"error: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1
+    # Probe the hardware now, in the background (a child process that imports torch), so the first
+    # preview or start does not wait for it; the page is already being served.
+    threading.Thread(target=hardware, daemon=True).start()
     local = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(args.host, args.host)  # a wildcard is no URL
     local = f"[{local}]" if ":" in local else local
     where = f" (listening on {args.host}, login required)" if auth else ""

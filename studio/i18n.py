@@ -1,11 +1,14 @@
-"""Labels of the studio's components in English and Chinese.
+"""Languages of the studio and the little machinery that relabels components live.
 
-Keys are the JobSpec's dotted field names for form inputs (so a field is named the same everywhere)
-and short names for everything else. Help text is not translated here: it comes from the JobSpec
-field descriptions, the single source of it.
+Labels live beside what they label: each tab module keeps a small ``LABELS = {"en": {...}, "zh": {...}}``
+dict, and JobSpec field labels live in ``studio.field_labels``. Help text is never translated here: it
+is the JobSpec field descriptions, the single source of it. This module holds only the shell's labels
+(tab names, the "coming later" panels) and the ``Labeller`` each tab uses to register its components.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 LANGUAGES = {"English": "en", "中文": "zh"}
 DEFAULT_LANGUAGE = "English"
@@ -13,62 +16,71 @@ DEFAULT_LANGUAGE = "English"
 LABELS: dict[str, dict[str, str]] = {
     "en": {
         "tab.train": "Train",
-        "preset": "Preset",
-        "stage": "Stage",
-        "model.name_or_path": "Model (local folder or builtin:tiny-llama)",
-        "method.type": "Method",
-        "data.sources[0].path": "Dataset path",
-        "data.cutoff_len": "Cutoff length (tokens)",
-        "train.num_epochs": "Epochs",
-        "train.max_steps": "Max steps (-1: use epochs)",
-        "train.per_device_batch_size": "Batch size per device",
-        "train.gradient_accumulation_steps": "Gradient accumulation",
-        "train.learning_rate": "Learning rate",
-        "train.precision": "Precision",
-        "output.run_name": "Run name",
-        "start": "Start",
-        "abort": "Abort",
-        "preview": "Preview: YAML and commands",
-        "yaml": "job.yaml",
-        "commands": "Commands",
-        "progress": "Progress",
-        "status": "Status",
-        "log": "Log",
-        "raw_log": "Raw train.log",
-        "refresh": "Refresh",
-        "loss": "Loss",
+        "tab.runs": "Runs",
+        "tab.data": "Data",
+        "tab.evaluate": "Evaluate",
+        "tab.chat": "Chat",
+        "tab.export": "Export",
+        "later.data": "**Coming in a later release.** Here you will preview datasets, see their detected format "
+        "and token counts, and mix, clean and shard them before training.",
+        "later.evaluate": "**Coming in a later release.** Here you will measure perplexity, multiple-choice "
+        "accuracy and generation samples of a run's model against its base.",
+        "later.chat": "**Coming in a later release.** Here you will chat with a base model, an adapter or a merged "
+        "model from any finished run, with its chat template.",
+        "later.export": "**Coming in a later release.** Here you will merge a LoRA adapter into its base and write "
+        "sharded safetensors with a model card.",
     },
     "zh": {
         "tab.train": "训练",
-        "preset": "预设",
-        "stage": "训练阶段",
-        "model.name_or_path": "模型（本地目录或 builtin:tiny-llama）",
-        "method.type": "微调方法",
-        "data.sources[0].path": "数据集路径",
-        "data.cutoff_len": "截断长度（token）",
-        "train.num_epochs": "训练轮数",
-        "train.max_steps": "最大步数（-1：按轮数）",
-        "train.per_device_batch_size": "每设备批大小",
-        "train.gradient_accumulation_steps": "梯度累积步数",
-        "train.learning_rate": "学习率",
-        "train.precision": "计算精度",
-        "output.run_name": "运行名称",
-        "start": "开始",
-        "abort": "中止",
-        "preview": "预览：YAML 与命令",
-        "yaml": "job.yaml",
-        "commands": "命令",
-        "progress": "进度",
-        "status": "状态",
-        "log": "日志",
-        "raw_log": "原始 train.log",
-        "refresh": "刷新",
-        "loss": "损失",
+        "tab.runs": "运行记录",
+        "tab.data": "数据",
+        "tab.evaluate": "评估",
+        "tab.chat": "对话",
+        "tab.export": "导出",
+        "later.data": "**将在后续版本提供。** "
+        "这里将可以预览数据集、查看识别出的格式与 token 数，并在训练前混合、清洗和分片。",
+        "later.evaluate": "**将在后续版本提供。** 这里将可以评估运行所得模型相对基座的困惑度、选择题准确率和生成样例。",
+        "later.chat": "**将在后续版本提供。** "
+        "这里将可以使用对话模板，与基座模型、适配器或任一已完成运行的合并模型对话。",
+        "later.export": "**将在后续版本提供。** "
+        "这里将可以把 LoRA 适配器合并进基座模型，并导出分片 safetensors 与模型卡。",
     },
 }
 
 
+def code(language: str) -> str:
+    """The language code (en, zh) of a LANGUAGES name or code."""
+    return LANGUAGES.get(language, language)
+
+
+def lookup(table: dict[str, dict[str, str]], key: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """``key`` in ``language`` from a ``{"en": {...}, "zh": {...}}`` table; English, then the key, as fallbacks."""
+    return table.get(code(language), {}).get(key) or table["en"].get(key, key)
+
+
 def t(key: str, language: str = DEFAULT_LANGUAGE) -> str:
-    """The label of ``key`` in ``language`` (a LANGUAGES name or code); English, then the key, as fallbacks."""
-    code = LANGUAGES.get(language, language)
-    return LABELS.get(code, {}).get(key) or LABELS["en"].get(key, key)
+    """A shell label (tab names, panels) in ``language``."""
+    return lookup(LABELS, key, language)
+
+
+class Labeller:
+    """Registers components with a label key, so one ``relabel(language)`` updates them all."""
+
+    def __init__(self, text: Callable[[str, str], str]):
+        self.text = text
+        self.entries: list[tuple[str, object, str]] = []
+
+    def __call__(self, key: str, component, attr: str = "label"):
+        """Register ``component`` (its ``attr`` shows ``key``'s text) and return it."""
+        self.entries.append((key, component, attr))
+        return component
+
+    @property
+    def components(self) -> list:
+        return [c for _, c, _ in self.entries]
+
+    def relabel(self, language: str) -> list:
+        """One ``gr.update`` per registered component, in ``components`` order."""
+        import gradio as gr
+
+        return [gr.update(**{attr: self.text(key, language)}) for key, _, attr in self.entries]

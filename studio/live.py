@@ -1,4 +1,4 @@
-"""The live view of a run: events folded into a per-session watch, rendered as progress, status, log, plot.
+"""The live view of a run: events folded into a per-session watch, rendered as progress, status, log, plots.
 
 A *watch* is a plain dict held in the browser session's ``gr.State``: the run id and folder, the byte
 offset reached in ``events.jsonl``, and what the events so far say (state, progress, log lines, loss
@@ -10,6 +10,7 @@ view, which is how a reloaded page catches up with a run.
 from __future__ import annotations
 
 import html
+import math
 import time
 from pathlib import Path
 
@@ -61,11 +62,38 @@ def new_watch(run: jobs.Run) -> dict:
         progress=None,
         lines=[],
         points=[],
+        ema=None,
     )
 
 
+EMA_WEIGHT = 0.8  # weight of the previous smoothed value (TensorBoard-style smoothing)
+# plot name -> the series it draws; every series is a metric key except the smoothed loss.
+PLOTS = {
+    "loss": ("loss", "loss (EMA)", "eval_loss"),
+    "learning_rate": ("learning_rate",),
+    "grad_norm": ("grad_norm",),
+    "tokens_per_s": ("tokens_per_s",),
+}
+_METRICS = ("loss", "eval_loss", "learning_rate", "grad_norm", "tokens_per_s")
+
+
+def _add_points(w: dict, e: dict) -> None:
+    """Append this metric event's values (and the smoothed loss) to the watch's points."""
+    recent = [p[:2] for p in w["points"][-8:]]
+    for key in _METRICS:
+        value = e.get(key)
+        # One point per step and series: a value reported twice (final eval) comes back to back.
+        if not isinstance(value, (int, float)) or [e["step"], key] in recent:
+            continue
+        w["points"].append([e["step"], key, value])
+        if key == "loss":
+            ema = value if w.get("ema") is None else EMA_WEIGHT * w["ema"] + (1 - EMA_WEIGHT) * value
+            w["ema"] = ema
+            w["points"].append([e["step"], "loss (EMA)", round(ema, 6)])
+
+
 def fold(watch: dict, events: list[dict], offset: int) -> dict:
-    """A new watch with ``events`` applied: progress, state, log lines and loss points."""
+    """A new watch with ``events`` applied: progress, state, log lines and metric points."""
     w = {**watch, "offset": offset, "lines": list(watch["lines"]), "points": list(watch["points"])}
     for e in events:
         kind, line = e["type"], None
@@ -74,12 +102,8 @@ def fold(watch: dict, events: list[dict], offset: int) -> dict:
             fresh = {k: e[k] for k in ("step", "total_steps", "elapsed", "eta") if e.get(k) is not None}
             w["progress"] = {**(w["progress"] or {}), **fresh}
         if kind == "metric":
-            for key in ("loss", "eval_loss"):
-                # One point per step and series: a value reported twice (final eval) comes back to back.
-                if key in e and [e["step"], key] not in [p[:2] for p in w["points"][-3:]]:
-                    w["points"].append([e["step"], key, e[key]])
-            keys = ("loss", "eval_loss", "learning_rate", "grad_norm", "tokens_per_s")
-            shown = ", ".join(f"{k} {e[k]:.4g}" for k in keys if isinstance(e.get(k), (int, float)))
+            _add_points(w, e)
+            shown = ", ".join(f"{k} {e[k]:.4g}" for k in _METRICS if isinstance(e.get(k), (int, float)))
             line = f"step {e.get('step')}/{e.get('total_steps')}: {shown}" if shown else None
         elif kind == "status":
             w["state"], w["message"] = e.get("state", w["state"]), e.get("message", "")
@@ -101,8 +125,9 @@ def fold(watch: dict, events: list[dict], offset: int) -> dict:
 
 
 def tick(watch: dict | None, home: str) -> tuple:
-    """One timer tick: (progress, status, log, plot, watch), or gr.skip() for all when nothing is new."""
-    nothing = (gr.skip(),) * 5
+    """One timer tick: (progress, status, log, *plots, watch) with one plot per ``PLOTS`` entry;
+    gr.skip() for all when nothing is new, and for each plot that got no new point."""
+    nothing = (gr.skip(),) * (4 + len(PLOTS))
     if not watch:
         return nothing
     reader = EventReader(Path(watch["dir"]) / EVENTS_FILE, watch["offset"])
@@ -110,11 +135,15 @@ def tick(watch: dict | None, home: str) -> tuple:
     if not events:
         if watch["state"] not in FINAL_STATES:
             run = jobs.Registry(home).get(watch["run"])
-            if run.status in ("starting", "running", "aborting") and run.pgid and not jobs.group_alive(run.pgid):
+            if run.status in ("starting", "running", "aborting") and run.pgid and not jobs.run_alive(run):
                 jobs.reconcile(home)  # killed outright: this records it, and its event arrives next tick
         return nothing
     w = fold(watch, events, reader.offset)
-    return progress_html(w), status_html(w), "\n".join(w["lines"]), loss_frame(w), w
+    new = {p[1] for p in w["points"][len(watch["points"]) :]}
+    plots = [
+        metric_frame(w, series) if new & set(series) or not watch["offset"] else gr.skip() for series in PLOTS.values()
+    ]
+    return (progress_html(w), status_html(w), "\n".join(w["lines"]), *plots, w)
 
 
 def _clock(seconds: float | None) -> str:
@@ -154,6 +183,20 @@ def status_html(w: dict | None, error: str | None = None) -> str:
     return f"<div>{badge}{html.escape(state)}</span> <code>{html.escape(run)}</code> {html.escape(detail)}</div>"
 
 
+def metric_frame(w: dict | None, series: tuple[str, ...] = PLOTS["loss"], seed: bool = True) -> pd.DataFrame:
+    """The points of ``series`` as a long DataFrame: step, series, value.
+
+    With ``seed``, every series also gets an empty (NaN) point at step 0. Gradio 6.31's plot fixes its
+    colour domain from the first frame it draws and later frames only swap the data, so a series that
+    was not in the first frame is drawn without a colour (invisible); seeding keeps them all in it.
+    """
+    rows = [[0, name, math.nan] for name in series] if seed else []
+    rows += [p for p in (w or {}).get("points") or [] if p[1] in series]
+    # Typed columns even when empty: an untyped (object) column would make the values categories.
+    frame = pd.DataFrame(rows, columns=["step", "series", "value"])
+    return frame.astype({"step": "int64", "series": "str", "value": "float64"})
+
+
 def loss_frame(w: dict | None) -> pd.DataFrame:
-    """The loss curve(s) as a long DataFrame: step, series (loss / eval_loss), value."""
-    return pd.DataFrame((w or {}).get("points") or [], columns=["step", "series", "value"])
+    """The loss curves (raw, smoothed, eval) as a long DataFrame."""
+    return metric_frame(w, PLOTS["loss"])

@@ -3,25 +3,23 @@ real tiny LoRA run started and followed through the UI's API with gradio_client.
 
 from __future__ import annotations
 
-import json
-import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from ui_helpers import build_tiny_model, env_for, free_port, start_server, stop_server
 
 from backend import jobs
 from backend.events import EVENTS_FILE, EventWriter
 from backend.launch import Hardware
 from backend.spec import SpecError, load_spec
 from backend.workspace import PROJECT_ROOT
-from studio import i18n
+from studio import field_labels, i18n, live, presets
+from studio.form import FIELDS, form_to_spec, spec_to_form
+from studio.tabs import runs as runs_tab
 from studio.tabs import train
-from studio.tabs.train import FIELDS, form_to_spec, spec_to_form
 
 PY = sys.executable
 CPU2 = Hardware(gpu_count=0, bf16_supported=False, cpu_count=2)
@@ -36,7 +34,7 @@ def home(tmp_path, monkeypatch):
 # ------------------------------------------------------------------------------------ form <-> spec
 
 
-@pytest.mark.parametrize("preset", train.list_presets())
+@pytest.mark.parametrize("preset", presets.list_presets())
 def test_form_round_trip(preset):
     spec = load_spec(PROJECT_ROOT / preset)
     values = spec_to_form(spec)
@@ -46,9 +44,9 @@ def test_form_round_trip(preset):
 
 
 def test_presets_listed_without_accelerate_configs():
-    presets = train.list_presets()
-    assert "presets/sft/tiny-lora.yaml" in presets
-    assert not any(p.startswith("presets/accelerate/") for p in presets)
+    names = presets.list_presets()
+    assert "presets/sft/tiny-lora.yaml" in names
+    assert not any(p.startswith(("presets/accelerate/", "presets/user/")) for p in names[:-1] if "user" not in p)
 
 
 def test_form_overlays_the_preset():
@@ -66,12 +64,14 @@ def test_bad_value_names_the_field():
     spec = load_spec(PROJECT_ROOT / "presets/sft/tiny-lora.yaml")
     values = spec_to_form(spec)
     values[FIELDS.index("train.learning_rate")] = -1
-    values[FIELDS.index("data.sources[0].path")] = ""
+    values[FIELDS.index("data.sources")] = [["", "auto", 1.0, None]]
+    values[FIELDS.index("method.lora.target_modules")] = "[q_proj"  # unparseable: named, the rest still checked
     with pytest.raises(SpecError) as err:
         form_to_spec(spec, *values)
     fields = [f for f, _ in err.value.errors]
     assert "train.learning_rate" in fields and "data.sources[0].path" in fields
-    html = train.errors_html(err.value)
+    assert "method.lora.target_modules" in fields
+    html = live.errors_html(err.value)
     assert "train.learning_rate" in html and "Traceback" not in html
 
 
@@ -79,19 +79,60 @@ def test_commands_show_overrides_and_launch():
     spec = load_spec(PROJECT_ROOT / "presets/sft/tiny-lora.yaml")
     values = spec_to_form(spec)
     values[FIELDS.index("train.max_steps")] = 6
-    text = train.commands("presets/sft/tiny-lora.yaml", form_to_spec(spec, *values), CPU2)
+    text = presets.commands("presets/sft/tiny-lora.yaml", form_to_spec(spec, *values), CPU2)
     assert "studio train presets/sft/tiny-lora.yaml --set train.max_steps=6\n" in text
     assert "accelerate.commands.launch" in text and "-m backend.train '<run_dir>'" in text
-    values[FIELDS.index("data.sources[0].path")] = "/data/my sft.jsonl"  # no --set form for list items
-    text = train.commands("presets/sft/tiny-lora.yaml", form_to_spec(spec, *values), CPU2)
+    values[FIELDS.index("data.sources")] = [["/data/my sft.jsonl", "auto", 1, None]]  # no --set for list items
+    text = presets.commands("presets/sft/tiny-lora.yaml", form_to_spec(spec, *values), CPU2)
     assert "studio train job.yaml" in text and "--set" not in text
 
 
-def test_every_label_has_both_languages():
-    keys = set(FIELDS) | {"preset", "start", "abort", "preview", "progress", "status", "log", "raw_log", "loss"}
-    for key in keys:
-        assert key in i18n.LABELS["en"] and key in i18n.LABELS["zh"], key
-    assert i18n.t("train.learning_rate", "中文") == "学习率"
+def test_every_field_is_on_the_form_with_both_languages():
+    from backend.spec import field_docs
+
+    assert set(FIELDS) == set(field_docs()) - {"version"}  # a new JobSpec field appears with no UI change
+    assert field_labels.field_label("train.learning_rate", "中文") == "学习率"
+    for field in FIELDS:  # a field without a written label still gets a readable one from its name
+        assert field_labels.field_label(field, "English") and field_labels.field_label(field, "中文"), field
+    assert field_labels.field_label("data.brand_new_option", "中文") == "Brand new option"
+    for table in (train.LABELS, runs_tab.LABELS, i18n.LABELS):
+        assert set(table["en"]) == set(table["zh"])
+
+
+def test_lists_and_sources_are_parsed_safely():
+    spec = load_spec(PROJECT_ROOT / "presets/sft/tiny-lora.yaml")
+    values = spec_to_form(spec)
+    assert values[FIELDS.index("method.lora.target_modules")] == "all-linear"
+    values[FIELDS.index("method.lora.target_modules")] = "q_proj, v_proj"
+    values[FIELDS.index("method.lora.modules_to_save")] = "[embed_tokens, lm_head]"
+    values[FIELDS.index("distributed.gpu_ids")] = ""
+    values[FIELDS.index("data.sources")] = [["a.jsonl", "auto", 1.0, float("nan")], ["b.jsonl", "alpaca", 2, 100.0]]
+    values[FIELDS.index("method.quant.bits")] = "8"
+    out = form_to_spec(spec, *values)
+    assert out.method.lora.target_modules == ["q_proj", "v_proj"]
+    assert out.method.lora.modules_to_save == ["embed_tokens", "lm_head"]
+    assert out.distributed.gpu_ids is None and out.method.quant.bits == 8
+    assert [(s.path, s.format, s.weight, s.max_samples) for s in out.data.sources] == [
+        ("a.jsonl", "auto", 1.0, None),
+        ("b.jsonl", "alpaca", 2.0, 100),
+    ]
+    values[FIELDS.index("method.lora.modules_to_save")] = "[!!python/object/apply:os.system [echo]]"
+    with pytest.raises(SpecError):  # safe_load never runs code; the value is just a bad list
+        form_to_spec(spec, *values)
+
+
+def test_save_preset(tmp_path, monkeypatch):
+    monkeypatch.setenv("STUDIO_USER_PRESETS", str(tmp_path / "user"))
+    spec = load_spec(PROJECT_ROOT / "presets/sft/tiny-lora.yaml")
+    spec.train.learning_rate = 1e-3
+    shown = presets.save_preset("my-lora_1", spec)
+    assert shown in presets.list_presets() and shown.endswith("my-lora_1.yaml")
+    text = (tmp_path / "user" / "my-lora_1.yaml").read_text()
+    assert text.startswith("# Saved from") and f"studio train {shown}" in text
+    assert load_spec(tmp_path / "user" / "my-lora_1.yaml").train.learning_rate == 1e-3
+    for bad in ("tiny-lora", "../evil", "a b", ""):
+        with pytest.raises(ValueError, match="preset name"):
+            presets.save_preset(bad, spec)
 
 
 # --------------------------------------------------------------------------------------- live view
@@ -104,89 +145,65 @@ def _is_skip(value) -> bool:
 def test_tick_reads_only_new_events(home):
     spec = load_spec(PROJECT_ROOT / "presets/sft/tiny-lora.yaml")
     run = jobs.create_run(spec, home)
-    watch = train.new_watch(run)
+    watch = live.new_watch(run)
     writer = EventWriter(run.path / EVENTS_FILE)
     writer.emit("status", state="running", message="stage sft")
     writer.emit("progress", step=3, total_steps=6, elapsed=12.0, eta=25.0)
     writer.emit("metric", step=3, total_steps=6, loss=2.5, elapsed=12.0, eta=25.0)
-    progress, status, log, frame, watch = train.tick(watch, str(home))
-    assert "step 3/6 · 50% · elapsed 0:12 · ETA 0:25" in progress
+    writer.emit("metric", step=4, total_steps=6, loss=1.5, learning_rate=1e-3, grad_norm=0.5)
+    progress, status, log, frame, lr, grad, tps, watch = live.tick(watch, str(home))
+    frame, lr, grad, tps = (plot.dropna() for plot in (frame, lr, grad, tps))  # without the NaN seed points
+    assert "step 4/6 · 67% · elapsed 0:12 · ETA 0:25" in progress
     assert ">running<" in status and "stage sft" in log
-    assert frame.to_dict("records") == [{"step": 3, "series": "loss", "value": 2.5}]
-    assert all(_is_skip(v) for v in train.tick(watch, str(home)))  # nothing new: nothing re-renders
+    assert frame.to_dict("records") == [
+        {"step": 3, "series": "loss", "value": 2.5},
+        {"step": 3, "series": "loss (EMA)", "value": 2.5},
+        {"step": 4, "series": "loss", "value": 1.5},
+        {"step": 4, "series": "loss (EMA)", "value": 2.3},  # 0.8 * 2.5 + 0.2 * 1.5
+    ]
+    assert lr.to_dict("records") == [{"step": 4, "series": "learning_rate", "value": 1e-3}]
+    assert list(grad["value"]) == [0.5] and tps.empty
+    assert all(_is_skip(v) for v in live.tick(watch, str(home)))  # nothing new: nothing re-renders
     writer.emit("metric", step=6, total_steps=6, eval_loss=2.0)  # no timing: keeps the last known ETA
     writer.emit("error", kind="data", message="ValueError: bad record 7")
     writer.emit("status", state="failed", message="data error")
-    progress, status, log, frame, watch = train.tick(watch, str(home))
+    progress, status, log, frame, lr, grad, tps, watch = live.tick(watch, str(home))
     assert "step 6/6" in progress and "elapsed 0:12" in progress
     assert ">failed<" in status and "bad record 7" in status
-    assert list(frame["series"]) == ["loss", "eval_loss"]
+    assert list(frame["series"])[-1] == "eval_loss" and list(frame["series"])[:3] == list(live.PLOTS["loss"])
+    assert _is_skip(lr) and _is_skip(grad) and _is_skip(tps)  # no new point: those plots do not re-render
     # A reload replays the same file from byte 0 and ends in the same place.
-    replay = train.tick(train.new_watch(run), str(home))
+    replay = live.tick(live.new_watch(run), str(home))
     assert replay[:3] == (progress, status, log)
 
 
 # ------------------------------------------------------------------------------------------ server
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _env(home: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if k != "STUDIO_AUTH"}
-    return env | {"STUDIO_HOME": str(home), "GRADIO_ANALYTICS_ENABLED": "False"}
-
-
 def test_ui_never_imports_torch(home):
     code = "import studio.app as a; a.build_app(None); import sys; print('torch' in sys.modules)"
     out = subprocess.run(
-        [PY, "-c", code], cwd=PROJECT_ROOT, env=_env(home), capture_output=True, text=True, timeout=120
+        [PY, "-c", code], cwd=PROJECT_ROOT, env=env_for(home), capture_output=True, text=True, timeout=120
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "False"
 
 
 def test_network_host_without_credentials_is_refused(home):
-    cmd = [PY, "webui.py", "--host", "0.0.0.0", "--port", str(_free_port())]
-    out = subprocess.run(cmd, cwd=PROJECT_ROOT, env=_env(home), capture_output=True, text=True, timeout=60)
+    cmd = [PY, "webui.py", "--host", "0.0.0.0", "--port", str(free_port())]
+    out = subprocess.run(cmd, cwd=PROJECT_ROOT, env=env_for(home), capture_output=True, text=True, timeout=60)
     assert out.returncode == 2
     assert "credentials" in out.stderr
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """webui.py on a free port with its own workspace; yields (url, home, process, cold-start seconds)."""
-    home = tmp_path_factory.mktemp("webui") / "ws"
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}/"
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        [PY, "webui.py", "--port", str(port), "--home", str(home)],
-        cwd=PROJECT_ROOT,
-        env=_env(home),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    status, seconds = None, None
-    while time.perf_counter() - t0 < 90 and proc.poll() is None:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                status, seconds = resp.status, time.perf_counter() - t0
-                break
-        except OSError:
-            time.sleep(0.05)
+    """webui.py on a free port with its own workspace; yields (url, home, process, status, cold-start seconds)."""
+    srv = start_server(tmp_path_factory.mktemp("webui") / "ws")
     try:
-        yield url, home, proc, status, seconds
+        yield srv.url, srv.home, srv.proc, srv.status, srv.seconds
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_server(srv)
 
 
 def test_server_cold_start(server):
@@ -210,39 +227,13 @@ def test_start_with_bad_value_launches_nothing(server):
 # ------------------------------------------------------------------------------------------ e2e
 
 
-def _build_tiny_model(home: Path) -> Path:
-    """A very small tokenizer + Llama under <home>/models (as backend.builtin publishes them), and a corpus."""
-    from backend.builtin import build_tiny_model, train_tokenizer
-
-    rows = [
-        {
-            "messages": [
-                {"role": "user", "content": f"What is {i} plus {i}? 请计算 {i} 加 {i}。"},
-                {"role": "assistant", "content": f"{i} plus {i} is {2 * i}. 答案是 {2 * i}。"},
-            ]
-        }
-        for i in range(64)
-    ]
-    data = home / "datasets" / "sft.jsonl"
-    data.parent.mkdir(parents=True, exist_ok=True)
-    data.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    tokenizer = train_tokenizer([m["content"] for r in rows for m in r["messages"]] * 4, vocab_size=512)
-    arch = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=2)
-    arch |= dict(num_key_value_heads=2, max_position_embeddings=512, tie_word_embeddings=True, rope_theta=1e4)
-    for name in ("tiny-tokenizer", "tiny-llama"):
-        target = home / "models" / name
-        tokenizer.save_pretrained(target)
-        if name == "tiny-llama":
-            build_tiny_model(tokenizer, arch=arch).save_pretrained(target)
-        (target / ".complete").write_text("ok\n")
-    return data
-
-
 def _poll_until(client, done, timeout: float = 300.0):
     """Call /poll until done(progress, status) is true; returns every (progress, status) seen and the last log."""
-    seen, log, t0 = [], "", time.time()
+    seen, log, frame, t0 = [], "", None, time.time()
     while time.time() - t0 < timeout:
-        progress, status, new_log, frame = client.predict(api_name="/poll")
+        progress, status, new_log, new_frame, *_ = client.predict(api_name="/poll")
+        # A plot with no new point is skipped (a bare update): keep the last one drawn.
+        frame = new_frame if isinstance(new_frame, dict) and "data" in new_frame else frame
         if isinstance(status, str):  # a skipped tick comes back as a bare update
             seen.append((progress, status))
             log = new_log if isinstance(new_log, str) else log
@@ -259,11 +250,11 @@ def test_e2e_tiny_lora_run_through_the_ui(server):
 
     url, home, proc, status, _ = server
     assert status == 200
-    data = _build_tiny_model(home)
+    data = build_tiny_model(home)
     client = Client(url, verbose=False)
     values = list(client.predict("presets/sft/tiny-lora.yaml", api_name="/load_preset"))[: len(FIELDS)]
     values[FIELDS.index("train.max_steps")] = 6
-    values[FIELDS.index("data.sources[0].path")] = str(data)
+    values[FIELDS.index("data.sources")] = {"headers": ["path"], "data": [[str(data), "auto", 1, None]]}
     errors, status = client.predict(*values, api_name="/start")
     assert errors == "" and ">starting<" in status
 

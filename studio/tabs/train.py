@@ -1,63 +1,90 @@
-"""The Train tab: a JobSpec form over a preset, the exact YAML and commands, start/abort, a live view.
+"""The Train tab: the whole JobSpec as a form over a preset, presets, the exact YAML and commands,
+start/abort, and a live view of the run (progress, status, log, loss/LR/grad-norm/throughput plots).
 
 Contract:
-- ``FIELDS`` (dotted JobSpec names) is the one list that drives the components, ``form_to_spec`` and
-  ``spec_to_form``; no other code depends on the position of a value.
-- The form overlays the loaded preset's spec, held in ``gr.State`` as a plain dict, so the fields the
-  form does not show keep the preset's values.
-- The live view (``studio.live``) reads only the new bytes of ``events.jsonl`` at each timer tick, from an offset kept
-  in the browser session's ``gr.State``; a tick with nothing new returns ``gr.skip()``.
+- ``studio.form.FIELDS`` (every JobSpec leaf field) drives the components, ``form_to_spec`` and
+  ``spec_to_form``; the form overlays the loaded preset's spec, held in ``gr.State`` as a plain dict.
+- The live view (``studio.live``) reads only the new bytes of ``events.jsonl`` at each timer tick, from an
+  offset kept in the browser session's ``gr.State``; a tick with nothing new returns ``gr.skip()``.
 - Handlers never show a traceback: it goes to the server's terminal, the page gets one line.
 - Nothing here imports torch; a run starts in its own process group through ``backend.jobs``.
 
-API names (for gradio_client): ``load_preset``, ``preview``, ``start``, ``abort``, ``poll``, ``raw_log``.
+API names (for gradio_client): ``load_preset``, ``save_preset``, ``preview``, ``start``, ``abort``, ``poll``,
+``raw_log``.
 """
 
 from __future__ import annotations
 
-import copy
-import functools
-import re
-import shlex
-import threading
+import html
 import traceback
 
 import gradio as gr
-import yaml
 
 from backend import jobs
 from backend.events import FINAL_STATES
-from backend.launch import Hardware, build_launch, detect_hardware
-from backend.spec import DataSource, JobSpec, SpecError, apply_overrides, field_docs, load_spec, spec_from_dict
-from backend.workspace import PROJECT_ROOT, workspace_home
-from studio.i18n import DEFAULT_LANGUAGE, t
+from backend.launch import build_launch
+from backend.spec import SpecError, load_spec
+from backend.workspace import workspace_home
+from studio import presets
+from studio.form import FIELDS, form_to_spec, spec_to_form
+from studio.i18n import Labeller, lookup
 from studio.live import (
     LOG_LINES,
+    PLOTS,
     POLL_S,
     errors_html,
-    loss_frame,
+    metric_frame,
     new_watch,
     one_line,
     progress_html,
     status_html,
     tick,
 )
+from studio.presets import commands, list_presets
+from studio.train_form import build_form
+from studio.util import guard, hardware
 
-FIELDS = [
-    "stage",
-    "method.type",
-    "train.precision",
-    "model.name_or_path",
-    "data.sources[0].path",
-    "output.run_name",
-    "data.cutoff_len",
-    "train.num_epochs",
-    "train.max_steps",
-    "train.per_device_batch_size",
-    "train.gradient_accumulation_steps",
-    "train.learning_rate",
-]
 DEFAULT_PRESET = "presets/sft/tiny-lora.yaml"
+LABELS = {
+    "en": {
+        "preset": "Preset",
+        "preset_name": "Save the form as preset (name)",
+        "save_preset": "Save as preset",
+        "start": "Start",
+        "abort": "Abort",
+        "preview": "Preview: YAML and commands",
+        "yaml": "job.yaml",
+        "commands": "Commands",
+        "progress": "Progress",
+        "status": "Status",
+        "log": "Log",
+        "raw_log": "Raw train.log",
+        "refresh": "Refresh",
+        "plot.loss": "Loss (raw, smoothed, eval)",
+        "plot.learning_rate": "Learning rate",
+        "plot.grad_norm": "Gradient norm",
+        "plot.tokens_per_s": "Tokens / s",
+    },
+    "zh": {
+        "preset": "预设",
+        "preset_name": "将当前表单保存为预设（名称）",
+        "save_preset": "保存为预设",
+        "start": "开始",
+        "abort": "中止",
+        "preview": "预览：YAML 与命令",
+        "yaml": "job.yaml",
+        "commands": "命令",
+        "progress": "进度",
+        "status": "状态",
+        "log": "日志",
+        "raw_log": "原始 train.log",
+        "refresh": "刷新",
+        "plot.loss": "损失（原始、平滑、验证）",
+        "plot.learning_rate": "学习率",
+        "plot.grad_norm": "梯度范数",
+        "plot.tokens_per_s": "吞吐（token/秒）",
+    },
+}
 _FOLLOW_LOG_JS = """() => {
   const t = document.querySelector('#studio-train-log textarea');
   if (!t) return;
@@ -69,164 +96,74 @@ _FOLLOW_LOG_JS = """() => {
   }
   if (t.dataset.away !== '1') t.scrollTop = t.scrollHeight;
 }"""
-_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
-@functools.cache
-def _docs() -> dict[str, dict]:
-    # field_docs does not descend into lists; the form edits the first data source.
-    return {**field_docs(), **field_docs(DataSource, "data.sources[0].")}
+def _note(text: str, ok: bool = True) -> str:
+    color = "#16a34a" if ok else "#b91c1c"
+    return f'<span style="color:{color}">{html.escape(text)}</span>'
 
 
-def _parts(dotted: str) -> list[str | int]:
-    return [int(index) if index else key for key, index in _PART.findall(dotted)]
+def _plot(name: str) -> gr.LinePlot:
+    return gr.LinePlot(
+        metric_frame(None, PLOTS[name]),
+        x="step",
+        y="value",
+        color="series",
+        label=lookup(LABELS, f"plot.{name}"),
+        height=220,
+        elem_id=f"studio-plot-{name}",
+    )
 
 
-def _get(data, dotted: str):
-    for part in _parts(dotted):
-        data = data[part]
-    return data
-
-
-def _set(data: dict, dotted: str, value) -> None:
-    parts = _parts(dotted)
-    for part, nxt in zip(parts, parts[1:], strict=False):
-        if isinstance(part, int):
-            data.extend({} for _ in range(part + 1 - len(data)))
-            data = data[part]
-        else:
-            data = data.setdefault(part, [] if isinstance(nxt, int) else {})
-    data[parts[-1]] = value
-
-
-def _coerce(field: str, value):
-    """A form value as the JobSpec expects it: blank optional text is None, whole floats are ints."""
-    doc = _docs()[field]
-    if isinstance(value, str):
-        value = value.strip()
-        if not value and (doc["default"] is None or "None" in doc["type"]):
-            return None
-    if doc["type"].startswith("int") and isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-def form_to_spec(base_spec: JobSpec | dict | None, *values) -> JobSpec:
-    """The form's ``values`` (in FIELDS order) laid over ``base_spec``; raises SpecError naming fields."""
-    if len(values) != len(FIELDS):
-        raise TypeError(f"expected {len(FIELDS)} form values, got {len(values)}")
-    data = base_spec.to_dict() if isinstance(base_spec, JobSpec) else copy.deepcopy(base_spec or {})
-    for field, value in zip(FIELDS, values, strict=True):
-        _set(data, field, _coerce(field, value))
-    return spec_from_dict(data)
-
-
-def spec_to_form(spec: JobSpec) -> list:
-    """The form values of ``spec``, in FIELDS order (None text as "", which form_to_spec turns back)."""
-    data = spec.to_dict()
-    return [("" if value is None and not _docs()[f]["choices"] else value) for f in FIELDS for value in [_get(data, f)]]
-
-
-def list_presets() -> list[str]:
-    """Every JobSpec preset, relative to the project root (accelerate/DeepSpeed configs excluded)."""
-    root = PROJECT_ROOT / "presets"
-    paths = (p for p in root.rglob("*.yaml") if p.relative_to(root).parts[0] != "accelerate")
-    return sorted(str(p.relative_to(PROJECT_ROOT)) for p in paths)
-
-
-_hw_lock = threading.Lock()
-_hw: Hardware | None = None
-
-
-def hardware() -> Hardware:
-    """This machine's hardware, probed once (in a child process, so torch stays out of the UI)."""
-    global _hw
-    with _hw_lock:
-        if _hw is None:
-            _hw = detect_hardware()
-        return _hw
-
-
-def _scalar(value) -> str:
-    return yaml.safe_dump(value, default_flow_style=True, width=10**9).strip().removesuffix("...").strip()
-
-
-def commands(preset: str | None, spec: JobSpec, hw: Hardware) -> str:
-    """The shell lines that run ``spec``: ``studio train`` (from job.yaml, and from the preset with
-    ``--set`` overrides when those reproduce ``spec`` exactly) and the ``accelerate launch`` it makes."""
-    lines = ["# the YAML above, saved as job.yaml:", "studio train job.yaml"]
-    if preset:
-        base = load_spec(PROJECT_ROOT / preset)
-        new, old = spec.to_dict(), base.to_dict()
-        sets = [f"{f}={_scalar(_get(new, f))}" for f in FIELDS if _get(new, f) != _get(old, f)]
-        try:
-            same = apply_overrides(base, sets) == spec
-        except SpecError:  # e.g. a dataset path: apply_overrides has no list indexes
-            same = False
-        if same:
-            line = " ".join(["studio train", shlex.quote(preset), *(f"--set {shlex.quote(s)}" for s in sets)])
-            lines += ["# or, the same from the preset:", line]
-    lines += ["# which launches:", build_launch(spec, "<run_dir>", hw).shell()]
-    return "\n".join(lines)
-
-
-def _guard(fn):
-    """Turn unexpected exceptions into one line on the page (gr.Error); the traceback goes to the log."""
-
-    @functools.wraps(fn)
-    def wrapper(*args):
-        try:
-            return fn(*args)
-        except gr.Error:
-            raise
-        except Exception as exc:  # noqa: BLE001 - whatever it is, the page gets one line
-            traceback.print_exc()
-            raise gr.Error(one_line(exc)) from None
-
-    return wrapper
-
-
-def build(home: str | None, demo: gr.Blocks, lang: gr.Radio | None = None) -> None:
-    """Build the Train tab inside the current Blocks context; ``lang`` relabels it live."""
+def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
+    """Build the Train tab inside the current Blocks context; returns its labellers (for the language switch)."""
     home = str(workspace_home(home))
-    presets = list_presets()
-    first = DEFAULT_PRESET if DEFAULT_PRESET in presets else (presets[0] if presets else None)
-    spec0 = load_spec(PROJECT_ROOT / first) if first else None
+    names = list_presets()
+    first = DEFAULT_PRESET if DEFAULT_PRESET in names else (names[0] if names else None)
+    spec0 = load_spec(presets.preset_path(first)) if first else None
     values0 = spec_to_form(spec0) if spec0 else [None] * len(FIELDS)
-
-    labelled: list[tuple[str, gr.components.Component, str]] = []
-
-    def label(key: str, component, attr: str = "label"):
-        labelled.append((key, component, attr))
-        return component
+    text = Labeller(lambda key, lang: lookup(LABELS, key, lang))
+    L = lambda key: lookup(LABELS, key)  # noqa: E731 - the default-language label at build time
 
     base = gr.State(spec0.to_dict() if spec0 else None)
     watch = gr.State(None)  # this browser session's run, byte offset and folded events (see new_watch)
-    preset = label("preset", gr.Dropdown(presets, value=first, label=t("preset")))
-    inputs = []
-    for row in range(0, len(FIELDS), 3):
-        with gr.Row():
-            for field, value in zip(FIELDS[row : row + 3], values0[row : row + 3], strict=True):
-                inputs.append(label(field, _component(field, value)))
-    errors = gr.HTML("")
     with gr.Row():
-        start_btn = label("start", gr.Button(t("start"), variant="primary"), "value")
-        abort_btn = label("abort", gr.Button(t("abort"), variant="stop"), "value")
-    with label("preview", gr.Accordion(t("preview"), open=False)) as preview_box:
-        yaml_code = label("yaml", gr.Code(spec0.to_yaml() if spec0 else "", language="yaml", label=t("yaml")))
-        cmd_code = label("commands", gr.Code("", language="shell", label=t("commands"), wrap_lines=True))
-    status = label("status", gr.HTML(status_html(None), label=t("status")))
-    progress = label("progress", gr.HTML(progress_html(None), label=t("progress")))
-    with gr.Row():
-        plot = label("loss", gr.LinePlot(loss_frame(None), x="step", y="value", color="series", label=t("loss")))
-        log = label(
-            "log", gr.Textbox(label=t("log"), lines=14, max_lines=14, interactive=False, elem_id="studio-train-log")
-        )
-    with label("raw_log", gr.Accordion(t("raw_log"), open=False)) as raw_box:
-        refresh_btn = label("refresh", gr.Button(t("refresh"), size="sm"), "value")
-        raw = gr.Code("", show_label=False, max_lines=30)
+        with gr.Column(scale=3):
+            with gr.Row(equal_height=True):
+                preset = text(
+                    "preset", gr.Dropdown(names, value=first, label=L("preset"), scale=3, elem_id="studio-preset")
+                )
+                preset_name = text(
+                    "preset_name", gr.Textbox(label=L("preset_name"), scale=2, elem_id="studio-preset-name")
+                )
+                save_btn = text(
+                    "save_preset", gr.Button(L("save_preset"), scale=1, elem_id="studio-save-preset"), "value"
+                )
+            preset_note = gr.HTML("")
+            inputs, field_labels = build_form(values0)
+            with text("preview", gr.Accordion(L("preview"), open=False, elem_id="studio-preview")) as preview_box:
+                yaml_code = text(
+                    "yaml",
+                    gr.Code(spec0.to_yaml() if spec0 else "", language="yaml", label="job.yaml", elem_id="studio-yaml"),
+                )
+                cmd_code = text("commands", gr.Code("", language="shell", label=L("commands"), wrap_lines=True))
+        # The run column sits beside the form, so errors, progress and curves stay in view while editing.
+        with gr.Column(scale=2):
+            with gr.Row():
+                start_btn = text("start", gr.Button(L("start"), variant="primary", elem_id="studio-start"), "value")
+                abort_btn = text("abort", gr.Button(L("abort"), variant="stop", elem_id="studio-abort"), "value")
+            errors = gr.HTML("", elem_id="studio-train-errors")
+            status = text("status", gr.HTML(status_html(None), label="Status", elem_id="studio-train-status"))
+            progress = text("progress", gr.HTML(progress_html(None), label="Progress", elem_id="studio-train-progress"))
+            plots = [text(f"plot.{name}", _plot(name)) for name in PLOTS]
+            log = text(
+                "log", gr.Textbox(label=L("log"), lines=10, max_lines=10, interactive=False, elem_id="studio-train-log")
+            )
+            with text("raw_log", gr.Accordion(L("raw_log"), open=False)) as raw_box:
+                refresh_btn = text("refresh", gr.Button(L("refresh"), size="sm"), "value")
+                raw = gr.Code("", show_label=False, max_lines=30)
 
-    @_guard
+    @guard
     def preview(preset_path, base_dict, *values):
         try:
             spec = form_to_spec(base_dict, *values)
@@ -234,18 +171,29 @@ def build(home: str | None, demo: gr.Blocks, lang: gr.Radio | None = None) -> No
         except SpecError as exc:
             return errors_html(exc), "# fix the fields listed above the buttons", ""
 
-    @_guard
+    @guard
     def load_preset(path):
         if path not in list_presets():
             raise gr.Error(f"unknown preset {path!r}")
         try:
-            spec = load_spec(PROJECT_ROOT / path)
+            spec = load_spec(presets.preset_path(path))
         except SpecError as exc:
             return [gr.skip()] * (1 + len(FIELDS)) + [errors_html(exc), gr.skip(), gr.skip()]
         values = spec_to_form(spec)
         return [spec.to_dict(), *values, *preview(path, spec.to_dict(), *values)]
 
-    @_guard
+    @guard
+    def save_preset(name, base_dict, *values):
+        try:
+            spec = form_to_spec(base_dict, *values)
+            saved = presets.save_preset(name, spec)
+        except SpecError as exc:
+            return errors_html(exc), gr.skip()
+        except ValueError as exc:
+            return _note(str(exc), ok=False), gr.skip()
+        return _note(f"saved {saved}"), gr.update(choices=list_presets(), value=saved)
+
+    @guard
     def start(watch_state, base_dict, *values):
         # The trainer's final event can come a moment before the supervisor records the exit: either ends it.
         if (
@@ -263,7 +211,7 @@ def build(home: str | None, demo: gr.Blocks, lang: gr.Radio | None = None) -> No
         state = new_watch(run)
         return "", status_html(state), state
 
-    @_guard
+    @guard
     def abort(watch_state):
         if not watch_state:
             raise gr.Error("no run to abort")
@@ -275,9 +223,10 @@ def build(home: str | None, demo: gr.Blocks, lang: gr.Radio | None = None) -> No
             return tick(watch_state, home)
         except Exception as exc:  # noqa: BLE001 - a tick must never toast a traceback twice a second
             traceback.print_exc()
-            return gr.skip(), status_html(None, error=one_line(exc)), gr.skip(), gr.skip(), gr.skip()
+            skip = [gr.skip()] * (2 + len(PLOTS))
+            return gr.skip(), status_html(None, error=one_line(exc)), *skip
 
-    @_guard
+    @guard
     def raw_log(watch_state):
         if not watch_state:
             return "no run yet"
@@ -295,12 +244,10 @@ def build(home: str | None, demo: gr.Blocks, lang: gr.Radio | None = None) -> No
         except SpecError:
             return [new_watch(run)] + [gr.skip()] * (1 + len(FIELDS))
 
-    def relabel(language):
-        return [gr.update(**{attr: t(key, language)}) for key, _, attr in labelled]
-
     fast = dict(concurrency_limit=None, show_progress="hidden")
     previewed = [errors, yaml_code, cmd_code]
     preset.input(load_preset, preset, [base, *inputs, *previewed], api_name="load_preset")
+    save_btn.click(save_preset, [preset_name, base, *inputs], [preset_note, preset], api_name="save_preset")
     gr.on(
         [c.input for c in inputs] + [preview_box.expand],
         preview,
@@ -312,24 +259,13 @@ def build(home: str | None, demo: gr.Blocks, lang: gr.Radio | None = None) -> No
     )
     start_btn.click(start, [watch, base, *inputs], [errors, status, watch], api_name="start")
     abort_btn.click(abort, watch, status, api_name="abort")
-    ticked = gr.Timer(POLL_S).tick(poll, watch, [progress, status, log, plot, watch], api_name="poll", **fast)
+    outputs = [progress, status, log, *plots, watch]
+    ticked = gr.Timer(POLL_S).tick(poll, watch, outputs, api_name="poll", **fast)
     # Textbox autoscroll does not follow a read-only box in gradio 6.31; keep the tail in view in the
     # browser (no server call), unless the user has scrolled up to read.
     ticked.then(None, js=_FOLLOW_LOG_JS)
     gr.on([refresh_btn.click, raw_box.expand], raw_log, watch, raw, api_name="raw_log", **fast)
     demo.load(reattach, None, [watch, base, *inputs], api_visibility="private")
-    if lang is not None:
-        lang.change(relabel, lang, [c for _, c, _ in labelled], api_visibility="private", **fast)
-
-
-def _component(field: str, value):
-    """The input for one JobSpec field, typed from its annotation, with its description as help."""
-    doc = _docs()[field]
-    common = dict(value=value, label=t(field, DEFAULT_LANGUAGE), info=doc["description"])
-    if doc["choices"]:
-        return gr.Dropdown([str(c) for c in doc["choices"]], **common)
-    if doc["type"].startswith("int"):
-        return gr.Number(precision=0, **common)
-    if doc["type"].startswith("float"):
-        return gr.Number(**common)
-    return gr.Textbox(**common)
+    # Presets saved from another tab or session show up after a reload.
+    demo.load(lambda: gr.update(choices=list_presets()), None, preset, api_visibility="private")
+    return [text, field_labels]

@@ -1,0 +1,148 @@
+"""What the Runs tab shows, computed from the registry and the run directories (no gradio here).
+
+- ``table_rows``: one row per registered run (newest first), optionally filtered by status.
+- ``details``: a run's spec, status and reason of failure, log tail, checkpoints and output folder.
+- ``curves`` / ``overlay``: loss points folded from ``events.jsonl`` (the same fold as the live view).
+- ``config_diff``: only the JobSpec fields that differ between runs, as rows of a table.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from backend import jobs
+from backend.events import EVENTS_FILE, read_events
+from studio.live import PLOTS, fold, metric_frame, new_watch
+
+COLUMNS = ["id", "name", "stage", "method", "model", "status", "started", "duration", "final loss"]
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    m, s = divmod(int(round(seconds)), 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def table_rows(home: str, status: str | None = None) -> list[list]:
+    """The runs table (``COLUMNS``), newest first; ``status`` filters (None or "all" for every run)."""
+    runs = jobs.Registry(home).list(None if status in (None, "", "all") else status)
+    return [
+        [
+            r.id,
+            r.name,
+            r.stage,
+            r.method,
+            r.model or "",
+            r.status,
+            time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.started or r.created)),
+            _clock(r.duration),
+            "" if r.final_loss is None else round(r.final_loss, 4),
+        ]
+        for r in runs
+    ]
+
+
+def spec_dict(run: jobs.Run) -> dict:
+    """The run's job.yaml as a dict ({} when it cannot be read)."""
+    try:
+        return yaml.safe_load((run.path / "job.yaml").read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return {}
+
+
+def checkpoints(run: jobs.Run) -> list[str]:
+    """Checkpoint folders of a run, oldest step first."""
+    folder = run.path / "checkpoints"
+    found = [p for p in folder.glob("checkpoint-*") if p.is_dir()] if folder.is_dir() else []
+    return [str(p) for p in sorted(found, key=lambda p: int(p.name.rsplit("-", 1)[-1]) if p.name[-1].isdigit() else 0)]
+
+
+def outputs(run: jobs.Run) -> list[str]:
+    """The run's output folders that exist (adapter, merged, model, checkpoints)."""
+    return [str(run.path / n) for n in ("adapter", "model", "merged", "checkpoints") if (run.path / n).exists()]
+
+
+def reason(run: jobs.Run) -> str:
+    """Why a run ended the way it did, in one or two lines (empty for a run that is fine)."""
+    if run.status not in ("failed", "aborted"):
+        return ""
+    kind = f"[{run.error_kind}] " if run.error_kind else ""
+    first = (run.error or "no reason was recorded").strip().splitlines()
+    return kind + (first[0] if first else "")
+
+
+def details(home: str, run_id: str, log_lines: int = 40) -> dict:
+    """Everything the detail panel shows about one run."""
+    run = jobs.Registry(home).get(run_id)
+    spec = spec_dict(run)
+    return dict(
+        run=run,
+        yaml=yaml.safe_dump(spec, sort_keys=False, allow_unicode=True) if spec else "# job.yaml is missing",
+        reason=reason(run),
+        log=jobs.log_tail(run, log_lines),
+        checkpoints="\n".join(checkpoints(run)) or "(none)",
+        outputs="\n".join(outputs(run)) or str(run.path),
+    )
+
+
+def watch_of(run: jobs.Run) -> dict:
+    """A run's events folded from the start (as the live view would show them now)."""
+    return fold(new_watch(run), read_events(Path(run.run_dir) / EVENTS_FILE), 0)
+
+
+def curves(run: jobs.Run) -> pd.DataFrame:
+    """The run's loss series (raw, smoothed, eval)."""
+    return metric_frame(watch_of(run), PLOTS["loss"])
+
+
+def overlay(home: str, run_ids: list[str]) -> dict[str, list[tuple[float, float]]]:
+    """The training loss of several runs: ``{run id: [(step, loss), …]}``."""
+    registry = jobs.Registry(home)
+    out = {}
+    for run_id in run_ids:
+        points = watch_of(registry.get(run_id))["points"]
+        out[run_id] = [(step, value) for step, name, value in points if name == "loss"]
+    return out
+
+
+def flatten(data, prefix: str = "") -> dict:
+    """A nested spec dict as ``{dotted key: value}``; lists of sections use ``[i]`` indexes."""
+    out = {}
+    if isinstance(data, dict):
+        for key, value in data.items():
+            out.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    elif isinstance(data, list) and data and all(isinstance(v, dict) for v in data):
+        for i, value in enumerate(data):
+            out.update(flatten(value, f"{prefix}[{i}]"))
+    else:
+        out[prefix] = data
+    return out
+
+
+# Fields that always differ between runs and say nothing about the configuration.
+_IGNORED = ("output.workspace",)
+
+
+def config_diff(home: str, run_ids: list[str]) -> pd.DataFrame:
+    """Rows = JobSpec fields that differ between the runs, columns = field then one per run."""
+    registry = jobs.Registry(home)
+    flat = {run_id: flatten(spec_dict(registry.get(run_id))) for run_id in run_ids}
+    keys = sorted({k for f in flat.values() for k in f} - set(_IGNORED))
+    rows = []
+    for key in keys:
+        values = [flat[r].get(key, "—") for r in run_ids]
+        if len({repr(v) for v in values}) > 1:
+            rows.append([key, *[_cell(v) for v in values]])
+    return pd.DataFrame(rows, columns=["field", *run_ids])
+
+
+def _cell(value) -> str:
+    if isinstance(value, (dict, list)):
+        return yaml.safe_dump(value, default_flow_style=True).strip()
+    return str(value)

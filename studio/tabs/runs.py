@@ -1,0 +1,183 @@
+"""The Runs tab: every run in the registry, one run's details, and a comparison of several runs.
+
+Everything comes from the SQLite registry and the run folders, so a reloaded page or a restarted UI
+shows the same runs. The table refreshes on a slow timer and returns ``gr.skip()`` when nothing
+changed. Selecting a row (or an id in the dropdown) shows that run, and its details follow it while it is
+active; picking several ids in the
+comparison overlays their loss curves and lists only the JobSpec fields that differ.
+
+API names (for gradio_client): ``runs_refresh``, ``run_details``, ``runs_compare``, ``run_abort``.
+"""
+
+from __future__ import annotations
+
+import time
+
+import gradio as gr
+
+from backend import jobs
+from backend.workspace import workspace_home
+from studio import runs_view, svgplot
+from studio.i18n import Labeller, lookup
+from studio.live import metric_frame, status_html
+from studio.util import guard
+
+REFRESH_S = 3.0
+STATUSES = ["all", "created", "queued", "starting", "running", "aborting", "succeeded", "failed", "aborted"]
+LABELS = {
+    "en": {
+        "filter": "Status",
+        "refresh": "Refresh",
+        "table": "Runs (click a row to open it)",
+        "run": "Run",
+        "abort": "Abort this run",
+        "status": "Status and reason",
+        "curves": "Loss",
+        "spec": "job.yaml",
+        "log": "Log tail",
+        "checkpoints": "Checkpoints",
+        "outputs": "Output folders",
+        "compare": "Compare runs",
+        "compare_runs": "Runs to compare",
+        "overlay": "Training loss of the selected runs",
+        "diff": "Fields that differ",
+    },
+    "zh": {
+        "filter": "状态",
+        "refresh": "刷新",
+        "table": "运行列表（点击一行查看）",
+        "run": "运行",
+        "abort": "中止该运行",
+        "status": "状态与原因",
+        "curves": "损失",
+        "spec": "job.yaml",
+        "log": "日志末尾",
+        "checkpoints": "检查点",
+        "outputs": "输出目录",
+        "compare": "对比运行",
+        "compare_runs": "要对比的运行",
+        "overlay": "所选运行的训练损失",
+        "diff": "不同的配置项",
+    },
+}
+
+
+def _ids(rows: list[list]) -> list[str]:
+    return [row[0] for row in rows]
+
+
+def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
+    """Build the Runs tab inside the current Blocks context; returns its labeller (for the language switch)."""
+    home = str(workspace_home(home))
+    text = Labeller(lambda key, lang: lookup(LABELS, key, lang))
+    L = lambda key: lookup(LABELS, key)  # noqa: E731 - the default-language label at build time
+
+    rows0 = runs_view.table_rows(home)
+    shown = gr.State(None)  # what the table shows now, so an unchanged refresh re-renders nothing
+    with gr.Row(equal_height=True):
+        status_filter = text("filter", gr.Dropdown(STATUSES, value="all", label=L("filter"), scale=1))
+        refresh_btn = text("refresh", gr.Button(L("refresh"), size="sm", scale=0), "value")
+    table = text(
+        "table",
+        gr.Dataframe(
+            rows0, headers=runs_view.COLUMNS, interactive=False, label=L("table"), max_height=320, elem_id="runs-table"
+        ),
+    )
+    with gr.Row(equal_height=True):
+        run_dd = text("run", gr.Dropdown(_ids(rows0), value=None, label=L("run"), scale=3, elem_id="runs-run"))
+        abort_btn = text("abort", gr.Button(L("abort"), variant="stop", scale=1, interactive=False), "value")
+    status = text("status", gr.HTML("", label=L("status"), elem_id="runs-status"))
+    with gr.Row():
+        # One run's own series (raw, smoothed, eval) are always the same three, which LinePlot handles.
+        curves = text(
+            "curves",
+            gr.LinePlot(metric_frame(None), x="step", y="value", color="series", label=L("curves"), height=260),
+        )
+        spec = text("spec", gr.Code("", language="yaml", label=L("spec"), max_lines=24))
+    with gr.Row():
+        log = text("log", gr.Code("", label=L("log"), max_lines=16))
+        with gr.Column():
+            ckpts = text("checkpoints", gr.Textbox(label=L("checkpoints"), lines=3, interactive=False))
+            outs = text("outputs", gr.Textbox(label=L("outputs"), lines=2, interactive=False))
+    with text("compare", gr.Accordion(L("compare"), open=True)):
+        compare_dd = text(
+            "compare_runs",
+            gr.Dropdown(_ids(rows0), value=[], multiselect=True, label=L("compare_runs"), elem_id="runs-compare"),
+        )
+        # The overlay's series are run ids that change with the selection: drawn as plain SVG (see svgplot).
+        text("overlay", gr.Markdown(L("overlay")), "value")
+        overlay = gr.HTML(svgplot.line_chart({}), elem_id="runs-overlay")
+        diff = text("diff", gr.Dataframe(headers=["field"], interactive=False, label=L("diff"), elem_id="runs-diff"))
+
+    @guard
+    def refresh(status_value, last, force=False):
+        rows = runs_view.table_rows(home, status_value)
+        ids = [r.id for r in jobs.Registry(home).list()]  # choices are every run, whatever the filter
+        now = {"rows": rows, "ids": ids}
+        if now == last and not force:
+            return (gr.skip(),) * 4
+        # Only the choices change: setting the values here would race the user's own selection.
+        choices = gr.update(choices=ids) if force or not last or last["ids"] != ids else gr.skip()
+        return rows, choices, choices, now
+
+    def refresh_now(status_value, last):
+        return refresh(status_value, last, force=True)
+
+    @guard
+    def show(run_id):
+        if not run_id:
+            return "", gr.skip(), "", "", "", "", gr.update(interactive=False)
+        d = runs_view.details(home, run_id)
+        run = d["run"]
+        badge = status_html({"state": run.status, "run": run.id, "error": d["reason"], "message": d["reason"]})
+        active = run.status in jobs.ACTIVE_STATES
+        return (
+            badge,
+            runs_view.curves(run),
+            d["yaml"],
+            d["log"],
+            d["checkpoints"],
+            d["outputs"],
+            gr.update(interactive=active),
+        )
+
+    def follow_selected(run_id):
+        # The open run's details follow it while it is active (and once more just after it ends,
+        # so its final state shows); a finished run is not re-read every tick.
+        if not run_id:
+            return (gr.skip(),) * len(shown_out)
+        run = jobs.Registry(home).get(run_id)
+        if run.status not in jobs.ACTIVE_STATES and (run.ended or 0) < time.time() - 2 * REFRESH_S:
+            return (gr.skip(),) * len(shown_out)
+        return show(run_id)
+
+    def pick(evt: gr.SelectData):
+        row = evt.row_value or []
+        return row[0] if row else gr.skip()
+
+    @guard
+    def compare(run_ids):
+        run_ids = list(run_ids or [])
+        return svgplot.line_chart(runs_view.overlay(home, run_ids)), runs_view.config_diff(home, run_ids)
+
+    @guard
+    def abort(run_id):
+        if not run_id:
+            raise gr.Error("no run selected")
+        jobs.abort_run(run_id, home)
+        return show(run_id)
+
+    fast = dict(concurrency_limit=None, show_progress="hidden")
+    listed = [status_filter, shown]
+    refreshed = [table, run_dd, compare_dd, shown]
+    shown_out = [status, curves, spec, log, ckpts, outs, abort_btn]
+    gr.on([refresh_btn.click, status_filter.change], refresh_now, listed, refreshed, api_name="runs_refresh")
+    timer = gr.Timer(REFRESH_S)
+    timer.tick(refresh, listed, refreshed, api_visibility="private", **fast)
+    timer.tick(follow_selected, run_dd, shown_out, api_visibility="private", **fast)
+    demo.load(refresh_now, listed, refreshed, api_visibility="private")
+    table.select(pick, None, run_dd, api_visibility="private")
+    run_dd.change(show, run_dd, shown_out, api_name="run_details")
+    compare_dd.change(compare, compare_dd, [overlay, diff], api_name="runs_compare")
+    abort_btn.click(abort, run_dd, shown_out, api_name="run_abort")
+    return [text]

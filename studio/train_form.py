@@ -1,0 +1,166 @@
+"""Lay out the JobSpec form: one typed input per ``studio.form.FIELDS`` entry, grouped in sections.
+
+A field's section is the first ``GROUPS`` entry whose prefix matches its dotted name, else "Other", so
+a new JobSpec field lands in its section with no change here. Main sections are open; advanced ones
+(LoRA, QLoRA, freeze, architecture, logging, resume, distributed…) are closed accordions. Each input's
+help is its JobSpec field description.
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from studio.form import FIELDS, SOURCE_COLUMNS, TABLE_FIELDS, docs, label
+from studio.i18n import DEFAULT_LANGUAGE, Labeller, lookup
+
+# (group key, field prefixes, shown as a closed accordion). First match wins, so more specific
+# prefixes come first; a field matching none lands in "other", which is always shown.
+GROUPS: list[tuple[str, tuple[str, ...], bool]] = [
+    ("group.basics", ("stage", "method.type", "model.name_or_path", "output.run_name", "train.precision"), False),
+    ("group.data", ("data.",), False),
+    (
+        "group.hyper",
+        (
+            "train.num_epochs",
+            "train.max_steps",
+            "train.per_device_batch_size",
+            "train.gradient_accumulation_steps",
+            "train.learning_rate",
+            "train.lr_scheduler",
+            "train.warmup_ratio",
+            "train.weight_decay",
+            "train.max_grad_norm",
+            "train.optim",
+            "train.seed",
+            "train.gradient_checkpointing",
+        ),
+        False,
+    ),
+    ("group.lora", ("method.lora.",), True),
+    ("group.quant", ("method.quant.",), True),
+    ("group.freeze", ("method.freeze.",), True),
+    ("group.arch", ("model.architecture.",), True),
+    ("group.model", ("model.",), True),
+    ("group.logging", ("train.logging_steps", "train.save_steps", "train.eval_steps", "train.save_total_limit"), True),
+    ("group.resume", ("train.resume_from_checkpoint",), True),
+    ("group.distributed", ("distributed.",), True),
+    ("group.output", ("output.",), True),
+    ("group.other", ("",), False),
+]
+
+
+def group_of(field: str) -> str:
+    """The key of the group (section) a field is shown in."""
+    for key, prefixes, _ in GROUPS:
+        if any(field == p or (p.endswith(".") and field.startswith(p)) or p == "" for p in prefixes):
+            return key
+    return "group.other"
+
+
+def grouped() -> list[tuple[str, bool, list[str]]]:
+    """``[(group key, accordion?, fields)]`` in display order, empty groups left out."""
+    members: dict[str, list[str]] = {key: [] for key, _, _ in GROUPS}
+    for field in FIELDS:
+        members[group_of(field)].append(field)
+    return [(key, closed, members[key]) for key, _, closed in GROUPS if members[key]]
+
+
+GROUP_LABELS = {
+    "en": {
+        "group.basics": "Basics",
+        "group.data": "Data",
+        "group.hyper": "Hyperparameters",
+        "group.lora": "LoRA",
+        "group.quant": "QLoRA quantisation",
+        "group.freeze": "Freeze",
+        "group.arch": "Architecture (from scratch)",
+        "group.model": "Model loading",
+        "group.logging": "Logging, saving and evaluation",
+        "group.resume": "Resume",
+        "group.distributed": "Distributed and DeepSpeed",
+        "group.output": "Output",
+        "group.other": "Other",
+    },
+    "zh": {
+        "group.basics": "基本设置",
+        "group.data": "数据",
+        "group.hyper": "超参数",
+        "group.lora": "LoRA",
+        "group.quant": "QLoRA 量化",
+        "group.freeze": "冻结训练",
+        "group.arch": "模型结构（从头训练）",
+        "group.model": "模型加载",
+        "group.logging": "日志、保存与评估",
+        "group.resume": "断点续训",
+        "group.distributed": "分布式与 DeepSpeed",
+        "group.output": "输出",
+        "group.other": "其他",
+    },
+}
+PER_ROW = 4
+
+
+def _text(key: str, language: str) -> str:
+    if key.startswith("group."):
+        return lookup(GROUP_LABELS, key, language)
+    return label(key, language)
+
+
+def build_form(values: list) -> tuple[list, Labeller]:
+    """The inputs (in FIELDS order) inside the current Blocks context, and the labeller of their labels."""
+    labeller = Labeller(_text)
+    by_field = dict(zip(FIELDS, values, strict=True))
+    made: dict[str, gr.components.Component] = {}
+    for key, closed, fields in grouped():
+        with labeller(key, gr.Accordion(_text(key, DEFAULT_LANGUAGE), open=not closed)):
+            tables = [f for f in fields if docs()[f]["kind"] == "table"]
+            for field in tables:
+                made[field] = labeller(field, component(field, by_field[field]))
+                gr.Markdown(_columns_help(field), elem_classes="studio-help")
+            plain = [f for f in fields if f not in tables]
+            for start in range(0, len(plain), PER_ROW):
+                with gr.Row():
+                    for field in plain[start : start + PER_ROW]:
+                        made[field] = labeller(field, component(field, by_field[field]))
+    return [made[f] for f in FIELDS], labeller
+
+
+def _columns_help(field: str) -> str:
+    """One line per column of a table field, from the JobSpec descriptions of the row's fields."""
+    row = TABLE_FIELDS[field]
+    return "\n".join(f"- `{name}`: {info.description}" for name, info in row.model_fields.items())
+
+
+def elem_id(field: str) -> str:
+    """The DOM id of a field's input (stable, for tests and custom CSS)."""
+    return "field-" + field.replace(".", "-").replace("_", "-")
+
+
+def component(field: str, value):
+    """The input for one JobSpec field, typed from its annotation, with its description as help."""
+    doc = docs()[field]
+    kind = doc["kind"]
+    common = dict(value=value, label=label(field, DEFAULT_LANGUAGE), elem_id=elem_id(field))
+    if kind == "table":
+        return gr.Dataframe(
+            headers=SOURCE_COLUMNS,
+            datatype=["str", "str", "number", "number"],
+            column_count=len(SOURCE_COLUMNS),
+            type="array",
+            interactive=True,
+            **common,
+        )
+    common["info"] = doc["description"]
+    if kind == "choice":
+        return gr.Dropdown([str(c) for c in doc["choices"]], **common)
+    if kind == "bool":
+        return gr.Checkbox(**common)
+    if kind == "int":
+        return gr.Number(precision=0, **common)
+    if kind == "float":
+        return gr.Number(**common)
+    if kind == "list":
+        return gr.Textbox(placeholder="a, b  or  [a, b]", **common)
+    if kind in ("int?", "float?"):
+        return gr.Textbox(placeholder="empty: default", **common)
+    return gr.Textbox(**common)
