@@ -5,6 +5,5 @@ UI can validate and preview data without loading a training stack.
 """
 
 from backend.data.formats import DataError, detect_format, to_messages, to_text
-from backend.data.readers import load_source
 
-__all__ = ["DataError", "detect_format", "to_messages", "to_text", "load_source"]
+__all__ = ["DataError", "detect_format", "to_messages", "to_text"]

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from backend.data.readers import BUILDERS, _suffix
+from backend.data.readers import BUILDERS, dataset_suffix
 
 try:  # orjson (a gradio dependency) parses 1.5-2x faster and checks UTF-8 itself
     import orjson
@@ -60,7 +60,7 @@ def source_files(path: Path) -> list[Path]:
     A shard folder's ``manifest.json`` is metadata, not records, so it is left out.
     """
     if path.is_dir():
-        return sorted(p for p in path.rglob("*") if p.is_file() and _suffix(p) and p.name != "manifest.json")
+        return sorted(p for p in path.rglob("*") if p.is_file() and dataset_suffix(p) and p.name != "manifest.json")
     return [path]
 
 
@@ -175,7 +175,7 @@ def _array(file: str, fh, limit: int) -> Iterator[Item]:
 def iter_file(path: Path, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Iterator[Item]:
     """Items of one file; unsupported, unreadable, empty and binary files give one item each."""
     file = str(path)
-    suffix = _suffix(path)
+    suffix = dataset_suffix(path)
     if suffix is None:
         yield Item(file, 1, field="file", what=f"unsupported file type; expected one of {', '.join(BUILDERS)}")
         return
