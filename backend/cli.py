@@ -29,14 +29,6 @@ def _fmt_time(ts: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if ts else "-"
 
 
-def _fmt_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    m, s = divmod(int(seconds), 60)
-    h, m = divmod(m, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
 def cmd_train(args) -> int:
     spec = load_spec(args.job)
     if args.set:
@@ -96,7 +88,7 @@ def cmd_runs_list(args) -> int:
         loss = f"{r.final_loss:.4f}" if r.final_loss is not None else "-"
         print(
             f"{r.id:44} {r.stage:5} {r.method:6} {r.status:10} {_fmt_time(r.started):16} "
-            f"{_fmt_duration(r.duration):>8} {loss:>8}"
+            f"{jobs.format_duration(r.duration):>8} {loss:>8}"
         )
     return 0
 
@@ -105,7 +97,7 @@ def cmd_runs_show(args) -> int:
     jobs.reconcile(args.home)
     run = jobs.Registry(args.home).get(args.run_id)
     print(f"run      {run.id}\nstatus   {run.status}\nstage    {run.stage} ({run.method})\nmodel    {run.model}")
-    print(f"started  {_fmt_time(run.started)}  duration {_fmt_duration(run.duration)}\ndir      {run.run_dir}")
+    print(f"started  {_fmt_time(run.started)}  duration {jobs.format_duration(run.duration)}\ndir      {run.run_dir}")
     if run.final_loss is not None:
         print(f"loss     {run.final_loss:.4f}")
     if run.error:

@@ -95,6 +95,15 @@ class Run:
         return (self.ended or time.time()) - self.started
 
 
+def format_duration(seconds: float | None, missing: str = "-") -> str:
+    """``m:ss`` or ``h:mm:ss`` (``missing`` when unknown): how the CLI and the UI show durations."""
+    if seconds is None:
+        return missing
+    m, s = divmod(int(round(seconds)), 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
 class Registry:
     """SQLite registry of runs (WAL; one short connection per call, safe across processes)."""
 

@@ -146,14 +146,6 @@ def tick(watch: dict | None, home: str) -> tuple:
     return (progress_html(w), status_html(w), "\n".join(w["lines"]), *plots, w)
 
 
-def _clock(seconds: float | None) -> str:
-    if seconds is None:
-        return "–"
-    m, s = divmod(int(round(seconds)), 60)
-    h, m = divmod(m, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
 def progress_html(w: dict | None) -> str:
     """The progress bar with "step 37/120 · 31% · elapsed 0:12 · ETA 0:25" under it."""
     p = (w or {}).get("progress")
@@ -162,7 +154,8 @@ def progress_html(w: dict | None) -> str:
     else:
         step, total = p.get("step") or 0, p.get("total_steps") or 0
         pct = 100.0 * step / total if total else 0.0
-        text = f"step {step}/{total} · {pct:.0f}% · elapsed {_clock(p.get('elapsed'))} · ETA {_clock(p.get('eta'))}"
+        elapsed, eta = (jobs.format_duration(p.get(k), "–") for k in ("elapsed", "eta"))
+        text = f"step {step}/{total} · {pct:.0f}% · elapsed {elapsed} · ETA {eta}"
     return (
         '<div style="background:#e5e7eb;border-radius:4px;height:10px;overflow:hidden">'
         f'<div style="width:{pct:.1f}%;height:100%;background:#2563eb"></div></div>'

@@ -21,14 +21,6 @@ from studio.live import PLOTS, fold, metric_frame, new_watch
 COLUMNS = ["id", "name", "stage", "method", "model", "status", "started", "duration", "final loss"]
 
 
-def _clock(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    m, s = divmod(int(round(seconds)), 60)
-    h, m = divmod(m, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
 def table_rows(home: str, status: str | None = None) -> list[list]:
     """The runs table (``COLUMNS``), newest first; ``status`` filters (None or "all" for every run)."""
     runs = jobs.Registry(home).list(None if status in (None, "", "all") else status)
@@ -41,7 +33,7 @@ def table_rows(home: str, status: str | None = None) -> list[list]:
             r.model or "",
             r.status,
             time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.started or r.created)),
-            _clock(r.duration),
+            jobs.format_duration(r.duration, ""),
             "" if r.final_loss is None else round(r.final_loss, 4),
         ]
         for r in runs
