@@ -1,10 +1,12 @@
-"""``studio data ...``: inspect, shard and preview datasets from a terminal.
+"""``studio data ...``: inspect, shard, preview and clean datasets from a terminal.
 
     studio data inspect PATH [--format F] [--tokenizer DIR|builtin:tiny-tokenizer] [--max-errors N] [--json]
     studio data shard SRC... --out DIR --shard-size N [--tokenizer T] [--level L] [--threads K]
     studio data preview PATH [--template T] [--tokenizer T] [--n 3] [--pack] [--cutoff-len N]
+    studio data clean SRC... --out OUT.jsonl[.zst] [--dropped D.jsonl] [--min-chars N] [--near-dup-threshold 0.85]
+                      [--no-near-dup] [--num-perm 128] [--shingle 5] [--max-symbol-ratio 0.5] [--max-repeat-ratio 0.3]
 
-Exit status: inspect returns 1 when bad records were found, shard when any were skipped.
+Exit status: inspect returns 1 when bad records were found, shard and clean when any were skipped.
 """
 
 from __future__ import annotations
@@ -78,9 +80,24 @@ def cmd_preview(args) -> int:
     return 0
 
 
+def cmd_clean(args) -> int:
+    from tqdm import tqdm
+
+    from backend.data.clean import clean, render
+
+    with tqdm(unit=" rec", unit_scale=True, dynamic_ncols=True, file=sys.stderr) as bar:
+        report = clean(args.sources, args.out, args.dropped, args.format, args.min_chars, args.near_dup_threshold,
+                       not args.no_near_dup, args.num_perm, args.shingle, args.max_symbol_ratio,
+                       args.max_repeat_ratio, progress=bar.update)  # fmt: skip
+    for line in report["bad_records"]:
+        print(line, file=sys.stderr)
+    print(render(report))
+    return 1 if report["bad"] else 0
+
+
 def add_parser(sub) -> None:
     """Add the ``data`` command group to the ``studio`` sub-parsers."""
-    data = sub.add_parser("data", help="inspect, shard and preview datasets")
+    data = sub.add_parser("data", help="inspect, shard, preview and clean datasets")
     cmds = data.add_subparsers(dest="data_command", required=True)
 
     def common(p, template: bool = True):
@@ -114,6 +131,20 @@ def add_parser(sub) -> None:
     p.add_argument("--cutoff-len", type=int, default=1024, help="tokens per sample / row")
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     p.set_defaults(func=_guard(cmd_preview))
+
+    p = cmds.add_parser("clean", help="drop exact/near duplicates, too-short, symbol-junk and repetitive records")
+    p.add_argument("sources", nargs="+", type=Path)
+    p.add_argument("--out", required=True, type=Path, help="kept records, JSONL (zstd when it ends .zst)")
+    p.add_argument("--dropped", type=Path, help="write dropped records with reason and source here (JSONL)")
+    p.add_argument("--format", default="auto", choices=("auto", *ALL_FORMATS), help="record format")
+    p.add_argument("--min-chars", type=int, default=20, help="drop texts shorter than this (normalised characters)")
+    p.add_argument("--near-dup-threshold", type=float, default=0.85, help="MinHash Jaccard similarity threshold")
+    p.add_argument("--no-near-dup", action="store_true", help="skip near-duplicate detection (exact only)")
+    p.add_argument("--num-perm", type=int, default=128, help="MinHash permutations")
+    p.add_argument("--shingle", type=int, default=5, help="character n-gram size of the MinHash shingles")
+    p.add_argument("--max-symbol-ratio", type=float, default=0.5, help="max share of non-letter/digit characters")
+    p.add_argument("--max-repeat-ratio", type=float, default=0.3, help="max share of repeated lines / top 10-gram")
+    p.set_defaults(func=_guard(cmd_clean))
 
 
 def _guard(func):
