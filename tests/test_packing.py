@@ -67,3 +67,19 @@ def test_packed_forward_equals_separate_forwards():
     n = first.shape[0]
     assert torch.allclose(packed[:n], first, atol=1e-5)
     assert torch.allclose(packed[n : n + second.shape[0]], second, atol=1e-5)
+
+
+def test_stats_count_tokens_loss_tokens_and_packing_efficiency():
+    datasets = pytest.importorskip("datasets")
+    from backend.data.build import stats
+    from backend.spec import spec_from_dict
+
+    rows = pack_examples(
+        {"input_ids": [[1, 2, 3], [4, 5], [6, 7, 8, 9]], "labels": [[1, 2, 3], [-100, 5], [-100, -100, 8, 9]]}, 6
+    )
+    spec = spec_from_dict({"data": {"sources": [{"path": "x.jsonl"}], "cutoff_len": 6, "packing": True}})
+    out = stats(datasets.Dataset.from_dict(rows), spec)
+    # 9 tokens in 2 rows of 6; loss tokens: labels after each row's first position that are not -100.
+    expected_loss = sum(sum(1 for v in row[1:] if v != -100) for row in rows["labels"])
+    assert out == {"rows": 2, "tokens": 9, "loss_tokens": expected_loss, "packing_efficiency": 0.75}
+    assert expected_loss == 5  # 2,3 of the first sample, 5 of the second, 8,9 of the third; sample starts are -100

@@ -145,10 +145,13 @@ def _maybe_pack(ds, spec: JobSpec):
 
 def stats(ds, spec: JobSpec) -> dict:
     """Token counts and packing efficiency of a tokenised set (non-pad share of row capacity)."""
-    lengths = [len(x) for x in ds["input_ids"]]
-    trained = sum(sum(1 for v in row[1:] if v != -100) for row in ds["labels"])
-    tokens = sum(lengths)
-    out = {"rows": len(lengths), "tokens": tokens, "loss_tokens": trained}
-    if spec.data.packing and lengths:
-        out["packing_efficiency"] = round(tokens / (len(lengths) * spec.data.cutoff_len), 4)
+    rows = tokens = trained = 0
+    # In batches: ds["labels"] would materialise every row of a large set as Python lists at once.
+    for batch in ds.iter(batch_size=10_000):
+        rows += len(batch["input_ids"])
+        tokens += sum(len(x) for x in batch["input_ids"])
+        trained += sum(sum(1 for v in row[1:] if v != -100) for row in batch["labels"])
+    out = {"rows": rows, "tokens": tokens, "loss_tokens": trained}
+    if spec.data.packing and rows:
+        out["packing_efficiency"] = round(tokens / (rows * spec.data.cutoff_len), 4)
     return out

@@ -34,11 +34,10 @@ from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from pathlib import Path
 
-from backend.data.stream import DEFAULT_MAX_LINE_BYTES, Item
-from backend.data.validate import iter_checked
+from backend.data.stream import DEFAULT_MAX_LINE_BYTES
+from backend.data.validate import BadRecords, iter_good
 
 REASONS = ("exact_duplicate", "near_duplicate", "too_short", "symbol_ratio", "repetition")
-MAX_LISTED_ERRORS = 1000
 _NGRAM = 10  # the character n-gram of the repetition rule
 
 
@@ -136,12 +135,6 @@ def _open_out(path: Path, stack: ExitStack):
     return fh
 
 
-def _raw(item: Item) -> bytes:
-    if item.raw is not None:  # a JSON line: its own bytes, byte for byte
-        return item.raw
-    return json.dumps(item.value, ensure_ascii=False).encode("utf-8")  # array/CSV/Parquet/text records
-
-
 def clean(sources: Iterable[str | Path], out: str | Path, dropped: str | Path | None = None, fmt: str = "auto",
           min_chars: int = 20, near_dup_threshold: float = 0.85, near_dup: bool = True, num_perm: int = 128,
           shingle: int = 5, max_symbol_ratio: float = 0.5, max_repeat_ratio: float = 0.3,
@@ -155,49 +148,39 @@ def clean(sources: Iterable[str | Path], out: str | Path, dropped: str | Path | 
     """
     index = NearDupIndex(near_dup_threshold, num_perm, shingle) if near_dup else None
     exact: dict[bytes, str] = {}  # 16-byte digest -> source of the kept record: small even for 10^8 records
-    report = {"records": 0, "kept": 0, "dropped": dict.fromkeys(REASONS, 0), "bad": 0, "bad_records": []}
-    seen = 0
+    report = {"records": 0, "kept": 0, "dropped": dict.fromkeys(REASONS, 0)}
+    bad = BadRecords()
     with ExitStack() as stack:
         kept_fh = _open_out(Path(out), stack)
         drop_fh = _open_out(Path(dropped), stack) if dropped else None
-        for source in sources:
-            for _, record, item in iter_checked(source, fmt, max_line_bytes):
-                seen += 1
-                if progress and seen % 1000 == 0:
-                    progress(1000)
-                if record is None:
-                    report["bad"] += 1
-                    if len(report["bad_records"]) < MAX_LISTED_ERRORS:
-                        report["bad_records"].append(item.message())
-                    continue
-                report["records"] += 1
-                where = f"{item.file}:{item.line}"
-                parts = record_parts(record)
-                norm = normalise_text("\n".join(parts))
-                digest = hashlib.blake2b(norm.encode("utf-8"), digest_size=16).digest()
-                reason, duplicate_of, sketch = None, exact.get(digest), None
-                if duplicate_of:
-                    reason = "exact_duplicate"
-                elif index is not None:
-                    sketch = index.sketch(norm)
-                    duplicate_of = index.find(sketch)
-                    reason = "near_duplicate" if duplicate_of else None
-                if reason is None:
-                    reason = _quality(parts, norm, min_chars, max_symbol_ratio, max_repeat_ratio)
-                if reason is None:
-                    report["kept"] += 1
-                    kept_fh.write(_raw(item) + b"\n")
-                    exact[digest] = where
-                    if index is not None:
-                        index.add(sketch, where)
-                    continue
-                report["dropped"][reason] += 1
-                if drop_fh is not None:
-                    row = {"reason": reason, "source": where}
-                    row |= {"duplicate_of": duplicate_of} if duplicate_of else {}
-                    drop_fh.write(json.dumps({**row, "record": item.value}, ensure_ascii=False).encode() + b"\n")
-    if progress:
-        progress(seen % 1000)
+        for _, record, item in iter_good(sources, fmt, max_line_bytes, bad, progress):
+            report["records"] += 1
+            where = f"{item.file}:{item.line}"
+            parts = record_parts(record)
+            norm = normalise_text("\n".join(parts))
+            digest = hashlib.blake2b(norm.encode("utf-8"), digest_size=16).digest()
+            reason, duplicate_of, sketch = None, exact.get(digest), None
+            if duplicate_of:
+                reason = "exact_duplicate"
+            elif index is not None:
+                sketch = index.sketch(norm)
+                duplicate_of = index.find(sketch)
+                reason = "near_duplicate" if duplicate_of else None
+            if reason is None:
+                reason = _quality(parts, norm, min_chars, max_symbol_ratio, max_repeat_ratio)
+            if reason is None:
+                report["kept"] += 1
+                kept_fh.write(item.line_bytes() + b"\n")
+                exact[digest] = where
+                if index is not None:
+                    index.add(sketch, where)
+                continue
+            report["dropped"][reason] += 1
+            if drop_fh is not None:
+                row = {"reason": reason, "source": where}
+                row |= {"duplicate_of": duplicate_of} if duplicate_of else {}
+                drop_fh.write(json.dumps({**row, "record": item.value}, ensure_ascii=False).encode() + b"\n")
+    report |= {"bad": bad.count, "bad_records": bad.listed}
     return report
 
 

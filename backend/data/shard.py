@@ -16,21 +16,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from backend.data.stream import DEFAULT_MAX_LINE_BYTES
-from backend.data.validate import iter_checked
-
-try:
-    import orjson
-
-    def _dumps(value) -> bytes:
-        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
-except ImportError:  # pragma: no cover
-
-    def _dumps(value) -> bytes:
-        return json.dumps(value, ensure_ascii=False).encode("utf-8")
-
+from backend.data.validate import BadRecords, iter_good
 
 MANIFEST = "manifest.json"
-MAX_LISTED_ERRORS = 1000
 _FLUSH_BYTES = 1 << 20  # hand zstd ~1 MiB per write: fewer calls, and its threads get whole jobs
 
 
@@ -115,28 +103,16 @@ def shard(sources: Iterable[str | Path], out: str | Path, shard_size: int, fmt: 
     counter = token_counter(tokenizer, template) if tokenizer is not None else None
     writer = _ShardWriter(out, level, threads, counter)
     formats: dict[str, str] = {}
-    errors: list[str] = []
-    skipped = seen = 0
+    bad = BadRecords()
     try:
-        for source in sources:
-            for resolved, record, item in iter_checked(source, fmt, max_line_bytes):
-                seen += 1
-                if progress and seen % 1000 == 0:
-                    progress(1000)
-                if record is None:
-                    skipped += 1
-                    if len(errors) < MAX_LISTED_ERRORS:
-                        errors.append(item.message())
-                    continue
-                formats[item.file] = resolved
-                if writer.writer is not None and writer.shards[-1]["records"] >= shard_size:
-                    writer.close()
-                writer.add(item.raw if item.raw is not None else _dumps(item.value), record)
+        for resolved, record, item in iter_good(sources, fmt, max_line_bytes, bad, progress):
+            formats[item.file] = resolved
+            if writer.writer is not None and writer.shards[-1]["records"] >= shard_size:
+                writer.close()
+            writer.add(item.line_bytes(), record)
     finally:
         writer.close()
-    if progress:
-        progress(seen % 1000)
-    manifest = _manifest(writer.shards, formats, skipped, errors, level, counter is not None)
+    manifest = _manifest(writer.shards, formats, bad.count, bad.listed, level, counter is not None)
     (out / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return manifest
 

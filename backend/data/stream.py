@@ -48,6 +48,15 @@ class Item:
     def ok(self) -> bool:
         return self.field is None
 
+    def line_bytes(self) -> bytes:
+        """The record as one JSON line (no newline): its own bytes when it came from a JSON line (byte for
+        byte), else serialised (records of JSON arrays, CSV, Parquet and text files)."""
+        if self.raw is not None:
+            return self.raw
+        if orjson is not None:
+            return orjson.dumps(self.value, option=orjson.OPT_NON_STR_KEYS)
+        return json.dumps(self.value, ensure_ascii=False).encode("utf-8")
+
     def message(self) -> str:
         """``file:line: field: what`` (``[index]`` prefixes the field for JSON arrays)."""
         where = f"[{self.index}]." if self.index is not None else ""

@@ -143,6 +143,42 @@ def iter_checked(path, fmt: str = "auto", max_line_bytes: int = DEFAULT_MAX_LINE
         yield resolved, record, item
 
 
+MAX_LISTED_ERRORS = 1000
+
+
+@dataclass
+class BadRecords:
+    """Records that could not be used: how many, and the first ``MAX_LISTED_ERRORS`` as file:line messages."""
+
+    count: int = 0
+    listed: list[str] = field(default_factory=list)
+
+    def add(self, item: Item) -> None:
+        self.count += 1
+        if len(self.listed) < MAX_LISTED_ERRORS:
+            self.listed.append(item.message())
+
+
+def iter_good(sources, fmt: str, max_line_bytes: int, bad: BadRecords, progress=None):
+    """(format, record, item) of every good record of ``sources``; the others are counted in ``bad``.
+
+    ``progress``, when given, is called with the number of items (good and bad) read since its last call:
+    every 1,000 items and once at the end.
+    """
+    seen = 0
+    for source in sources:
+        for resolved, record, item in iter_checked(source, fmt, max_line_bytes):
+            seen += 1
+            if progress and seen % 1000 == 0:
+                progress(1000)
+            if record is None:
+                bad.add(item)
+                continue
+            yield resolved, record, item
+    if progress:
+        progress(seen % 1000)
+
+
 def inspect_source(path, fmt: str = "auto", tokenizer=None, template: str | None = None, max_errors: int = 50,
                    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Report:  # fmt: skip
     """Stream ``path`` and report format, counts, length statistics and bad records (see module docs)."""

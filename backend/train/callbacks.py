@@ -6,10 +6,11 @@ run does not flood the file, while metric events are written at every logging st
 
 from __future__ import annotations
 
-import math
 import time
 
 from transformers import TrainerCallback
+
+from backend.train.common import eval_metrics
 
 PROGRESS_INTERVAL_S = 0.5
 # Cumulative counters the Trainer adds to every log; the event has tokens_seen and tokens_per_s instead.
@@ -72,8 +73,7 @@ class EventsCallback(TrainerCallback):
             for k, v in logs.items()
             if isinstance(v, (int, float)) and k not in SKIPPED and not k.endswith(("_runtime", "_per_second"))
         }
-        if isinstance(metrics.get("eval_loss"), float) and metrics["eval_loss"] < 50:
-            metrics["eval_perplexity"] = round(math.exp(metrics["eval_loss"]), 4)
+        metrics = eval_metrics(metrics)
         if seen > tokens and now > then and "loss" in logs:
             metrics["tokens_per_s"] = round((seen - tokens) / (now - then), 1)
             self.last_tokens = (seen, now)

@@ -183,10 +183,7 @@ def training_arguments(spec: JobSpec, run_dir: Path, precision: str, has_eval: b
         prediction_loss_only=True,
         dataloader_num_workers=0,
         ddp_find_unused_parameters=False,
-        save_safetensors=True,
-    )
-    if "save_safetensors" not in TrainingArguments.__dataclass_fields__:
-        kwargs.pop("save_safetensors")  # transformers 5 always saves safetensors
+    )  # no save_safetensors: transformers 5 always saves weights as safetensors
     # Set by backend.launch when torchrun starts CPU workers (gloo); unset for one process.
     kwargs["ddp_backend"] = os.environ.get("STUDIO_DDP_BACKEND") or None
     # DeepSpeed's config reaches the Trainer through accelerate (ACCELERATE_DEEPSPEED_CONFIG_FILE); passing
