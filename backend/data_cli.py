@@ -2,11 +2,13 @@
 
     studio data inspect PATH [--format F] [--tokenizer DIR|builtin:tiny-tokenizer] [--max-errors N] [--json]
     studio data shard SRC... --out DIR --shard-size N [--tokenizer T] [--level L] [--threads K]
-    studio data preview PATH [--template T] [--tokenizer T] [--n 3] [--pack] [--cutoff-len N]
+    studio data preview PATH [--template T] [--tokenizer T] [--n 3] [--pack] [--cutoff-len N] [--json]
     studio data clean SRC... --out OUT.jsonl[.zst] [--dropped D.jsonl] [--min-chars N] [--near-dup-threshold 0.85]
                       [--no-near-dup] [--num-perm 128] [--shingle 5] [--max-symbol-ratio 0.5] [--max-repeat-ratio 0.3]
 
-Exit status: inspect returns 1 when bad records were found, shard and clean when any were skipped.
+PATH may be ``builtin:samples/<file>`` (a shipped sample). Exit status: inspect returns 1 when bad
+records were found, shard and clean when any were skipped. ``--json`` (inspect, preview) prints one JSON
+document for programs such as the studio's Data tab.
 """
 
 from __future__ import annotations
@@ -34,12 +36,24 @@ def _tokenizer(name: str | None, home):
     return AutoTokenizer.from_pretrained(name)
 
 
+def _source(path: Path) -> Path:
+    """A PATH argument as a local path (``builtin:samples/x`` -> the shipped sample)."""
+    from backend.workspace import is_builtin, resolve_data_path
+
+    return resolve_data_path(str(path)) if is_builtin(str(path)) else path
+
+
 def cmd_inspect(args) -> int:
     from backend.data.validate import inspect_source
 
     tok = _tokenizer(args.tokenizer, args.home)
     report = inspect_source(
-        args.path, args.format, tok, args.template, max_errors=args.max_errors, max_line_bytes=args.max_line_bytes
+        _source(args.path),
+        args.format,
+        tok,
+        args.template,
+        max_errors=args.max_errors,
+        max_line_bytes=args.max_line_bytes,
     )
     print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if args.json else report.render())
     return 1 if report.bad else 0
@@ -70,14 +84,46 @@ def cmd_preview(args) -> int:
     from backend.data.preview import _tokens, encode_samples, pack_rows, render_ansi
 
     tok = _tokenizer(args.tokenizer or "builtin:tiny-tokenizer", args.home)
-    samples = encode_samples(args.path, tok, args.template, args.n, args.format, args.cutoff_len)
+    samples = encode_samples(_source(args.path), tok, args.template, args.n, args.format, args.cutoff_len)
     rows = pack_rows(samples, args.cutoff_len) if args.pack else samples
+    if args.json:
+        print(json.dumps(preview_json(args, tok, samples, rows), ensure_ascii=False))
+        return 0
     colour = sys.stdout.isatty() if args.color == "auto" else args.color == "always"
     for i, row in enumerate(rows):
         title = f"packed row {i + 1}" if args.pack else f"sample {i + 1}"
         print(f"=== {title} ===")
         print(render_ansi(_tokens(tok, row["input_ids"], row["labels"]), row.get("position_ids"), colour))
     return 0
+
+
+def preview_json(args, tok, samples: list[dict], rows: list[dict]) -> dict:
+    """The preview as data: per sample (or packed row) its tokens ``{"text", "id", "loss"}``, the token
+    indexes where a packed sample starts (``starts``), and token / loss-token counts, plus totals."""
+    from backend.data.preview import _tokens
+
+    out = []
+    for i, row in enumerate(rows):
+        tokens = _tokens(tok, row["input_ids"], row["labels"])
+        positions = row.get("position_ids")
+        starts = [j for j, p in enumerate(positions) if p == 0] if positions is not None else [0]
+        title = f"packed row {i + 1}" if args.pack else f"sample {i + 1}"
+        listed = [{"text": text, "id": tid, "loss": loss} for text, tid, loss in tokens]
+        trained = sum(1 for t in tokens if t[2])
+        out.append(
+            {"title": title, "tokens": listed, "starts": starts, "n_tokens": len(tokens), "loss_tokens": trained}
+        )
+    return {
+        "path": str(args.path),
+        "format": args.format,
+        "template": args.template,
+        "cutoff_len": args.cutoff_len,
+        "pack": args.pack,
+        "samples": len(samples),
+        "rows": out,
+        "n_tokens": sum(r["n_tokens"] for r in out),
+        "loss_tokens": sum(r["loss_tokens"] for r in out),
+    }
 
 
 def cmd_clean(args) -> int:
@@ -130,6 +176,7 @@ def add_parser(sub) -> None:
     p.add_argument("--pack", action="store_true", help="show packed rows with sample boundaries (│)")
     p.add_argument("--cutoff-len", type=int, default=1024, help="tokens per sample / row")
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    p.add_argument("--json", action="store_true", help="print tokens (text, id, loss) per sample/row as JSON")
     p.set_defaults(func=_guard(cmd_preview))
 
     p = cmds.add_parser("clean", help="drop exact/near duplicates, too-short, symbol-junk and repetitive records")

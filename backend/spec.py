@@ -172,20 +172,88 @@ class DataSource(_Section):
         min_length=1,
         description=(
             "A .jsonl, .json, .jsonl.zst, .parquet, .csv or .txt file or a folder of them; "
-            "'builtin:samples/…' for shipped samples."
+            "'builtin:samples/…' for shipped samples; 'dataset:<name>' for a dataset of the workspace's datasets.yaml."
         ),
     )
-    format: Literal["auto", "text", "alpaca", "sharegpt", "messages", "xtuner", "firefly"] = Field(
-        "auto", description="Record format; 'auto' detects it from the first record."
+    format: Literal[
+        "auto",
+        "text",
+        "alpaca",
+        "sharegpt",
+        "messages",
+        "xtuner",
+        "firefly",
+        "preference",
+        "kto",
+        "choice",
+        "generation",
+    ] = Field("auto", description="Record format; 'auto' detects it from the first record.")
+    weight: float = Field(
+        1.0,
+        gt=0,
+        description=(
+            "Mixing weight: this source's share of the training tokens, relative to the other sources' weights "
+            "(see data.mix)."
+        ),
     )
-    weight: float = Field(1.0, gt=0, description="Relative sampling weight when several sources are mixed.")
     max_samples: int | None = Field(None, gt=0, description="Use at most this many records of the source.")
+    max_epochs: float | None = Field(
+        None,
+        gt=0,
+        description=(
+            "Epoch cap when mixing: the most passes the mix may take over this source (above 1 upsamples it); "
+            "empty: no cap."
+        ),
+    )
+    name: str | None = Field(
+        None, description="Short name shown in mix plans and events; empty uses the file or folder name."
+    )
+
+
+class MixSpec(_Section):
+    """How several sources are mixed into one training stream (the data-mix viewer's policy)."""
+
+    strategy: Literal["auto", "concat", "interleave"] = Field(
+        "auto",
+        description=(
+            "concat: every record of every source once, in natural proportions; interleave: sample sources by "
+            "token share (weights, temperature, epoch caps, budget); auto: interleave when any of those is set."
+        ),
+    )
+    temperature: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description=(
+            "Temperature alpha: token share proportional to weight x source size^alpha (1 natural sizes, 0 weights "
+            "only); empty: weights only."
+        ),
+    )
+    total_tokens: int | None = Field(
+        None, gt=0, description="Token budget of the mix; empty: until the first source reaches its epoch cap."
+    )
+    policy: str | None = Field(
+        None,
+        description=(
+            "A sample-policy YAML saved by the data-mix viewer; its sources and mix settings replace data.sources "
+            "and data.mix when the spec is loaded."
+        ),
+    )
+    policy_from: str | None = Field(None, description="Set on load: the policy file these sources came from.")
 
 
 class DataSpec(_Section):
     """What the model is trained on."""
 
     sources: list[DataSource] = Field(..., min_length=1, description="Dataset files; at least one.")
+    mix: MixSpec = Field(default_factory=MixSpec, description="Mixing of several sources.")
+    streaming: bool = Field(
+        False,
+        description=(
+            "Read sources as streams while training (for sets larger than memory): nothing is cached or loaded "
+            "whole; needs train.max_steps, and data.val_size as a record count."
+        ),
+    )
     template: str = Field(
         "auto",
         description=(
@@ -220,6 +288,62 @@ class DataSpec(_Section):
     preprocessing_workers: int | None = Field(
         None, gt=0, description="Processes for tokenisation; empty picks a value from the CPU count."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_policy(cls, data: Any) -> Any:
+        # The policy is folded in once, here: the saved job.yaml then holds the sources it produced (with
+        # policy_from as provenance), so a run is reproducible even if the policy file changes later.
+        mix = data.get("mix") if isinstance(data, dict) else None
+        if not isinstance(mix, dict) or not mix.get("policy"):
+            return data
+        policy = load_policy(mix["policy"])
+        merged = {**policy.mix.model_dump(), "policy": None, "policy_from": str(mix["policy"])}
+        return {**data, "sources": [s.model_dump() for s in policy.sources], "mix": merged}
+
+
+class MixPolicy(_Section):
+    """A sample policy, as the data-mix viewer saves it: sources with weights and caps, and mix settings.
+
+    The same models as ``data.sources`` and ``data.mix``, so a policy the viewer writes is validated by
+    the same code that validates a JobSpec.
+    """
+
+    version: int = Field(1, description="Policy format version.")
+    sources: list[DataSource] = Field(..., min_length=1, description="Sources with their weights and epoch caps.")
+    mix: MixSpec = Field(default_factory=MixSpec, description="Mix settings (temperature, token budget).")
+
+    def to_yaml(self) -> str:
+        """YAML text of the policy."""
+        body = self.model_dump(mode="json", exclude_none=True)
+        body["mix"].pop("policy_from", None)
+        return "# sample policy for data.mix.policy (studio data-mix viewer)\n" + yaml.safe_dump(
+            body, sort_keys=False, allow_unicode=True
+        )
+
+
+def load_policy(path: str | os.PathLike) -> MixPolicy:
+    """Read and validate a sample-policy YAML; errors name ``data.mix.policy``, the file and the field."""
+    file = Path(path).expanduser()
+    if not file.is_absolute() and not file.exists():
+        from backend.workspace import workspace_home  # torch-free; here to keep the import graph flat
+
+        file = workspace_home() / file
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _field_error("mix.policy", f"cannot read {file}: {getattr(exc, 'strerror', None) or exc}", None) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise _field_error("mix.policy", f"{file}{where}: YAML syntax error", None) from None
+    if not isinstance(data, dict):
+        raise _field_error("mix.policy", f"{file}: expected a mapping with 'sources'", None)
+    try:
+        return MixPolicy.model_validate(data)
+    except ValidationError as exc:
+        field, message = _humanise(exc.errors()[0], MixPolicy)
+        raise _field_error("mix.policy", f"{file}: {field}: {message}", None) from None
 
 
 # --------------------------------------------------------------------------------------------- train
@@ -349,6 +473,12 @@ class JobSpec(_Section):
             raise _field_error("model.tokenizer", "is required for from-scratch training", None)
         if not self.model.from_scratch and not self.model.name_or_path:
             raise _field_error("model.name_or_path", "is required unless model.from_scratch is true", None)
+        if self.data.streaming and self.train.max_steps <= 0:
+            raise _field_error(
+                "train.max_steps", "must be set (> 0) with data.streaming: a stream has no length", self.train.max_steps
+            )
+        if self.data.streaming and 0 < self.data.val_size < 1:
+            raise _field_error("data.val_size", "must be a record count (>= 1) with data.streaming", self.data.val_size)
         if self.method.type == "qlora" and self.distributed.zero_stage == 3:
             raise _field_error(
                 "distributed.zero_stage", "ZeRO-3 cannot shard a bitsandbytes-quantised base; use 0-2", 3

@@ -22,14 +22,14 @@ from backend import jobs
 from backend.workspace import workspace_home
 from studio.i18n import DEFAULT_LANGUAGE, LANGUAGES, Labeller, t
 
-LATER = ("data", "evaluate", "chat", "export")
+LATER = ("evaluate", "chat", "export")
 
 
 def build_app(home: str | None = None):
     """The studio as a ``gr.Blocks`` (not launched). ``home`` is the workspace (default $STUDIO_HOME)."""
     import gradio as gr
 
-    from studio.tabs import runs, train
+    from studio.tabs import data, runs, train
 
     home = str(workspace_home(home))
     shell = Labeller(t)
@@ -50,6 +50,8 @@ def build_app(home: str | None = None):
                 labellers += train.build(home, demo)
             with shell("tab.runs", gr.Tab(t("tab.runs"), elem_id="tab-runs"), "label"):
                 labellers += runs.build(home, demo)
+            with shell("tab.data", gr.Tab(t("tab.data"), elem_id="tab-data"), "label"):
+                labellers += data.build(home, demo, lang)
             for name in LATER:
                 # Honest placeholders: a sentence on what will be there, and no controls that do nothing.
                 with shell(f"tab.{name}", gr.Tab(t(f"tab.{name}"), elem_id=f"tab-{name}"), "label"):

@@ -8,7 +8,7 @@ Contract:
 - ``form_to_spec(base, *values)`` and ``spec_to_form(spec)`` are the only mapping between the form
   and a JobSpec; values travel in FIELDS order and nothing else depends on positions.
 - List fields are typed as text: ``q_proj, v_proj`` or YAML (``[q_proj, v_proj]``), parsed with
-  ``yaml.safe_load`` only. ``data.sources`` is a table (path, format, weight, max_samples).
+  ``yaml.safe_load`` only. ``data.sources`` is a table (path, format, weight, max_samples, max_epochs, name).
 """
 
 from __future__ import annotations

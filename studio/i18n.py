@@ -3,7 +3,8 @@
 Labels live beside what they label: each tab module keeps a small ``LABELS = {"en": {...}, "zh": {...}}``
 dict, and JobSpec field labels live in ``studio.field_labels``. Help text is never translated here: it
 is the JobSpec field descriptions, the single source of it. This module holds only the shell's labels
-(tab names, the "coming later" panels) and the ``Labeller`` each tab uses to register its components.
+(tab names, the "coming later" panels; the Data tab's labels are in ``studio.tabs.data`` and the texts of
+its reports in ``studio.data_view``) and the ``Labeller`` each tab uses to register its components.
 """
 
 from __future__ import annotations
@@ -21,8 +22,6 @@ LABELS: dict[str, dict[str, str]] = {
         "tab.evaluate": "Evaluate",
         "tab.chat": "Chat",
         "tab.export": "Export",
-        "later.data": "**Coming in a later release.** Here you will preview datasets, see their detected format "
-        "and token counts, and mix, clean and shard them before training.",
         "later.evaluate": "**Coming in a later release.** Here you will measure perplexity, multiple-choice "
         "accuracy and generation samples of a run's model against its base.",
         "later.chat": "**Coming in a later release.** Here you will chat with a base model, an adapter or a merged "
@@ -37,8 +36,6 @@ LABELS: dict[str, dict[str, str]] = {
         "tab.evaluate": "评估",
         "tab.chat": "对话",
         "tab.export": "导出",
-        "later.data": "**将在后续版本提供。** "
-        "这里将可以预览数据集、查看识别出的格式与 token 数，并在训练前混合、清洗和分片。",
         "later.evaluate": "**将在后续版本提供。** 这里将可以评估运行所得模型相对基座的困惑度、选择题准确率和生成样例。",
         "later.chat": "**将在后续版本提供。** "
         "这里将可以使用对话模板，与基座模型、适配器或任一已完成运行的合并模型对话。",

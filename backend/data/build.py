@@ -13,13 +13,15 @@ import logging
 import os
 from pathlib import Path
 
+from backend.data import registry
 from backend.data.formats import CHAT_FORMATS, DataError
+from backend.data.mix import SourceSize, plan_mix
 from backend.data.packing import chunk_document, pack_examples
 from backend.data.stream import source_files
 from backend.data.templates import encode_chat, encode_text, resolve_template
 from backend.data.validate import iter_valid_records
 from backend.spec import JobSpec
-from backend.workspace import resolve_data_path
+from backend.workspace import resolve_data_path, workspace_home
 
 log = logging.getLogger(__name__)
 _RECORDS_VERSION = 2  # bump when normalisation changes, so cached record sets are rebuilt
@@ -32,32 +34,59 @@ def _workers(spec: JobSpec, n: int) -> int | None:
     return min(4, os.cpu_count() or 1) if n >= 50_000 else None
 
 
-def load_records(spec: JobSpec, want: str):
-    """All sources as one ``datasets.Dataset`` with a ``messages`` (want='chat') or ``text`` column.
+def source_labels(spec: JobSpec) -> list[str]:
+    """A short unique name per source (``name``, else the file or folder name), for plans and events."""
+    labels: list[str] = []
+    for i, source in enumerate(spec.data.sources):
+        label = source.name or Path(source.path.removeprefix("builtin:samples/")).name or f"source{i}"
+        labels.append(label if label not in labels else f"{label}#{i}")
+    return labels
 
-    Records are streamed through :func:`iter_valid_records`: a bad record fails the run with its
-    ``file:line: field: problem`` unless ``data.skip_bad_records``, which skips and logs the count. The
-    result is cached by ``datasets`` under a fingerprint of the files' sizes and modification times.
+
+def resolve_source(spec: JobSpec, i: int) -> tuple[Path, str, dict | None]:
+    """(path, format, column mapping) of ``data.sources[i]``: a file or folder, or a registry entry."""
+    source = spec.data.sources[i]
+    if registry.is_registered(source.path):
+        try:
+            entry = registry.lookup(source.path, workspace_home(spec.output.workspace))
+        except DataError as exc:
+            raise DataError(f"data.sources[{i}].path: {exc}") from None
+        fmt = source.format if source.format != "auto" else entry.format
+        path, columns = entry.path, entry.columns or None
+    else:
+        path, fmt, columns = resolve_data_path(source.path), source.format, None
+    if not Path(path).exists():
+        raise DataError(f"data.sources[{i}].path: {path}: no such file or folder")
+    return Path(path), fmt, columns
+
+
+def load_records(spec: JobSpec, want: str, events=None):
+    """All sources as one ``datasets.Dataset`` with a ``messages`` (want='chat') or ``text`` column, and ``source``.
+
+    ``source`` is the index of the record's entry in ``data.sources`` (mixing and the realised-mix events
+    use it). Records are streamed through :func:`iter_valid_records`: a bad record fails the run with its
+    ``file:line: field: problem`` unless ``data.skip_bad_records``, which skips it; the count per source
+    is logged (and sent as a warning event when ``events`` is given). The result is cached by ``datasets``
+    under a fingerprint of the files' sizes and modification times.
     """
     import datasets
 
     parts = []
     on_error = "skip" if spec.data.skip_bad_records else "raise"
     for i, source in enumerate(spec.data.sources):
-        path = resolve_data_path(source.path)
-        if not Path(path).exists():
-            raise DataError(f"data.sources[{i}].path: {path}: no such file or folder")
-        kwargs = {"path": str(path), "fmt": source.format, "on_error": on_error, "limit": source.max_samples}
+        path, fmt, columns = resolve_source(spec, i)
+        kwargs = {"path": str(path), "fmt": fmt, "on_error": on_error, "limit": source.max_samples,
+                  "columns": columns, "source": i}  # fmt: skip
         fingerprint = _fingerprint(path, kwargs, want)
+        gen = {**kwargs, "want": want, "where": f"data.sources[{i}]", "fingerprint": fingerprint}
         try:
-            ds = datasets.Dataset.from_generator(
-                _generate, gen_kwargs={**kwargs, "want": want, "where": f"data.sources[{i}]"}, fingerprint=fingerprint
-            )
+            ds = datasets.Dataset.from_generator(_generate, gen_kwargs=gen, fingerprint=fingerprint)
         except datasets.exceptions.DatasetGenerationError as exc:
             cause = exc.__cause__ or exc
             raise (cause if isinstance(cause, DataError) else DataError(f"{path}: {cause}")) from None
         if len(ds) == 0:
             raise DataError(f"data.sources[{i}].path: {path} holds no usable records")
+        _report_skips(fingerprint, f"data.sources[{i}] ({path})", events)
         parts.append(ds)
     return parts[0] if len(parts) == 1 else datasets.concatenate_datasets(parts)
 
@@ -68,19 +97,47 @@ def _fingerprint(path, kwargs: dict, want: str) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
-def _generate(path: str, fmt: str, on_error: str, limit, want: str, where: str):
-    records = iter_valid_records(path, fmt, on_error, limit)
+def _skips_file(fingerprint: str) -> Path:
+    # Beside the datasets cache: a cached record set is not regenerated, yet its skip count must be reported.
+    import datasets
+
+    return Path(datasets.config.HF_DATASETS_CACHE) / "studio-skips" / f"{fingerprint}.json"
+
+
+def _report_skips(fingerprint: str, where: str, events) -> None:
+    file = _skips_file(fingerprint)
+    if not file.exists():
+        return
+    info = json.loads(file.read_text(encoding="utf-8"))
+    message = f"{where}: skipped {info['skipped']} bad records (first: {info['first_error']})"
+    log.warning(message)
+    if events is not None:
+        events.log(message, level="warning", skipped=info["skipped"], source=where)
+
+
+def _generate(path: str, fmt: str, on_error: str, limit, want: str, where: str, source: int, columns, fingerprint):
+    records = iter_valid_records(path, fmt, on_error, limit, columns=columns)
+    skips = _skips_file(fingerprint)
+    skips.unlink(missing_ok=True)
     for record in records:
-        if want == "chat" and "messages" not in record:
-            raise DataError(
-                f"{where}.format: {path} is {records.format!r} data; supervised fine-tuning needs a chat format "
-                f"({', '.join(CHAT_FORMATS)})"
-            )
-        if want != "chat" and "messages" in record:
-            record = {"text": "\n".join(m["content"] for m in record["messages"])}
-        yield record
+        yield _shape(record, records.format, want, where, path) | {"source": source}
     if records.skipped:
-        log.warning("%s: skipped %d bad records (first: %s)", path, records.skipped, records.first_error)
+        skips.parent.mkdir(parents=True, exist_ok=True)
+        skips.write_text(json.dumps({"skipped": records.skipped, "first_error": records.first_error}), "utf-8")
+
+
+def _shape(record: dict, fmt: str, want: str, where: str, path) -> dict:
+    """A normalised record in the form a stage wants: chat messages, or text (chat flattened for pt)."""
+    if want == "chat" and "messages" not in record:
+        raise DataError(
+            f"{where}.format: {path} is {fmt!r} data; supervised fine-tuning needs a chat format "
+            f"({', '.join(CHAT_FORMATS)})"
+        )
+    if want != "chat" and "text" not in record:
+        if "messages" not in record:
+            raise DataError(f"{where}.format: {path} is {fmt!r} data; pretraining needs text or chat records")
+        return {"text": "\n".join(m["content"] for m in record["messages"])}
+    return record
 
 
 def split_validation(ds, spec: JobSpec):
@@ -95,42 +152,62 @@ def split_validation(ds, spec: JobSpec):
     return parts["train"], parts["test"]
 
 
-def tokenise_chat(ds, spec: JobSpec, tokenizer):
-    """Chat records -> ``input_ids``/``labels`` (loss on assistant turns), packed when asked."""
-    template = resolve_template(tokenizer, spec.data.template)
-    cutoff, on_prompt, last_only = spec.data.cutoff_len, spec.data.train_on_prompt, spec.data.mask_history
+def _encoder(spec: JobSpec, tokenizer, want: str):
+    """A batched ``map`` function: records -> ``input_ids``/``labels`` (and their ``source``)."""
+    cutoff = spec.data.cutoff_len
+    if want == "chat":
+        template = resolve_template(tokenizer, spec.data.template)
+        on_prompt, last_only = spec.data.train_on_prompt, spec.data.mask_history
+
+        def pieces(record_value):
+            enc = encode_chat(tokenizer, record_value, template, cutoff, on_prompt, last_only)
+            # A sample with nothing to learn is dropped.
+            return [(enc["input_ids"], enc["labels"])] if any(x != -100 for x in enc["labels"][1:]) else []
+
+    else:
+
+        def pieces(record_value):
+            chunks = chunk_document(encode_text(tokenizer, record_value), cutoff)
+            return [(piece, list(piece)) for piece in chunks if len(piece) > 1]
+
+    column = "messages" if want == "chat" else "text"
 
     def encode(batch):
-        out = {"input_ids": [], "labels": []}
-        for messages in batch["messages"]:
-            enc = encode_chat(tokenizer, messages, template, cutoff, on_prompt, last_only)
-            if any(label != -100 for label in enc["labels"][1:]):  # a sample with nothing to learn is dropped
-                out["input_ids"].append(enc["input_ids"])
-                out["labels"].append(enc["labels"])
+        out = {"input_ids": [], "labels": [], "source": []}
+        sources = batch.get("source") or [0] * len(batch[column])
+        for value, source in zip(batch[column], sources, strict=True):
+            for ids, labels in pieces(value):
+                out["input_ids"].append(ids)
+                out["labels"].append(labels)
+                out["source"].append(source)
         return out
 
-    ds = ds.map(encode, batched=True, remove_columns=ds.column_names, num_proc=_workers(spec, len(ds)))
-    return _maybe_pack(ds, spec)
+    return encode
+
+
+def tokenise(ds, spec: JobSpec, tokenizer, want: str):
+    """Records -> unpacked rows ``input_ids``/``labels``/``source``: chat (loss on assistant turns) or text.
+
+    Pretraining texts are cut into pieces of at most ``cutoff_len`` tokens (each document ends with EOS).
+    """
+    encode = _encoder(spec, tokenizer, want)
+    return ds.map(encode, batched=True, remove_columns=ds.column_names, num_proc=_workers(spec, len(ds)))
+
+
+def tokenise_chat(ds, spec: JobSpec, tokenizer):
+    """Chat records -> rows with loss on assistant turns, packed when ``data.packing`` (no ``source``)."""
+    return pack(tokenise(ds, spec, tokenizer, "chat"), spec)
 
 
 def tokenise_text(ds, spec: JobSpec, tokenizer):
-    """Pretraining texts -> pieces of at most ``cutoff_len`` tokens (each ends its document with EOS)."""
-    cutoff = spec.data.cutoff_len
-
-    def encode(batch):
-        out = {"input_ids": [], "labels": []}
-        for text in batch["text"]:
-            for piece in chunk_document(encode_text(tokenizer, text), cutoff):
-                if len(piece) > 1:
-                    out["input_ids"].append(piece)
-                    out["labels"].append(list(piece))
-        return out
-
-    ds = ds.map(encode, batched=True, remove_columns=ds.column_names, num_proc=_workers(spec, len(ds)))
-    return _maybe_pack(ds, spec)
+    """Pretraining texts -> pieces of at most ``cutoff_len`` tokens, packed when ``data.packing``."""
+    return pack(tokenise(ds, spec, tokenizer, "text"), spec)
 
 
-def _maybe_pack(ds, spec: JobSpec):
+def pack(ds, spec: JobSpec, keep_source: bool = False):
+    """Rows packed into ``cutoff_len`` when ``data.packing``; ``source`` becomes per-row ``mix_tokens`` or goes."""
+    if not keep_source and "source" in ds.column_names:
+        ds = ds.remove_columns("source")
     if not spec.data.packing or len(ds) == 0:
         return ds
     # Pack within windows of samples so memory stays flat on big sets; 20k samples fill rows well.
@@ -141,6 +218,88 @@ def _maybe_pack(ds, spec: JobSpec):
         fn_kwargs={"capacity": spec.data.cutoff_len},
         remove_columns=ds.column_names,
     )
+
+
+def mixing(spec: JobSpec) -> bool:
+    """Whether sources are sampled by a plan (interleave) rather than concatenated."""
+    mix = spec.data.mix
+    if mix.strategy != "auto":
+        return mix.strategy == "interleave"
+    sources = spec.data.sources
+    return (
+        mix.temperature is not None
+        or mix.total_tokens is not None
+        or any(s.max_epochs is not None for s in sources)
+        or len({s.weight for s in sources}) > 1
+    )
+
+
+def source_sizes(rows, labels: list[str]) -> tuple[list[SourceSize], list, object]:
+    """Exact token and record counts per source of tokenised rows, each source's row indices, row lengths."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    table = rows.data  # a fresh map() output: no indices mapping, rows are in table order
+    lengths = pc.list_value_length(table.column("input_ids")).to_numpy()
+    source = table.column("source").to_numpy()
+    sizes, indices = [], []
+    for i, label in enumerate(labels):
+        idx = np.flatnonzero(source == i)
+        sizes.append(SourceSize(label, float(lengths[idx].sum()), len(idx)))
+        indices.append(idx)
+    return sizes, indices, lengths
+
+
+def mix_rows(rows, spec: JobSpec, labels: list[str]):
+    """(rows sampled by the mix plan, the plan). Concat keeps every row once and reports natural shares.
+
+    Sampling is stratified rather than a coin per row: each source contributes ``floor(epochs)`` shuffled
+    passes plus random rows of one more pass up to its token target, so realised token shares match the
+    plan to within a row per source; the Trainer shuffles the result.
+    """
+    import numpy as np
+
+    sizes, indices, lengths = source_sizes(rows, labels)
+    s = spec.data.sources
+    if not mixing(spec):
+        return rows, plan_mix(sizes, [x.tokens for x in sizes], caps=[1.0] * len(sizes))
+    plan = plan_mix(sizes, [x.weight for x in s], [x.max_epochs for x in s], spec.data.mix.temperature,
+                    spec.data.mix.total_tokens)  # fmt: skip
+    rng = np.random.default_rng(spec.train.seed)
+    picks = []
+    for idx, epochs, size in zip(indices, plan.epochs, sizes, strict=True):
+        whole, part = int(epochs), epochs - int(epochs)
+        picks += [rng.permutation(idx) for _ in range(whole)]
+        # The last, partial pass takes shuffled rows until its token target is met (not a row count), so
+        # a source of long and short rows still contributes its share of tokens, to within one row.
+        rest = rng.permutation(idx)
+        filled = np.cumsum(lengths[rest])
+        picks.append(rest[: int(np.searchsorted(filled, part * size.tokens, side="left"))])
+    order = rng.permutation(np.concatenate(picks)) if picks else np.array([], dtype=int)
+    if len(order) == 0:
+        raise DataError("data.mix: the plan takes no rows; raise data.mix.total_tokens or the epoch caps")
+    return rows.select(order), plan
+
+
+def prepare(spec: JobSpec, tokenizer, want: str, events=None):
+    """Training and evaluation rows for a Trainer stage, and the mix plan (None for a single source).
+
+    ``want`` is 'chat' (sft) or 'text' (pt). With ``data.streaming`` the rows are ``IterableDataset``s
+    built by :mod:`backend.data.streaming`; otherwise records are cached, split, tokenised, mixed by
+    ``data.mix`` and packed.
+    """
+    if spec.data.streaming:
+        from backend.data.streaming import prepare_stream
+
+        return prepare_stream(spec, tokenizer, want, events)
+    labels = source_labels(spec)
+    train, val = split_validation(load_records(spec, want, events), spec)
+    rows = tokenise(train, spec, tokenizer, want)
+    plan = None
+    if len(labels) > 1 or mixing(spec):
+        rows, plan = mix_rows(rows, spec, labels)
+    eval_rows = pack(tokenise(val, spec, tokenizer, want), spec) if val is not None else None
+    return pack(rows, spec, keep_source=len(labels) > 1), eval_rows, plan
 
 
 def stats(ds, spec: JobSpec) -> dict:

@@ -35,15 +35,15 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from backend.data.stream import DEFAULT_MAX_LINE_BYTES
-from backend.data.validate import BadRecords, iter_good
+from backend.data.validate import BadRecords, iter_good, record_texts
 
 REASONS = ("exact_duplicate", "near_duplicate", "too_short", "symbol_ratio", "repetition")
 _NGRAM = 10  # the character n-gram of the repetition rule
 
 
 def record_parts(record: dict) -> list[str]:
-    """The texts of a normalised record (``{"text"}`` or ``{"messages"}``, see validate.normalise)."""
-    return [record["text"]] if "text" in record else [m["content"] for m in record["messages"]]
+    """The texts of a normalised record of any format (see validate.normalise and record_texts)."""
+    return record_texts(record)
 
 
 def record_text(record: dict) -> str:

@@ -4,7 +4,9 @@ Chat formats become a list of ``{"role", "content"}`` messages (tool fields of O
 kept): alpaca, sharegpt, OpenAI ``messages``, XTuner ``conversation`` (``system``/``input``/``output``
 per turn) and Firefly ``conversation`` (``human``/``assistant`` per turn, optional top-level
 ``system``). Pretraining formats become one string: ``text``, LLMsTrainer's ``title``+``content`` and
-``question``+``answer``, or a bare ``content``.
+``question``+``answer``, or a bare ``content``. Preference, KTO and evaluation formats (``preference``,
+``kto``, ``choice``, ``generation``) are detected here and normalised in :mod:`backend.data.task_formats`.
+A column mapping (:func:`apply_columns`) renames a file's keys to these canonical ones first.
 
 Every error is a :class:`DataError` that names the field (``messages[2].role``) and says what is wrong,
 so validators can print ``file:line: field: what``.
@@ -16,7 +18,10 @@ from typing import Any
 
 CHAT_FORMATS = ("alpaca", "sharegpt", "messages", "xtuner", "firefly")
 TEXT_FORMATS = ("text",)
-ALL_FORMATS = TEXT_FORMATS + CHAT_FORMATS
+PREFERENCE_FORMATS = ("preference", "kto")  # DPO/ORPO/reward-model pairs and KTO's unpaired labels
+EVAL_FORMATS = ("choice", "generation")  # single-choice questions and generation prompts
+ALL_FORMATS = TEXT_FORMATS + CHAT_FORMATS + PREFERENCE_FORMATS + EVAL_FORMATS
+OPTION_KEYS = "ABCDEFGHIJ"  # C-Eval/CMMLU-style option columns
 
 # ShareGPT speaker names as they appear in the wild, mapped to chat roles.
 SHAREGPT_ROLES = {
@@ -61,9 +66,13 @@ def _turn_keys(record: dict) -> set[str]:
 
 
 def detect_format(record: Any) -> str:
-    """The format of one record: text, alpaca, sharegpt, messages, xtuner or firefly."""
+    """The format of one record, from its keys: one of :data:`ALL_FORMATS`."""
     if not isinstance(record, dict):
         raise DataError(f"expected a JSON object per record, got {type(record).__name__}", field="record")
+    if record.keys() & {"chosen", "selected", "rejected"}:
+        return "preference"  # a half pair is still a pair: the normaliser names the missing side
+    if "label" in record and record.keys() & {"prompt", "completion"}:
+        return "kto"
     if "messages" in record:
         return "messages"
     if "conversations" in record:
@@ -77,17 +86,53 @@ def detect_format(record: Any) -> str:
         return "sharegpt"
     if "instruction" in record and "output" in record:
         return "alpaca"
+    # question+answer alone is LLMsTrainer's pretraining layout; with options it is a single-choice item.
+    if "question" in record and ({"A", "B"} <= record.keys() or record.keys() & {"options", "choices"}):
+        return "choice"
+    if "prompt" in record and "completion" not in record:
+        return "generation"
     if "text" in record or "content" in record or ("question" in record and "answer" in record):
         return "text"
     keys = ", ".join(sorted(map(str, record))) or "none"
     raise DataError(
         f"cannot tell the format from the keys ({keys}); expected messages, conversations, conversation, "
-        "instruction+output, question+answer or text",
+        "instruction+output, question+answer, text, prompt+chosen+rejected, prompt+completion+label, "
+        "question+A+B+answer or prompt",
         field="record",
     )
 
 
-def _need_str(record: dict, key: str, where: str = "", allow_empty: bool = False) -> str:
+def check_columns(columns: Any) -> dict[str, str]:
+    """``columns`` as a ``{canonical key: key in the file}`` dict of strings; raises DataError otherwise."""
+    if columns is None:
+        return {}
+    if not isinstance(columns, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in columns.items()):
+        raise DataError("columns must map canonical keys to the file's keys, both strings", field="columns")
+    sources = list(columns.values())
+    if len(set(sources)) != len(sources):
+        raise DataError("columns maps two canonical keys to the same key of the file", field="columns")
+    return columns
+
+
+def apply_columns(record: Any, columns: dict[str, str] | None) -> Any:
+    """``record`` with the file's keys renamed to canonical ones by ``columns`` ({canonical: file key}),
+    like LLaMA-Factory's ``dataset_info.json`` "columns"; other keys are kept. Pure: returns a new dict.
+
+    A mapped key the record lacks is a DataError naming the file's key. Non-objects pass through
+    unchanged (format detection reports them).
+    """
+    if not columns or not isinstance(record, dict):
+        return record
+    for canonical, source in columns.items():
+        if source not in record:
+            raise bad(source, f"is missing (the column mapping reads {canonical!r} from it)")
+    out = {k: v for k, v in record.items() if k not in columns.values()}
+    for canonical, source in columns.items():
+        out[canonical] = record[source]
+    return out
+
+
+def need_str(record: dict, key: str, where: str = "", allow_empty: bool = False) -> str:
     value = record.get(key)
     if not isinstance(value, str):
         raise bad(where + key, "is missing" if value is None else f"is a {type(value).__name__}, not a string")
@@ -101,15 +146,15 @@ def to_text(record: dict, fmt: str = "text") -> str:
     if not isinstance(record, dict):
         raise DataError(f"expected a JSON object per record, got {type(record).__name__}", field="record")
     if "text" in record:
-        return _need_str(record, "text")
+        return need_str(record, "text")
     if "question" in record and "answer" in record:
-        return _need_str(record, "question") + "\n" + _need_str(record, "answer")
+        return need_str(record, "question") + "\n" + need_str(record, "answer")
     if "title" in record:
-        return _need_str(record, "title") + "\n" + _need_str(record, "content")
-    return _need_str(record, "content")
+        return need_str(record, "title") + "\n" + need_str(record, "content")
+    return need_str(record, "content")
 
 
-def _list(record: dict, key: str) -> list:
+def need_list(record: dict, key: str) -> list:
     value = record.get(key)
     if not isinstance(value, list):
         raise bad(key, "is missing" if value is None else f"must be a list, not a {type(value).__name__}")
@@ -122,30 +167,36 @@ def _item(items: list, i: int, key: str) -> dict:
     return items[i]
 
 
-def _messages(record: dict) -> list[dict]:
+def parse_messages(items: list, key: str, extras: bool = True) -> list[dict]:
+    """``items`` (the list at field ``key``) as ``{"role", "content"}`` messages; the OpenAI tool fields
+    (``tool_calls``, ``name``, ``tool_call_id``) are kept when ``extras``. Roles are not ordered here."""
     out = []
-    messages = _list(record, "messages")
-    for i in range(len(messages)):
-        m = _item(messages, i, "messages")
-        role = _need_str(m, "role", f"messages[{i}].")
+    for i in range(len(items)):
+        m = _item(items, i, key)
+        role = need_str(m, "role", f"{key}[{i}].")
+        calls = extras and bool(m.get("tool_calls"))
         content = m.get("content")
-        if content is None and m.get("tool_calls"):
+        if content is None and calls:
             content = ""  # an assistant turn that only calls tools
         if not isinstance(content, str):
-            raise bad(f"messages[{i}].content", "is missing" if content is None else "must be a string")
-        if not content.strip() and role not in ("system", "tool") and not m.get("tool_calls"):
-            raise bad(f"messages[{i}].content", "is empty")
+            raise bad(f"{key}[{i}].content", "is missing" if content is None else "must be a string")
+        if not content.strip() and role not in ("system", "tool") and not calls:
+            raise bad(f"{key}[{i}].content", "is empty")
         msg = {"role": role, "content": content}
-        for extra in ("tool_calls", "name", "tool_call_id"):
+        for extra in ("tool_calls", "name", "tool_call_id") if extras else ():
             if extra in m:
                 msg[extra] = m[extra]
         out.append(msg)
     return out
 
 
+def _messages(record: dict) -> list[dict]:
+    return parse_messages(need_list(record, "messages"), "messages")
+
+
 def _sharegpt(record: dict) -> list[dict]:
     key = "conversations" if "conversations" in record else "conversation"
-    turns, out = _list(record, key), []
+    turns, out = need_list(record, key), []
     for i in range(len(turns)):
         t = _item(turns, i, key)
         speaker = t.get("from", t.get("role"))
@@ -153,29 +204,29 @@ def _sharegpt(record: dict) -> list[dict]:
         if role is None:
             raise bad(f"{key}[{i}].from", f"is {speaker!r}; expected human, gpt or system")
         text_key = "value" if "value" in t else "content"
-        out.append({"role": role, "content": _need_str(t, text_key, f"{key}[{i}].", allow_empty=role == "system")})
+        out.append({"role": role, "content": need_str(t, text_key, f"{key}[{i}].", allow_empty=role == "system")})
     _prepend_system(record, out)
     return out
 
 
 def _xtuner(record: dict) -> list[dict]:
-    turns, out = _list(record, "conversation"), []
+    turns, out = need_list(record, "conversation"), []
     for i in range(len(turns)):
         t = _item(turns, i, "conversation")
         if isinstance(t.get("system"), str) and t["system"].strip():
             out.append({"role": "system", "content": t["system"]})
         # XTuner's incremental-pretraining records have an empty input (rendered by the 'empty' template).
-        out.append({"role": "user", "content": _need_str(t, "input", f"conversation[{i}].", allow_empty=True)})
-        out.append({"role": "assistant", "content": _need_str(t, "output", f"conversation[{i}].")})
+        out.append({"role": "user", "content": need_str(t, "input", f"conversation[{i}].", allow_empty=True)})
+        out.append({"role": "assistant", "content": need_str(t, "output", f"conversation[{i}].")})
     return out
 
 
 def _firefly(record: dict) -> list[dict]:
-    turns, out = _list(record, "conversation"), []
+    turns, out = need_list(record, "conversation"), []
     for i in range(len(turns)):
         t = _item(turns, i, "conversation")
-        out.append({"role": "user", "content": _need_str(t, "human", f"conversation[{i}].")})
-        out.append({"role": "assistant", "content": _need_str(t, "assistant", f"conversation[{i}].")})
+        out.append({"role": "user", "content": need_str(t, "human", f"conversation[{i}].")})
+        out.append({"role": "assistant", "content": need_str(t, "assistant", f"conversation[{i}].")})
     _prepend_system(record, out)
     return out
 
@@ -189,11 +240,11 @@ def _alpaca(record: dict) -> list[dict]:
         if not (isinstance(pair, (list, tuple)) and len(pair) == 2 and all(isinstance(x, str) for x in pair)):
             raise bad(f"history[{i}]", "must be a [question, answer] pair of strings")
         out += [{"role": "user", "content": pair[0]}, {"role": "assistant", "content": pair[1]}]
-    prompt = _need_str(record, "instruction")
+    prompt = need_str(record, "instruction")
     extra = record.get("input")
     if isinstance(extra, str) and extra:
         prompt = f"{prompt}\n{extra}"
-    out += [{"role": "user", "content": prompt}, {"role": "assistant", "content": _need_str(record, "output")}]
+    out += [{"role": "user", "content": prompt}, {"role": "assistant", "content": need_str(record, "output")}]
     _prepend_system(record, out)
     return out
 
@@ -233,12 +284,10 @@ _MAY_FOLLOW = {
 }
 
 
-def check_roles(messages: list[dict], field: str = "messages") -> None:
-    """Raise a DataError naming the first message whose role is out of order."""
-    if not messages:
-        raise bad(field, "is empty: the conversation has no turns")
-    prev = None
-    for i, m in enumerate(messages):
+def check_order(messages: list[dict], field: str = "messages", prev: str | None = None, start: int = 0) -> None:
+    """Raise a DataError naming the first message out of order; ``messages`` are ``field[start:]`` of a
+    conversation whose turn before them had role ``prev``."""
+    for i, m in enumerate(messages, start):
         role = m["role"]
         if role == "system":
             if i != 0:
@@ -251,5 +300,12 @@ def check_roles(messages: list[dict], field: str = "messages") -> None:
             after = f"after a {prev} turn" if prev else "as the first turn"
             raise bad(f"{field}[{i}].role", f"is {role} {after}")
         prev = role
+
+
+def check_roles(messages: list[dict], field: str = "messages") -> None:
+    """Raise a DataError naming the first message whose role is out of order."""
+    if not messages:
+        raise bad(field, "is empty: the conversation has no turns")
+    check_order(messages, field)
     if not any(m["role"] == "assistant" for m in messages):
         raise bad(field, "has no assistant turn to learn from")

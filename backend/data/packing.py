@@ -42,7 +42,10 @@ def pack_lengths(lengths: Sequence[int], capacity: int) -> list[list[int]]:
 def pack_examples(examples: dict[str, list], capacity: int) -> dict[str, list]:
     """``datasets.map(batched=True)`` function: samples (input_ids, labels) -> packed rows."""
     ids, labels = examples["input_ids"], examples["labels"]
+    sources = examples.get("source")
     rows = {"input_ids": [], "labels": [], "position_ids": []}
+    if sources is not None:
+        rows["mix_tokens"] = []  # tokens per source index in the row, for the realised-mix events
     for group in pack_lengths([len(x) for x in ids], capacity):
         row_ids, row_labels, row_pos = [], [], []
         for i in group:
@@ -52,6 +55,11 @@ def pack_examples(examples: dict[str, list], capacity: int) -> dict[str, list]:
         rows["input_ids"].append(row_ids)
         rows["labels"].append(row_labels)
         rows["position_ids"].append(row_pos)
+        if sources is not None:
+            counts = [0] * (max(sources[i] for i in group) + 1)
+            for i in group:
+                counts[sources[i]] += len(ids[i])
+            rows["mix_tokens"].append(counts)
     return rows
 
 
@@ -64,15 +72,27 @@ class Collator:
     """Pads a batch of rows to its longest row.
 
     Packed rows (with ``position_ids``) get position ids for the padding too and no attention mask;
-    plain rows get an attention mask. Labels of padding are -100.
+    plain rows get an attention mask. Labels of padding are -100. Rows that say where their tokens came
+    from (``mix_tokens`` or ``source``) are counted into ``mix_seen``: the realised mix, as trained on.
     """
 
     def __init__(self, pad_token_id: int, pad_to_multiple_of: int = 8):
         self.pad_token_id = pad_token_id
         self.multiple = pad_to_multiple_of
+        self.mix_seen: dict[int, int] = {}  # tokens handed to the model per source index (realised mix)
+
+    def _count_sources(self, features: list[dict]) -> None:
+        for f in features:
+            if "mix_tokens" in f:
+                for i, n in enumerate(f["mix_tokens"]):
+                    self.mix_seen[i] = self.mix_seen.get(i, 0) + n
+            elif "source" in f:
+                self.mix_seen[f["source"]] = self.mix_seen.get(f["source"], 0) + len(f["input_ids"])
 
     def __call__(self, features: list[dict]) -> dict:
         import torch
+
+        self._count_sources(features)
 
         longest = max(len(f["input_ids"]) for f in features)
         width = -(-longest // self.multiple) * self.multiple

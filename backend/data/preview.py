@@ -13,7 +13,7 @@ from itertools import islice
 
 from backend.data.packing import IGNORE_INDEX, chunk_document, pack_examples
 from backend.data.templates import encode_chat, encode_text, resolve_template
-from backend.data.validate import iter_valid_records
+from backend.data.validate import iter_valid_records, record_texts
 
 GREEN, DIM, BOLD, RESET = "\033[32m", "\033[2m", "\033[1m", "\033[0m"
 
@@ -24,16 +24,30 @@ def _tokens(tokenizer, ids: list[int], labels: list[int]) -> list[Token]:
     return [(tokenizer.decode([t]), t, label != IGNORE_INDEX) for t, label in zip(ids, labels, strict=True)]
 
 
+def as_conversation(record: dict) -> list[dict] | None:
+    """The chat a record trains on, for preview: messages; a preference pair's prompt + chosen reply; a KTO
+    prompt + completion; None for text (and for evaluation records, which have no assistant turn)."""
+    if "messages" in record:
+        return record["messages"]
+    if "chosen" in record:
+        return record["prompt"] + record["chosen"]
+    if "completion" in record:
+        return record["prompt"] + record["completion"]
+    return None
+
+
 def encode_samples(path, tokenizer, template: str = "auto", n: int = 3, fmt: str = "auto", cutoff_len: int = 1024,
                    mask_history: bool = False) -> list[dict]:  # fmt: skip
     """The first ``n`` valid records as training samples ``{"input_ids", "labels"}`` (text: its chunks)."""
     jinja = resolve_template(tokenizer, template)
     samples = []
     for record in islice(iter_valid_records(path, fmt, on_error="skip"), n):
-        if "messages" in record:
-            samples.append(encode_chat(tokenizer, record["messages"], jinja, cutoff_len, mask_history=mask_history))
+        conversation = as_conversation(record)
+        if conversation is not None:
+            samples.append(encode_chat(tokenizer, conversation, jinja, cutoff_len, mask_history=mask_history))
         else:
-            for piece in chunk_document(encode_text(tokenizer, record["text"]), cutoff_len):
+            text = record["text"] if "text" in record else "\n".join(record_texts(record))
+            for piece in chunk_document(encode_text(tokenizer, text), cutoff_len):
                 samples.append({"input_ids": piece, "labels": list(piece)})
     return samples
 

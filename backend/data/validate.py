@@ -4,25 +4,51 @@
 :class:`Report`: the detected format, record counts per file, length statistics per field (characters,
 and tokens when a tokenizer is given) and every bad record as ``file:line: field: what is wrong``.
 :func:`iter_valid_records` is the same walk for training: normalised records, bad ones either raised
-(the first, as a :class:`DataError`) or skipped and counted.
+(the first, as a :class:`DataError`) or skipped and counted. Both take an optional column mapping
+(``{canonical key: key in the file}``, see :func:`backend.data.formats.apply_columns`).
 """
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from backend.data.formats import ALL_FORMATS, CHAT_FORMATS, DataError, detect_format, to_messages, to_text
+from backend.data.formats import (
+    ALL_FORMATS,
+    CHAT_FORMATS,
+    TEXT_FORMATS,
+    DataError,
+    apply_columns,
+    check_columns,
+    detect_format,
+    to_messages,
+    to_text,
+)
+from backend.data.report import Report, Summary, measure
 from backend.data.stream import DEFAULT_MAX_LINE_BYTES, Item, iter_items
+from backend.data.task_formats import to_task_record
 
 
 def normalise(value, fmt: str) -> dict:
-    """``{"messages": [...]}`` for a chat format, ``{"text": ...}`` for a text one; raises DataError."""
+    """``{"messages": [...]}`` for a chat format, ``{"text": ...}`` for a text one, and the shapes of
+    :mod:`backend.data.task_formats` for preference, kto, choice and generation; raises DataError."""
     if fmt in CHAT_FORMATS:
         return {"messages": to_messages(value, fmt)}
-    return {"text": to_text(value, fmt)}
+    if fmt in TEXT_FORMATS:
+        return {"text": to_text(value, fmt)}
+    return to_task_record(value, fmt)
+
+
+def record_texts(record: dict) -> list[str]:
+    """Every string a normalised record holds (message contents, question and choices, reference)."""
+    out: list[str] = []
+    for value in record.values():
+        if isinstance(value, str):
+            out.append(value)
+        elif isinstance(value, list):
+            out += [x["content"] if isinstance(x, dict) else x for x in value if isinstance(x, (dict, str))]
+    return out
 
 
 def check_item(item: Item, fmt: str) -> tuple[dict | None, Item]:
@@ -36,82 +62,6 @@ def check_item(item: Item, fmt: str) -> tuple[dict | None, Item]:
         return None, bad
 
 
-class Summary:
-    """min/mean/p50/p95/max of a stream of numbers; percentiles from a 100k-value reservoir."""
-
-    def __init__(self, reservoir: int = 100_000, seed: int = 0):
-        self.n, self.total, self.lo, self.hi = 0, 0, None, None
-        self.sample: list[int] = []
-        self.cap, self.rng = reservoir, random.Random(seed)
-
-    def add(self, x: int) -> None:
-        self.n += 1
-        self.total += x
-        self.lo = x if self.lo is None else min(self.lo, x)
-        self.hi = x if self.hi is None else max(self.hi, x)
-        if len(self.sample) < self.cap:
-            self.sample.append(x)
-        else:
-            j = self.rng.randrange(self.n)
-            if j < self.cap:
-                self.sample[j] = x
-
-    def to_dict(self) -> dict:
-        if not self.n:
-            return {"count": 0}
-        s = sorted(self.sample)
-        pct = lambda q: s[min(len(s) - 1, int(q * len(s)))]  # noqa: E731
-        return {"count": self.n, "min": self.lo, "mean": round(self.total / self.n, 1), "p50": pct(0.5),
-                "p95": pct(0.95), "max": self.hi}  # fmt: skip
-
-
-@dataclass
-class Report:
-    """What :func:`inspect_source` found."""
-
-    path: str
-    format: str | None = None
-    records: int = 0
-    bad: int = 0
-    files: dict[str, int] = field(default_factory=dict)  # file -> good records
-    formats: dict[str, str] = field(default_factory=dict)  # file -> detected format
-    errors: list[str] = field(default_factory=list)  # the first ``max_errors`` problems
-    fields: dict[str, Summary] = field(default_factory=dict)  # lengths in characters
-    tokens: Summary | None = None
-
-    def to_dict(self) -> dict:
-        return {
-            "path": self.path,
-            "format": self.format,
-            "records": self.records,
-            "bad_records": self.bad,
-            "files": {f: {"records": n, "format": self.formats.get(f)} for f, n in self.files.items()},
-            "errors": self.errors,
-            "chars": {k: v.to_dict() for k, v in self.fields.items()},
-            "tokens": self.tokens.to_dict() if self.tokens else None,
-        }
-
-    def render(self) -> str:
-        """The report as terminal text."""
-        lines = [f"{self.path}: format {self.format or 'unknown'}, {self.records} records, {self.bad} bad"]
-        if len(self.files) > 1:
-            lines += [f"  {f}: {self.formats.get(f)}, {n} records" for f, n in self.files.items()]
-        stats = [(k if k == "turns" else f"{k} chars", v) for k, v in self.fields.items()]
-        stats += [("tokens", self.tokens)] if self.tokens else []
-        if stats:
-            lines.append(f"  {'field':<22}{'count':>9}{'min':>9}{'mean':>11}{'p50':>9}{'p95':>9}{'max':>10}")
-        for name, summary in stats:
-            d = summary.to_dict()
-            if d["count"]:
-                lines.append(
-                    f"  {name:<22}{d['count']:>9}{d['min']:>9}{d['mean']:>11}{d['p50']:>9}{d['p95']:>9}{d['max']:>10}"
-                )
-        lines += self.errors
-        if self.bad > len(self.errors):
-            lines.append(f"... and {self.bad - len(self.errors)} more bad records")
-        return "\n".join(lines)
-
-
 def _resolve_format(fmt: str, item: Item) -> str | None:
     if fmt != "auto":
         if fmt not in ALL_FORMATS:
@@ -123,12 +73,26 @@ def _resolve_format(fmt: str, item: Item) -> str | None:
         return None
 
 
-def iter_checked(path, fmt: str = "auto", max_line_bytes: int = DEFAULT_MAX_LINE_BYTES):
+def _mapped(item: Item, columns: dict[str, str]) -> Item:
+    """The item with its record's keys renamed by ``columns``, or a problem naming the missing key."""
+    if not columns or not item.ok:
+        return item
+    try:
+        value = apply_columns(item.value, columns)
+    except DataError as exc:
+        return Item(item.file, item.line, field=exc.field or "record", what=exc.what, index=item.index)
+    return Item(item.file, item.line, value, index=item.index)  # raw bytes no longer match the record
+
+
+def iter_checked(path, fmt: str = "auto", max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+                 columns: dict[str, str] | None = None):  # fmt: skip
     """(format, record or None, item) for every item of a source; the format is detected from the first
-    record whose format can be told, and every record is then checked against it."""
+    record whose format can be told, and every record is then checked against it. ``columns`` renames
+    the file's keys first ({canonical key: key in the file})."""
+    columns = check_columns(columns)
     resolved = None if fmt == "auto" else _resolve_format(fmt, Item("", 0))
     current = None
-    for item in iter_items(path, max_line_bytes):
+    for item in map(lambda it: _mapped(it, columns), iter_items(path, max_line_bytes)):
         if item.file != current and fmt == "auto":
             current, resolved = item.file, None  # each file of a folder may have its own format
         if item.ok and resolved is None:
@@ -159,7 +123,7 @@ class BadRecords:
             self.listed.append(item.message())
 
 
-def iter_good(sources, fmt: str, max_line_bytes: int, bad: BadRecords, progress=None):
+def iter_good(sources, fmt: str, max_line_bytes: int, bad: BadRecords, progress=None, columns=None):
     """(format, record, item) of every good record of ``sources``; the others are counted in ``bad``.
 
     ``progress``, when given, is called with the number of items (good and bad) read since its last call:
@@ -167,7 +131,7 @@ def iter_good(sources, fmt: str, max_line_bytes: int, bad: BadRecords, progress=
     """
     seen = 0
     for source in sources:
-        for resolved, record, item in iter_checked(source, fmt, max_line_bytes):
+        for resolved, record, item in iter_checked(source, fmt, max_line_bytes, columns):
             seen += 1
             if progress and seen % 1000 == 0:
                 progress(1000)
@@ -180,7 +144,8 @@ def iter_good(sources, fmt: str, max_line_bytes: int, bad: BadRecords, progress=
 
 
 def inspect_source(path, fmt: str = "auto", tokenizer=None, template: str | None = None, max_errors: int = 50,
-                   max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Report:  # fmt: skip
+                   max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+                   columns: dict[str, str] | None = None) -> Report:  # fmt: skip
     """Stream ``path`` and report format, counts, length statistics and bad records (see module docs)."""
     report = Report(str(path))
     if tokenizer is not None:
@@ -188,7 +153,7 @@ def inspect_source(path, fmt: str = "auto", tokenizer=None, template: str | None
 
         report.tokens = Summary()
         template = resolve_template(tokenizer, template or "auto")
-    for resolved, record, item in iter_checked(path, fmt, max_line_bytes):
+    for resolved, record, item in iter_checked(path, fmt, max_line_bytes, columns):
         if record is None:
             report.bad += 1
             if len(report.errors) < max_errors:
@@ -199,31 +164,8 @@ def inspect_source(path, fmt: str = "auto", tokenizer=None, template: str | None
         report.formats[item.file] = resolved
         kinds = set(report.formats.values())
         report.format = kinds.pop() if len(kinds) == 1 else "mixed (" + ", ".join(sorted(kinds)) + ")"
-        _measure(report, record, tokenizer, template)
+        measure(report, record, tokenizer, template)
     return report
-
-
-def _measure(report: Report, record: dict, tokenizer, template) -> None:
-    def add(name: str, n: int) -> None:
-        report.fields.setdefault(name, Summary()).add(n)
-
-    if "text" in record:
-        add("text", len(record["text"]))
-        if tokenizer is not None:
-            report.tokens.add(len(tokenizer(record["text"], add_special_tokens=False)["input_ids"]))
-        return
-    per_role: dict[str, int] = {}
-    for m in record["messages"]:
-        per_role[m["role"]] = per_role.get(m["role"], 0) + len(m["content"])
-    for role in ("system", "user", "assistant", "tool"):
-        if role in per_role:
-            add(role, per_role[role])
-    add("turns", len(record["messages"]))
-    if tokenizer is not None:
-        from backend.data.templates import render
-
-        text = render(tokenizer, record["messages"], template)
-        report.tokens.add(len(tokenizer(text, add_special_tokens=False)["input_ids"]))
 
 
 @dataclass
@@ -238,12 +180,13 @@ class ValidRecords:
     format: str | None = None
     skipped: int = 0
     first_error: str | None = None
+    columns: dict[str, str] | None = None
 
     def __iter__(self) -> Iterator[dict]:
         if self.on_error not in ("raise", "skip"):
             raise ValueError(f"on_error must be 'raise' or 'skip', not {self.on_error!r}")
         taken = 0
-        for resolved, record, item in iter_checked(self.path, self.fmt, self.max_line_bytes):
+        for resolved, record, item in iter_checked(self.path, self.fmt, self.max_line_bytes, self.columns):
             if self.limit is not None and taken >= self.limit:
                 return
             self.format = self.format or resolved
@@ -258,10 +201,11 @@ class ValidRecords:
 
 
 def iter_valid_records(path, fmt: str = "auto", on_error: str = "raise", limit: int | None = None,
-                       max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> ValidRecords:  # fmt: skip
-    """Normalised records (``{"messages"}`` or ``{"text"}``) of a file or folder.
+                       max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+                       columns: dict[str, str] | None = None) -> ValidRecords:  # fmt: skip
+    """Normalised records (``{"messages"}``, ``{"text"}`` or a shape of :func:`normalise`) of a file or folder.
 
     ``on_error="raise"`` raises a DataError ``file:line: field: what`` at the first bad record;
     ``"skip"`` skips bad records and counts them in the returned object's ``skipped``.
     """
-    return ValidRecords(path, fmt, on_error, limit, max_line_bytes)
+    return ValidRecords(path, fmt, on_error, limit, max_line_bytes, columns=columns)

@@ -20,8 +20,9 @@ SKIPPED = ("epoch", "step", "num_input_tokens_seen", "train_tokens_per_second")
 class EventsCallback(TrainerCallback):
     """Writes progress, metric and checkpoint events for a Trainer run."""
 
-    def __init__(self, events, start_time: float | None = None):
+    def __init__(self, events, start_time: float | None = None, extra=None):
         self.events = events
+        self.extra = extra  # () -> dict of more fields for every metric event (e.g. the realised mix)
         self.start = start_time or time.time()
         self.last_progress = 0.0
         self.last_tokens = (0, self.start)
@@ -87,6 +88,7 @@ class EventsCallback(TrainerCallback):
             tokens_seen=seen,
             **metrics,
             **self._timing(state),
+            **(self.extra() if self.extra else {}),
         )
 
     def on_save(self, args, state, control, **kwargs):

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from backend.data.build import stats
+from backend.data.mix import realised_shares
 from backend.data.packing import Collator
+from backend.data.templates import resolve_template
 from backend.spec import JobSpec
 from backend.train.callbacks import EventsCallback
 from backend.train.common import StudioTrainer, eval_metrics, load_model, resolve_precision, training_arguments
@@ -16,12 +18,47 @@ def output_dir(spec: JobSpec, run_dir: Path) -> Path:
     return run_dir / ("adapter" if spec.method.type in ("lora", "qlora") else "model")
 
 
-def train_and_save(spec: JobSpec, run_dir: Path, events, tokenizer, train_ds, eval_ds) -> dict:
-    """Train on tokenised rows and save the result; returns the final metrics."""
-    if len(train_ds) == 0:
+def log_plan(events, plan) -> None:
+    """One event with the mix plan: requested share, epochs and tokens per source."""
+    if plan is None:
+        return
+    parts = [f"{r['name']} {r['share']:.1%} ({r['epochs']:.2f} ep)" for r in plan.rows()]
+    head = "data mix (estimated sizes): " if plan.estimated else "data mix: "
+    events.log(head + ", ".join(parts), mix_plan=plan.to_dict())
+    for warning in plan.warnings:
+        events.log("data mix: " + warning, level="warning")
+
+
+def realised_mix(collator: Collator, plan):
+    """A function giving the realised per-source tokens and shares so far, for every metric event."""
+    if plan is None:
+        return None
+
+    def fields() -> dict:
+        seen = dict(collator.mix_seen)
+        if not seen:
+            return {}
+        shares = realised_shares(seen, plan.names)
+        tokens = {name: seen.get(i, 0) for i, name in enumerate(plan.names)}
+        return {"mix_tokens": tokens, "mix_share": {k: round(v, 4) for k, v in shares.items()}}
+
+    return fields
+
+
+def train_and_save(spec: JobSpec, run_dir: Path, events, tokenizer, train_ds, eval_ds, plan=None) -> dict:
+    """Train on tokenised rows and save the result; returns the final metrics.
+
+    ``plan`` (a :class:`backend.data.mix.MixPlan`) is logged, and the realised per-source token counts
+    (as handed to the model, on the main process) ride along on every metric event.
+    """
+    streaming = not hasattr(train_ds, "__len__")
+    if not streaming and len(train_ds) == 0:
         raise ValueError("data.sources: no training rows are left after tokenisation (every sample was empty)")
-    data_stats = stats(train_ds, spec)
-    events.log("data: " + ", ".join(f"{k}={v}" for k, v in data_stats.items()), stats=data_stats)
+    if not streaming:
+        data_stats = stats(train_ds, spec)
+        events.log("data: " + ", ".join(f"{k}={v}" for k, v in data_stats.items()), stats=data_stats)
+    log_plan(events, plan)
+    collator = Collator(tokenizer.pad_token_id)
     precision = resolve_precision(spec)
     model = load_model(spec, tokenizer, precision)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
@@ -34,9 +71,9 @@ def train_and_save(spec: JobSpec, run_dir: Path, events, tokenizer, train_ds, ev
         args=args,
         train_dataset=train_ds,
         eval_dataset=eval_ds,
-        data_collator=Collator(tokenizer.pad_token_id),
+        data_collator=collator,
         processing_class=tokenizer,
-        callbacks=[EventsCallback(events)],
+        callbacks=[EventsCallback(events, extra=realised_mix(collator, plan))],
     )
     resume = spec.train.resume_from_checkpoint
     result = trainer.train(resume_from_checkpoint=True if resume == "latest" else resume)
@@ -51,8 +88,23 @@ def train_and_save(spec: JobSpec, run_dir: Path, events, tokenizer, train_ds, ev
     out = output_dir(spec, run_dir)
     trainer.save_model(str(out))
     if trainer.is_world_process_zero():
+        if spec.stage == "sft":
+            # Save the template the model was trained with (a named data.template, or the tokenizer's own),
+            # so chat, export and any later from_pretrained format conversations the same way.
+            tokenizer.chat_template = resolve_template(tokenizer, spec.data.template)
         tokenizer.save_pretrained(out)
         # The Trainer also drops its pickled arguments here; outputs stay pickle-free (safetensors only).
         (out / "training_args.bin").unlink(missing_ok=True)
+    mix = realised_mix(collator, plan)
+    if mix and mix():
+        metrics.update({f"mix_share/{k}": v for k, v in mix()["mix_share"].items()})
+    metrics["peak_rss_mb"] = round(peak_rss_mb(), 1)
     metrics["output_dir"] = str(out)
     return metrics
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far (Linux reports ru_maxrss in KiB)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

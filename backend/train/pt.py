@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from backend.data.build import load_records, split_validation, tokenise_text
+from backend.data.build import prepare
 from backend.spec import JobSpec
 from backend.train.common import load_tokenizer
 from backend.train.loop import train_and_save
@@ -18,7 +18,5 @@ from backend.train.loop import train_and_save
 
 def run(spec: JobSpec, run_dir: Path, events) -> dict:
     tokenizer = load_tokenizer(spec)
-    train, val = split_validation(load_records(spec, "text"), spec)
-    train_rows = tokenise_text(train, spec, tokenizer)
-    val_rows = tokenise_text(val, spec, tokenizer) if val is not None else None
-    return train_and_save(spec, run_dir, events, tokenizer, train_rows, val_rows)
+    train_rows, val_rows, plan = prepare(spec, tokenizer, "text", events)
+    return train_and_save(spec, run_dir, events, tokenizer, train_rows, val_rows, plan)
