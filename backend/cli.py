@@ -7,6 +7,8 @@
     studio fields [PREFIX]          # every JobSpec field with its type, default and help
     studio presets                  # the shipped presets
     studio webui [--host H --port P --auth user:pass]
+    studio data inspect|shard|preview|clean ...   # see backend/data_cli.py
+    studio export RUN_OR_DIR --out DIR [--checkpoint N|latest] [--max-shard-size 2GB] [--no-merge]
 
 ``--home DIR`` (or ``$STUDIO_HOME``) picks the workspace. This module does not import torch.
 """
@@ -18,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from backend import data_cli, jobs
+from backend import data_cli, export_cli, jobs
 from backend.spec import SpecError, apply_overrides, field_docs, load_spec
 from backend.workspace import PROJECT_ROOT
 
@@ -175,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("presets", help="the shipped presets").set_defaults(func=cmd_presets)
 
     data_cli.add_parser(sub)
+    export_cli.add_parser(sub)
 
     p = sub.add_parser("webui", help="serve the studio in the browser")
     p.add_argument("--host", default="127.0.0.1")

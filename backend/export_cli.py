@@ -1,0 +1,107 @@
+"""``studio export``: merge a run's adapter (or take its full model) into a standalone Hugging Face folder.
+
+    studio export RUN_OR_DIR --out DIR [--checkpoint N|latest] [--max-shard-size 2GB]
+                  [--dtype auto|fp32|bf16|fp16] [--no-merge] [--force] [--base DIR] [--from-zero]
+                  [--trust-remote-code]
+
+RUN_OR_DIR is a run id (or unique prefix), a run name (the newest run of that name), a run directory,
+an adapter or model directory, or a checkpoint folder of a run. Exit status 2 with one ``error:`` line
+when the export cannot be done. Also runnable as ``python -m backend.export_cli [--home H] export ...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+from pathlib import Path
+
+
+def cmd_export(args) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # exports read local folders only
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    from backend.export import export, render_summary
+
+    argv = sys.argv[1:]
+    command = "studio " + shlex.join(argv[argv.index("export") :] if "export" in argv else ["export", args.target])
+    result = export(
+        args.target,
+        args.out,
+        home=args.home,
+        checkpoint=args.checkpoint,
+        max_shard_size=args.max_shard_size,
+        dtype=args.dtype,
+        merge=not args.no_merge,
+        force=args.force,
+        base=args.base,
+        from_zero=args.from_zero,
+        trust_remote_code=args.trust_remote_code,
+        command=command,
+    )
+    print(render_summary(result))
+    return 0
+
+
+def _guard(func):
+    """Every failure becomes one ``error:`` line and exit status 2 (STUDIO_DEBUG=1 re-raises)."""
+
+    def run(args) -> int:
+        try:
+            return func(args)
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return 130
+        except Exception as exc:  # noqa: BLE001 - the CLI promises one line, not a traceback
+            if os.environ.get("STUDIO_DEBUG"):
+                raise
+            from backend.export_weights import ExportError
+
+            text = str(exc) if isinstance(exc, ExportError) else f"{type(exc).__name__}: {exc}"
+            first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+            print(f"error: {first}", file=sys.stderr)
+            return 2
+
+    return run
+
+
+def add_parser(sub) -> None:
+    """Add the ``export`` command to the ``studio`` sub-parsers."""
+    p = sub.add_parser("export", help="merge and export a run as a Hugging Face folder (+ model card, Modelfile)")
+    p.add_argument("target", metavar="RUN_OR_DIR", help="run id/name, run directory, adapter/model dir or checkpoint")
+    p.add_argument("--out", required=True, type=Path, help="output directory (must be empty unless --force)")
+    p.add_argument("--checkpoint", help="export checkpoint N of the run, or 'latest', instead of the final weights")
+    p.add_argument("--max-shard-size", default="2GB", help="largest safetensors shard, e.g. 2GB, 500MB")
+    p.add_argument(
+        "--dtype",
+        default="auto",
+        choices=("auto", "fp32", "bf16", "fp16"),
+        help="dtype of the saved weights; auto keeps the base model's stored dtype",
+    )
+    p.add_argument("--no-merge", action="store_true", help="export a LoRA adapter as an adapter, without merging")
+    p.add_argument("--force", action="store_true", help="write into a non-empty --out (replaces earlier weights)")
+    p.add_argument("--base", help="base model directory (default: the run's model.name_or_path)")
+    p.add_argument(
+        "--from-zero",
+        action="store_true",
+        help="rebuild the weights from the DeepSpeed ZeRO states (fp32 masters) even when safetensors exist",
+    )
+    p.add_argument(
+        "--trust-remote-code",
+        action="store_true",
+        help="run modelling code shipped inside the base folder (only for models you trust)",
+    )
+    p.set_defaults(func=_guard(cmd_export))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m backend.export_cli [--home H] export RUN_OR_DIR --out DIR ...``, as ``studio`` parses it."""
+    parser = argparse.ArgumentParser(prog="studio")
+    parser.add_argument("--home", default=None, help="workspace directory (default: $STUDIO_HOME)")
+    add_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,160 @@
+"""Where an export's weights come from: a run (by id, name or directory), one of its checkpoints,
+an adapter or model folder, or a DeepSpeed ZeRO checkpoint; and the base model, tokenizer and
+metrics that belong with them. Every dead end is an :class:`ExportError` with one line for the user.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from backend.export_weights import ExportError
+from backend.spec import JobSpec, load_spec
+
+
+@dataclass
+class Source:
+    """What is exported: ``kind`` is adapter, model or zero; ``weights`` the folder holding it."""
+
+    kind: str
+    weights: Path
+    run_dir: Path | None = None
+    spec: JobSpec | None = None
+    checkpoint: str | None = None
+
+    @property
+    def label(self) -> str:
+        where = f"run {self.run_dir.name}" if self.run_dir else str(self.weights)
+        return where + (f", {self.checkpoint}" if self.checkpoint else "") + f" ({self.kind})"
+
+
+def _find_run_dir(target: str, home) -> Path:
+    from backend.jobs import Registry
+
+    registry = Registry(home)
+    try:
+        return registry.get(target).path
+    except KeyError:
+        named = [r for r in registry.list() if r.name == target]  # newest first
+        if not named:
+            raise ExportError(f"no run or directory {target!r} (see `studio runs list`)") from None
+        return named[0].path
+
+
+def _checkpoints(run_dir: Path) -> list[Path]:
+    found = [p for p in (run_dir / "checkpoints").glob("checkpoint-*") if p.name.split("-")[-1].isdigit()]
+    return sorted(found, key=lambda p: int(p.name.split("-")[-1]))
+
+
+def _kind(folder: Path, from_zero: bool) -> str:
+    zero = (folder / "latest").is_file() and any(folder.glob("global_step*"))
+    if from_zero:
+        if not zero:
+            raise ExportError(f"--from-zero: {folder} holds no DeepSpeed ZeRO checkpoint ('latest' + global_step*/)")
+        return "zero"
+    if (folder / "adapter_config.json").exists():
+        return "adapter"
+    if (folder / "config.json").exists() and any(folder.glob("*.safetensors")):
+        return "model"
+    if zero:
+        return "zero"
+    raise ExportError(
+        f"{folder} holds no adapter (adapter_config.json), model (config.json + safetensors) or ZeRO checkpoint"
+    )
+
+
+def resolve_source(target: str, home=None, checkpoint: str | None = None, from_zero: bool = False) -> Source:
+    """Find what ``target`` names; ``checkpoint`` (``N`` or ``latest``) picks a checkpoint of a run."""
+    path = Path(target).expanduser()
+    run_dir, weights = None, None
+    if path.is_dir():
+        path = path.resolve()
+        if (path / "job.yaml").exists():
+            run_dir = path
+        elif path.parent.name == "checkpoints" and (path.parent.parent / "job.yaml").exists():
+            run_dir, weights = path.parent.parent, path
+        elif (path.parent / "job.yaml").exists():
+            run_dir, weights = path.parent, path
+        else:
+            weights = path
+    else:
+        run_dir = _find_run_dir(target, home)
+    if checkpoint and weights is not None:
+        raise ExportError(f"--checkpoint picks a checkpoint of a run; {target} is already a weights folder")
+    if weights is None:
+        ckpts = _checkpoints(run_dir)
+        names = ", ".join(p.name for p in ckpts) or "none"
+        if checkpoint:
+            wanted = (
+                ckpts[-1:] if checkpoint == "latest" else [p for p in ckpts if p.name == f"checkpoint-{checkpoint}"]
+            )
+            if not wanted:
+                raise ExportError(f"run {run_dir.name} has no checkpoint {checkpoint!r} (checkpoints: {names})")
+            weights = wanted[0]
+        else:
+            final = [run_dir / d for d in ("adapter", "model") if (run_dir / d).is_dir()]
+            if not final:
+                raise ExportError(
+                    f"run {run_dir.name} has no final adapter/ or model/ (did it finish?); "
+                    f"export a checkpoint with --checkpoint latest (checkpoints: {names})"
+                )
+            weights = final[0]
+    spec = load_spec(run_dir / "job.yaml") if run_dir else None
+    ckpt = weights.name if weights.parent.name == "checkpoints" else None
+    return Source(_kind(weights, from_zero), weights, run_dir, spec, ckpt)
+
+
+def base_dir_of(source: Source, base: str | None) -> Path | None:
+    """The base model folder: ``--base``, the run's model.name_or_path, or the adapter's own record."""
+    from backend.workspace import resolve_model_path, workspace_home
+
+    if base:
+        return Path(base).expanduser().resolve()
+    spec = source.spec
+    if spec is not None and not spec.model.from_scratch and spec.model.name_or_path:
+        return resolve_model_path(spec.model.name_or_path, workspace_home(spec.output.workspace))
+    cfg = source.weights / "adapter_config.json"
+    if cfg.exists():
+        recorded = json.loads(cfg.read_text(encoding="utf-8")).get("base_model_name_or_path")
+        if recorded and Path(recorded).is_dir():
+            return Path(recorded)
+        raise ExportError(f"the adapter's base model {recorded!r} is not a local folder; pass --base DIR")
+    return None
+
+
+def load_tokenizer(source: Source, base: Path | None, trust_remote_code: bool):
+    """The tokenizer saved with the weights (else the base's), carrying the template the run trained with."""
+    from transformers import AutoTokenizer
+
+    from backend.data.templates import resolve_template
+
+    has = [
+        d
+        for d in (source.weights, base)
+        if d and ((d / "tokenizer.json").exists() or (d / "tokenizer_config.json").exists())
+    ]
+    if not has:
+        raise ExportError(f"no tokenizer files in {source.weights} or the base model")
+    tok = AutoTokenizer.from_pretrained(has[0], trust_remote_code=trust_remote_code)
+    if source.spec is not None and source.spec.stage == "sft":
+        # SFT rendered every sample with this template, so the exported model must carry the same one.
+        tok.chat_template = resolve_template(tok, source.spec.data.template)
+    return tok
+
+
+def run_metrics(source: Source) -> tuple[dict, dict]:
+    """The run's final metrics (its result event) and the last logged figures at the checkpoint."""
+    from backend.events import EVENTS_FILE, read_events
+
+    final: dict = {}
+    if source.run_dir and (source.run_dir / EVENTS_FILE).exists():
+        results = [e for e in read_events(source.run_dir / EVENTS_FILE) if e["type"] == "result"]
+        final = dict(results[-1].get("metrics") or {}) if results else {}
+    at_ckpt: dict = {}
+    state = source.weights / "trainer_state.json"
+    if source.checkpoint and state.exists():
+        history = json.loads(state.read_text(encoding="utf-8")).get("log_history", [])
+        logged = [h for h in history if "loss" in h]
+        at_ckpt = dict(logged[-1]) if logged else {}
+    return final, at_ckpt
