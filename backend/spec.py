@@ -346,6 +346,44 @@ def load_policy(path: str | os.PathLike) -> MixPolicy:
         raise _field_error("mix.policy", f"{file}: {field}: {message}", None) from None
 
 
+# ------------------------------------------------------------------------------- preference and RL
+
+
+class PrefSpec(_Section):
+    """Preference stages (rm, dpo, kto, orpo): the loss and its strength."""
+
+    beta: float = Field(0.1, gt=0, description="dpo/kto/orpo: strength of the preference term (DPO's beta).")
+    loss_type: Literal["sigmoid", "ipo", "hinge"] = Field(
+        "sigmoid", description="dpo: loss variant (sigmoid is the original DPO, ipo and hinge are alternatives)."
+    )
+    sft_weight: float = Field(
+        0.0, ge=0, description="dpo: weight of an added SFT loss on the chosen reply (0 disables it)."
+    )
+    desirable_weight: float = Field(1.0, gt=0, description="kto: loss weight of desirable (label true) examples.")
+    undesirable_weight: float = Field(1.0, gt=0, description="kto: loss weight of undesirable examples.")
+
+
+class RLSpec(_Section):
+    """Online RL stages (ppo, grpo): where rewards come from and how rollouts are made."""
+
+    reward_model: str | None = Field(
+        None, description="A reward model: an rm run (id, name or directory) or a local folder; empty: rules only."
+    )
+    reward_functions: list[str] = Field(
+        default_factory=list,
+        description="Rule rewards added to the reward model's score, e.g. 'contains:谢谢' or 'length:64'.",
+    )
+    num_generations: int = Field(4, gt=1, description="grpo: completions sampled per prompt (the group).")
+    max_new_tokens: int = Field(64, gt=0, description="Tokens generated per rollout.")
+    temperature: float = Field(1.0, gt=0, description="Sampling temperature of rollouts.")
+    kl_coef: float = Field(0.05, ge=0, description="Weight of the KL penalty to the reference model.")
+    ppo_epochs: int = Field(4, gt=0, description="ppo: optimisation passes over each batch of rollouts.")
+    clip_range: float = Field(0.2, gt=0, description="ppo/grpo: clipping of the policy ratio.")
+    vf_coef: float = Field(0.1, gt=0, description="ppo: weight of the value-function loss.")
+    gamma: float = Field(1.0, gt=0, le=1, description="ppo: discount factor.")
+    lam: float = Field(0.95, gt=0, le=1, description="ppo: GAE lambda.")
+
+
 # --------------------------------------------------------------------------------------------- train
 
 
@@ -454,6 +492,8 @@ class JobSpec(_Section):
     method: MethodSpec = Field(default_factory=MethodSpec, description="The update method.")
     data: DataSpec = Field(..., description="The training data.")
     train: TrainSpec = Field(default_factory=TrainSpec, description="Optimisation and checkpoints.")
+    pref: PrefSpec = Field(default_factory=PrefSpec, description="Preference stages (rm, dpo, kto, orpo).")
+    rl: RLSpec = Field(default_factory=RLSpec, description="Online RL stages (ppo, grpo).")
     distributed: DistributedSpec = Field(default_factory=DistributedSpec, description="Processes and DeepSpeed.")
     output: OutputSpec = Field(default_factory=OutputSpec, description="Run name and workspace.")
 
