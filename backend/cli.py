@@ -4,11 +4,15 @@
     studio runs list [--status running]
     studio runs show RUN_ID
     studio runs abort RUN_ID
+    studio runs resume RUN_ID [--checkpoint DIR] [--detach]
     studio fields [PREFIX]          # every JobSpec field with its type, default and help
     studio presets                  # the shipped presets
     studio webui [--host H --port P --auth user:pass]
+    studio viewer [--port 8001]     # the data-mix viewer (Streamlit)
     studio data inspect|shard|preview|clean ...   # see backend/data_cli.py
     studio export RUN_OR_DIR --out DIR [--checkpoint N|latest] [--max-shard-size 2GB] [--no-merge]
+    studio chat MODEL [--adapter DIR] [--prompt TEXT] ...   # talk to a model, run or adapter
+    studio serve MODEL [--host H --port P --api-key K]      # OpenAI-compatible API
 
 ``--home DIR`` (or ``$STUDIO_HOME``) picks the workspace. This module does not import torch.
 """
@@ -20,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from backend import data_cli, export_cli, jobs
+from backend import chat_cli, data_cli, export_cli, jobs
 from backend.spec import SpecError, apply_overrides, field_docs, load_spec
 from backend.workspace import PROJECT_ROOT
 
@@ -38,6 +42,8 @@ def cmd_train(args) -> int:
     run = jobs.create_run(spec, args.home)
     run = jobs.start_run(run, args.home)
     print(f"run {run.id}\n  dir: {run.run_dir}")
+    if run.status == "queued":
+        print(f"  queued: waiting for {'the CPU' if run.devices == 'cpu' else 'GPU ' + str(run.devices)}")
     if args.detach:
         print(f"  follow it with: studio runs show {run.id}")
         return 0
@@ -110,6 +116,18 @@ def cmd_runs_show(args) -> int:
     return 0
 
 
+def cmd_runs_resume(args) -> int:
+    try:
+        run = jobs.resume_run(args.run_id, args.home, args.checkpoint)
+    except (KeyError, ValueError) as exc:
+        print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 2
+    print(f"run {run.id}: attempt {run.attempt}, {run.status}")
+    if args.detach:
+        return 0
+    return _follow(run, args.home)
+
+
 def cmd_runs_abort(args) -> int:
     run = jobs.abort_run(args.run_id, args.home)
     print(f"run {run.id}: {run.status}")
@@ -141,6 +159,22 @@ def cmd_webui(args) -> int:
     return webui_main(argv + (["--home", args.home] if args.home else []))
 
 
+def viewer_argv(port: int) -> list[str]:
+    """The command that serves the data-mix viewer on loopback, with Streamlit's telemetry off."""
+    script = str(PROJECT_ROOT / "sampler_viewer.py")
+    return [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port), "--server.headless",
+            "true", "--browser.gatherUsageStats", "false", "--server.address", "127.0.0.1",
+            "--client.toolbarMode", "minimal"]  # fmt: skip
+
+
+def cmd_viewer(args) -> int:
+    import os
+    import subprocess
+
+    env = {**os.environ, **({"STUDIO_HOME": str(Path(args.home).resolve())} if args.home else {})}
+    return subprocess.call(viewer_argv(args.port), cwd=PROJECT_ROOT, env=env)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="studio", description="Train, follow and manage LLM training runs.")
     parser.add_argument(
@@ -167,6 +201,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_id")
     p.add_argument("--lines", type=int, default=20, help="log lines to show")
     p.set_defaults(func=cmd_runs_show)
+    p = runs.add_parser("resume", help="continue a failed or aborted run from a checkpoint (latest by default)")
+    p.add_argument("run_id")
+    p.add_argument("--checkpoint", default=None, help="a checkpoint-N folder of the run (default: the latest)")
+    p.add_argument("--detach", action="store_true", help="return at once; the run goes on in the background")
+    p.set_defaults(func=cmd_runs_resume)
     p = runs.add_parser("abort", help="stop a run and every process it started")
     p.add_argument("run_id")
     p.set_defaults(func=cmd_runs_abort)
@@ -178,6 +217,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     data_cli.add_parser(sub)
     export_cli.add_parser(sub)
+    chat_cli.add_parser(sub)  # studio chat / studio serve
+
+    p = sub.add_parser("viewer", help="serve the data-mix viewer (Streamlit) on 127.0.0.1")
+    p.add_argument("--port", type=int, default=8001)
+    p.add_argument("--home", default=argparse.SUPPRESS, help="workspace directory (as the global --home)")
+    p.set_defaults(func=cmd_viewer)
 
     p = sub.add_parser("webui", help="serve the studio in the browser")
     p.add_argument("--host", default="127.0.0.1")

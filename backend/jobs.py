@@ -200,11 +200,22 @@ def create_run(spec: JobSpec, home: str | os.PathLike | None = None) -> Run:
     return run
 
 
-def start_run(run: Run, home: str | os.PathLike | None = None, hardware=None) -> Run:
-    """Launch a created run in its own process group; returns the updated row."""
+def device_set(devices: str | None) -> set[str]:
+    """The devices a run holds, as a set: ``{"cpu"}`` or ``{"gpu:0", "gpu:1"}`` from the registry text."""
+    if not devices or devices == "cpu":
+        return {"cpu"}
+    return {f"gpu:{d.strip()}" for d in devices.split(",") if d.strip()}
+
+
+def conflicts(a: set[str], b: set[str]) -> bool:
+    """Whether two device sets collide. CPU-only runs share the CPU (they may run together); GPUs are exclusive."""
+    return bool((a & b) - {"cpu"})
+
+
+def _prepare_launch(run: Run, registry: Registry, hardware=None) -> str:
+    """Write the launch plan into the run directory; the devices it will hold (registry text)."""
     from backend.launch import build_launch, detect_hardware
 
-    registry = Registry(home)
     spec = load_spec(run.path / "job.yaml")
     plan = build_launch(spec, str(run.path), hardware or detect_hardware())
     for name, text in plan.files.items():
@@ -212,8 +223,66 @@ def start_run(run: Run, home: str | os.PathLike | None = None, hardware=None) ->
     (run.path / "launch.json").write_text(
         json.dumps({"argv": plan.argv, "env": plan.env, "command": plan.shell()}, indent=2), encoding="utf-8"
     )
-    EventWriter(run.path / EVENTS_FILE).emit("status", state="starting", message=plan.shell())
-    registry.update(run.id, status="starting", started=time.time(), devices=plan.env.get("CUDA_VISIBLE_DEVICES", "cpu"))
+    return plan.env.get("CUDA_VISIBLE_DEVICES", "cpu")
+
+
+def queue_run(run: Run, home: str | os.PathLike | None = None, hardware=None) -> Run:
+    """Plan a created (or resumed) run's launch, queue it, and start whatever can start now.
+
+    A queued run starts as soon as its devices are free: at once when nothing holds them, otherwise
+    when a run holding them ends (its supervisor calls :func:`schedule`), with no UI or daemon needed.
+    """
+    registry = Registry(home)
+    devices = _prepare_launch(run, registry, hardware)
+    registry.update(run.id, status="queued", devices=devices)
+    where = "the CPU" if devices == "cpu" else f"GPU {devices}"
+    events = EventWriter(run.path / EVENTS_FILE)
+    events.emit("status", state="queued", message=f"waiting for {where}", attempt=run.attempt)
+    schedule(registry.home)
+    return registry.get(run.id)
+
+
+def schedule(home: str | os.PathLike | None = None) -> list[str]:
+    """Start every queued run whose devices are free, oldest first; the ids started.
+
+    A queued run also reserves its devices for the runs queued after it, so a later run never
+    overtakes an earlier one that wants the same GPU. The claim is one SQLite write transaction, so
+    the UI, the CLI and finishing supervisors can all call this at once without starting a run twice.
+    """
+    registry = Registry(home)
+    claimed = []
+    with closing(registry._connect()) as con:
+        con.execute("BEGIN IMMEDIATE")  # one scheduler at a time across processes
+        try:
+            rows = con.execute(
+                "SELECT id, status, devices FROM runs WHERE status IN ('queued', 'starting', 'running', 'aborting') "
+                "ORDER BY created"
+            ).fetchall()
+            held = [device_set(r["devices"]) for r in rows if r["status"] != "queued"]
+            waiting: list[set[str]] = []
+            for r in rows:
+                if r["status"] != "queued":
+                    continue
+                want = device_set(r["devices"])
+                if any(conflicts(want, h) for h in held + waiting):
+                    waiting.append(want)
+                    continue
+                con.execute("UPDATE runs SET status = 'starting', started = ? WHERE id = ?", (time.time(), r["id"]))
+                held.append(want)
+                claimed.append(r["id"])
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    for run_id in claimed:
+        _spawn(registry.get(run_id), registry)
+    return claimed
+
+
+def _spawn(run: Run, registry: Registry) -> None:
+    """Start the run's supervisor in a session of its own (it survives whoever started it)."""
+    plan = json.loads((run.path / "launch.json").read_text(encoding="utf-8"))
+    EventWriter(run.path / EVENTS_FILE).emit("status", state="starting", message=plan["command"], attempt=run.attempt)
     with open(run.path / "train.log", "ab") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "backend.supervise", str(run.path), str(registry.home), run.id],
@@ -227,7 +296,51 @@ def start_run(run: Run, home: str | os.PathLike | None = None, hardware=None) ->
     registry.update(run.id, pid=proc.pid, pgid=proc.pid)
     # Reap the supervisor when it exits so it never lingers as a zombie of this process.
     threading.Thread(target=proc.wait, daemon=True).start()
-    return registry.get(run.id)
+
+
+def start_run(run: Run, home: str | os.PathLike | None = None, hardware=None) -> Run:
+    """Queue a created run and start it when its devices are free (at once if they are); the updated row."""
+    return queue_run(run, home, hardware)
+
+
+def latest_checkpoint(run: Run) -> Path | None:
+    """The run's newest complete ``checkpoints/checkpoint-N`` folder, or None.
+
+    A checkpoint is complete once ``trainer_state.json`` is written (the Trainer writes it last); a run
+    killed while saving leaves a newer, partial folder behind, which resume must skip.
+    """
+    found = [
+        p
+        for p in (run.path / "checkpoints").glob("checkpoint-*")
+        if p.name.split("-")[-1].isdigit() and (p / "trainer_state.json").exists()
+    ]
+    return max(found, key=lambda p: int(p.name.split("-")[-1]), default=None)
+
+
+def resume_run(run_id: str, home: str | os.PathLike | None = None, checkpoint: str | None = None, hardware=None) -> Run:
+    """Resume a failed or aborted run from a checkpoint (the latest by default) as its next attempt.
+
+    The attempt continues in the same run directory and event stream: ``job.yaml`` gets
+    ``train.resume_from_checkpoint``, so the Trainer restores weights, optimiser, scheduler, step count
+    and data position, and the loss curve goes on from that step.
+    """
+    registry = Registry(home)
+    run = registry.get(run_id)
+    if not run.finished:
+        raise ValueError(f"run {run.id} is {run.status}; only a finished run can be resumed")
+    path = Path(checkpoint).expanduser().resolve() if checkpoint else latest_checkpoint(run)
+    if path is None:
+        raise ValueError(f"run {run.id} saved no checkpoint to resume from (set train.save_steps)")
+    if not (path / "trainer_state.json").exists():
+        raise ValueError(f"{path} is not a Trainer checkpoint (no trainer_state.json)")
+    spec = load_spec(run.path / "job.yaml")
+    spec.train.resume_from_checkpoint = str(path)
+    spec.save(run.path / "job.yaml")
+    attempt = run.attempt + 1
+    registry.update(run.id, status="created", attempt=attempt, ended=None, exit_code=None, error_kind=None,
+                    error=None, pid=None, pgid=None)  # fmt: skip
+    EventWriter(run.path / EVENTS_FILE).emit("log", level="info", message=f"attempt {attempt}: resuming from {path}")
+    return queue_run(registry.get(run.id), registry.home, hardware)
 
 
 def group_alive(pgid: int | None) -> bool:
@@ -297,18 +410,25 @@ def abort_run(run_id: str, home: str | os.PathLike | None = None, grace_s: float
                 time.sleep(0.05)
     if registry.finish(run.id, "aborted", error_kind="killed", error="aborted by the user"):
         EventWriter(run.path / EVENTS_FILE).emit("status", state="aborted", message="aborted by the user")
+    schedule(registry.home)  # a killed supervisor cannot start the next run itself
     return registry.get(run.id)
 
 
 def reconcile(home: str | os.PathLike | None = None) -> list[Run]:
-    """Mark active runs whose processes are gone as failed ('process disappeared'); returns all runs."""
+    """Mark active runs whose processes are gone as failed ('process disappeared'), start queued runs that
+    can start now; returns all runs."""
     registry = Registry(home)
     for run in registry.list():
+        # Claimed by a scheduler that died before it could spawn the supervisor:
+        orphan = run.status == "starting" and not run.pgid and time.time() - (run.started or run.created) > 60
+        if orphan and registry.finish(run.id, "failed", error_kind="killed", error="the process starting it died"):
+            EventWriter(run.path / EVENTS_FILE).emit("status", state="failed", message="never started")
         if run.status in ("starting", "running", "aborting") and run.pgid and not run_alive(run):
             # The supervisor records the end itself; reaching here means it was killed too.
             tail = log_tail(run, 5)
             if registry.finish(run.id, "failed", error_kind="killed", error="process disappeared\n" + tail):
                 EventWriter(run.path / EVENTS_FILE).emit("status", state="failed", message="process disappeared")
+    schedule(registry.home)
     return registry.list()
 
 

@@ -2,8 +2,9 @@
 
 Started by ``backend.jobs.start_run`` in a new session. It runs the launch command from
 ``RUN_DIR/launch.json`` as a child (same process group, so one ``killpg`` reaches every rank),
-records ``running`` and the end of the run in the registry, and writes a final ``status`` event when
-the trainer could not (killed, crashed before writing one). SIGTERM (an abort) is passed on to the
+records ``running`` and the end of the run in the registry, writes a final ``status`` event when
+the trainer could not (killed, crashed before writing one), then starts the queued runs that were
+waiting for its devices. SIGTERM (an abort) is passed on to the
 child's group; the supervisor itself waits for the child so it can record the outcome.
 """
 
@@ -18,7 +19,7 @@ import time
 from pathlib import Path
 
 from backend.events import EVENTS_FILE, EventWriter
-from backend.jobs import Registry, summarise_events
+from backend.jobs import Registry, schedule, summarise_events
 
 
 def main(argv: list[str]) -> int:
@@ -66,6 +67,13 @@ def main(argv: list[str]) -> int:
     )
     if state != final:  # the trainer could not say it (killed, aborted, crashed early)
         EventWriter(run_dir / EVENTS_FILE).emit("status", state=final, message=message, exit_code=code)
+    try:
+        started = schedule(home)  # the devices are free now: the next queued run starts without any UI
+    except Exception as exc:  # noqa: BLE001 - this run's outcome is recorded; the queue is retried later
+        print(f"[studio] could not start queued runs: {exc}", flush=True)
+    else:
+        if started:
+            print(f"[studio] started queued run(s): {', '.join(started)}", flush=True)
     return 0 if final == "succeeded" else 1
 
 
