@@ -4,6 +4,7 @@
 - ``details``: a run's spec, status and reason of failure, log tail, checkpoints and output folder.
 - ``curves`` / ``overlay``: loss points folded from ``events.jsonl`` (the same fold as the live view).
 - ``config_diff``: only the JobSpec fields that differ between runs, as rows of a table.
+- ``realised_mix``: a mixed run's planned vs realised token share per source (from its events).
 """
 
 from __future__ import annotations
@@ -101,6 +102,36 @@ def overlay(home: str, run_ids: list[str]) -> dict[str, list[tuple[float, float]
         points = watch_of(registry.get(run_id))["points"]
         out[run_id] = [(step, value) for step, name, value in points if name == "loss"]
     return out
+
+
+MIX_COLUMNS = ["source", "planned %", "realised %", "diff (points)", "tokens seen"]
+
+
+def realised_mix(run_dir: str | Path) -> pd.DataFrame:
+    """Per source: the plan's share, the share of tokens trained on so far, and their difference.
+
+    From the run's ``mix_plan`` log event and its latest metric event's ``mix_tokens``/``mix_share``; no
+    rows for a run that mixes no sources.
+    """
+    plan, seen = None, None
+    for event in read_events(Path(run_dir) / EVENTS_FILE):
+        if event.get("type") == "log" and "mix_plan" in event:
+            plan = event["mix_plan"]
+        elif event.get("type") == "metric" and "mix_share" in event:
+            seen = event
+    planned = dict(zip(plan["names"], plan["shares"], strict=False)) if plan else {}
+    realised = (seen or {}).get("mix_share", {})
+    rows = []
+    for name in list(planned) + [n for n in realised if n not in planned]:
+        want, got = planned.get(name), realised.get(name)
+        diff = "" if want is None or got is None else round(100 * (got - want), 2)
+        tokens = (seen or {}).get("mix_tokens", {}).get(name, "")
+        rows.append([name, _pct(want), _pct(got), diff, tokens])
+    return pd.DataFrame(rows, columns=MIX_COLUMNS)
+
+
+def _pct(share) -> float | str:
+    return "" if share is None else round(100 * share, 2)
 
 
 def flatten(data, prefix: str = "") -> dict:

@@ -41,6 +41,7 @@ LABELS = {
         "compare_runs": "Runs to compare",
         "overlay": "Training loss of the selected runs",
         "diff": "Fields that differ",
+        "mix": "Data mix: planned vs realised token shares",
     },
     "zh": {
         "filter": "状态",
@@ -58,6 +59,7 @@ LABELS = {
         "compare_runs": "要对比的运行",
         "overlay": "所选运行的训练损失",
         "diff": "不同的配置项",
+        "mix": "数据配比：计划与实际 token 占比",
     },
 }
 
@@ -99,6 +101,9 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
         with gr.Column():
             ckpts = text("checkpoints", gr.Textbox(label=L("checkpoints"), lines=3, interactive=False))
             outs = text("outputs", gr.Textbox(label=L("outputs"), lines=2, interactive=False))
+    mix = text(
+        "mix", gr.Dataframe(headers=runs_view.MIX_COLUMNS, interactive=False, label=L("mix"), elem_id="runs-mix")
+    )
     with text("compare", gr.Accordion(L("compare"), open=True)):
         compare_dd = text(
             "compare_runs",
@@ -126,7 +131,7 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
     @guard
     def show(run_id):
         if not run_id:
-            return "", gr.skip(), "", "", "", "", gr.update(interactive=False)
+            return "", gr.skip(), "", "", "", "", gr.update(interactive=False), gr.skip()
         d = runs_view.details(home, run_id)
         run = d["run"]
         badge = status_html({"state": run.status, "run": run.id, "error": d["reason"], "message": d["reason"]})
@@ -139,6 +144,7 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
             d["checkpoints"],
             d["outputs"],
             gr.update(interactive=active),
+            runs_view.realised_mix(run.run_dir),
         )
 
     def follow_selected(run_id):
@@ -170,7 +176,7 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
     fast = dict(concurrency_limit=None, show_progress="hidden")
     listed = [status_filter, shown]
     refreshed = [table, run_dd, compare_dd, shown]
-    shown_out = [status, curves, spec, log, ckpts, outs, abort_btn]
+    shown_out = [status, curves, spec, log, ckpts, outs, abort_btn, mix]
     gr.on([refresh_btn.click, status_filter.change], refresh_now, listed, refreshed, api_name="runs_refresh")
     timer = gr.Timer(REFRESH_S)
     timer.tick(refresh, listed, refreshed, api_visibility="private", **fast)

@@ -64,6 +64,9 @@ LABELS = {
         "plot.learning_rate": "Learning rate",
         "plot.grad_norm": "Gradient norm",
         "plot.tokens_per_s": "Tokens / s",
+        "viewer": "Mix several sources in the [data-mix viewer](http://127.0.0.1:8001) (`studio viewer`), "
+        "save the policy there, then pick it here:",
+        "policy": "Saved sample policy → data.mix.policy",
     },
     "zh": {
         "preset": "预设",
@@ -83,6 +86,9 @@ LABELS = {
         "plot.learning_rate": "学习率",
         "plot.grad_norm": "梯度范数",
         "plot.tokens_per_s": "吞吐（token/秒）",
+        "viewer": "在[数据配比工具](http://127.0.0.1:8001)（`studio viewer`）中调整多个数据源的配比并保存策略，"
+        "再在这里选择：",
+        "policy": "已保存的采样策略 → data.mix.policy",
     },
 }
 _FOLLOW_LOG_JS = """() => {
@@ -115,6 +121,13 @@ def _plot(name: str) -> gr.LinePlot:
     )
 
 
+def _policies(home: str) -> list[str]:
+    """The sample policies saved by the data-mix viewer under ``<workspace>/policies``."""
+    from studio.mixer import list_policies
+
+    return [str(p) for p in list_policies(home)]
+
+
 def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
     """Build the Train tab inside the current Blocks context; returns its labellers (for the language switch)."""
     home = str(workspace_home(home))
@@ -141,6 +154,9 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
                 )
             preset_note = gr.HTML("")
             inputs, field_labels = build_form(values0)
+            with gr.Row(equal_height=True):
+                text("viewer", gr.Markdown(L("viewer")), "value")
+                policy_dd = text("policy", gr.Dropdown(_policies(home), value=None, label=L("policy"), scale=1))
             with text("preview", gr.Accordion(L("preview"), open=False, elem_id="studio-preview")) as preview_box:
                 yaml_code = text(
                     "yaml",
@@ -162,6 +178,11 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
             with text("raw_log", gr.Accordion(L("raw_log"), open=False)) as raw_box:
                 refresh_btn = text("refresh", gr.Button(L("refresh"), size="sm"), "value")
                 raw = gr.Code("", show_label=False, max_lines=30)
+
+    # A saved policy fills data.mix.policy; the spec folds its sources in when it is validated.
+    policy_field = inputs[FIELDS.index("data.mix.policy")]
+    policy_dd.focus(lambda: gr.update(choices=_policies(home)), None, policy_dd, api_visibility="private")
+    policy_dd.input(lambda path: path or gr.skip(), policy_dd, policy_field, api_visibility="private")
 
     @guard
     def preview(preset_path, base_dict, *values):
