@@ -11,6 +11,7 @@
     studio viewer [--port 8001]     # the data-mix viewer (Streamlit)
     studio data inspect|shard|preview|clean ...   # see backend/data_cli.py
     studio export RUN_OR_DIR --out DIR [--checkpoint N|latest] [--max-shard-size 2GB] [--no-merge]
+    studio tokenizer train|extend|compare ...     # see backend/tokenizer_cli.py
     studio chat MODEL [--adapter DIR] [--prompt TEXT] ...   # talk to a model, run or adapter
     studio serve MODEL [--host H --port P --api-key K]      # OpenAI-compatible API
 
@@ -24,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from backend import chat_cli, data_cli, export_cli, jobs
+from backend import chat_cli, data_cli, export_cli, jobs, tokenizer_cli
 from backend.spec import SpecError, apply_overrides, field_docs, load_spec
 from backend.workspace import PROJECT_ROOT
 
@@ -217,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     data_cli.add_parser(sub)
     export_cli.add_parser(sub)
+    tokenizer_cli.add_parser(sub)
     chat_cli.add_parser(sub)  # studio chat / studio serve
 
     p = sub.add_parser("viewer", help="serve the data-mix viewer (Streamlit) on 127.0.0.1")

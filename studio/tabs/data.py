@@ -9,7 +9,11 @@ Contract:
 - Handlers never show a traceback: a bad path, a failing or timed-out subprocess give one line.
 - Results are kept (server side) as the JSON they came from, so switching the language re-renders them.
 
-API names (for gradio_client): ``data_inspect``, ``data_preview``, ``data_upload``.
+- The Tokenizer section (an accordion) trains a tokenizer, extends a base model's vocabulary with it and
+  compares tokens per character before/after; its views and commands are in ``studio.tokenizer_view``.
+
+API names (for gradio_client): ``data_inspect``, ``data_preview``, ``data_upload``, ``tokenizer_train``,
+``tokenizer_extend``, ``tokenizer_compare``.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import gradio as gr
 from backend.data.chat_templates import TEMPLATES
 from backend.data.formats import ALL_FORMATS
 from backend.workspace import workspace_home
-from studio import data_files
+from studio import data_files, tokenizer_view
 from studio.data_files import (
     DataTabError,
     commands_text,
@@ -198,4 +202,77 @@ def build(home: str | None, demo: gr.Blocks, lang: gr.components.Component | Non
         relabel_in = [kept_report, kept_preview, lang]
         rerender = lambda r, p, lg: (render(r, lg), render(p, lg))  # noqa: E731
         lang.change(rerender, relabel_in, [report, tokens], api_visibility="private", show_progress="hidden")
-    return [text]
+    return [text, tokenizer_section(home, lang)]
+
+
+def tokenizer_section(home: str, lang: gr.components.Component | None = None) -> Labeller:
+    """The Tokenizer accordion: train, extend, compare (each a ``studio tokenizer ... --json`` subprocess)."""
+    tv = tokenizer_view
+    text = Labeller(lambda key, language: lookup(tv.LABELS, key, language))
+    L = lambda key: lookup(tv.LABELS, key)  # noqa: E731
+    language = [lang] if lang is not None else []
+    tok_out, ext_out = tv.default_paths(home)
+    sample = "builtin:samples/pretrain_zh_en.jsonl"
+    with text("section", gr.Accordion(L("section"), open=False, elem_id="tok-section")):
+        text("guide", gr.Markdown(L("guide")), "value")
+        with gr.Row(equal_height=True):
+            custom = dict(allow_custom_value=True, scale=3, elem_id="tok-corpus")
+            corpus = text("corpus", gr.Dropdown(list_datasets(home), value=sample, label=L("corpus"), **custom))
+            kind = text("kind", gr.Dropdown(list(tv.KINDS), value="sp-bpe", label=L("kind"), elem_id="tok-kind"))
+            vocab = text("vocab", gr.Number(4000, precision=0, minimum=1, label=L("vocab"), elem_id="tok-vocab"))
+            chat = text("chat", gr.Checkbox(False, label=L("chat"), elem_id="tok-chat"))
+        with gr.Row(equal_height=True):
+            trained = text("tok_out", gr.Textbox(tok_out, label=L("tok_out"), scale=3, elem_id="tok-out"))
+            train_btn = text("train", gr.Button(L("train"), elem_id="tok-train"), "value")
+        with gr.Row(equal_height=True):
+            models = ["builtin:tiny-llama", *list_tokenizers(home)[1:]]
+            custom = dict(allow_custom_value=True, scale=2, elem_id="tok-base")
+            base = text("base", gr.Dropdown(models, value="builtin:tiny-llama", label=L("base"), **custom))
+            extended = text("ext_out", gr.Textbox(ext_out, label=L("ext_out"), scale=2, elem_id="tok-ext-out"))
+            extend_btn = text("extend", gr.Button(L("extend"), elem_id="tok-extend"), "value")
+        with gr.Row(equal_height=True):
+            toks = list_tokenizers(home)
+            custom = dict(allow_custom_value=True, scale=2)
+            before = text("before", gr.Dropdown(toks, value=DEFAULT_TOKENIZER, label=L("before"),
+                                                elem_id="tok-before", **custom))  # fmt: skip
+            after = text("after", gr.Dropdown(toks, value=ext_out, label=L("after"), elem_id="tok-after", **custom))
+            sentence = text("sentence", gr.Textbox(tv.DEFAULT_SENTENCE, label=L("sentence"), scale=3,
+                                                   elem_id="tok-sentence"))  # fmt: skip
+            compare_btn = text("compare", gr.Button(L("compare"), variant="primary", elem_id="tok-compare"), "value")
+        fields = [corpus, kind, vocab, chat, trained, base, extended, before, after, sentence]
+        first = tv.commands_text(home, sample, "sp-bpe", 4000, False, tok_out, "builtin:tiny-llama", ext_out,
+                                 DEFAULT_TOKENIZER, ext_out, tv.DEFAULT_SENTENCE)  # fmt: skip
+        cmds = text("commands", gr.Code(first, language="shell", label=L("commands"), wrap_lines=True,
+                                        elem_id="tok-commands"))  # fmt: skip
+        result = gr.HTML("", elem_id="tok-result")
+    kept = gr.State(None)
+
+    def lang_of(values):
+        return values[0] if values else DEFAULT_LANGUAGE
+
+    def guarded(kind_, build):
+        def handler(*values):
+            args = values[: len(values) - len(language)]
+            try:
+                argv = build(*args)
+            except (DataTabError, ValueError) as exc:
+                res = {"kind": "error", "data": str(exc)}
+                return tv.render(res, lang_of(values[len(args) :])), res
+            return tv.run(kind_, argv, lang_of(values[len(args) :]))
+
+        return handler
+
+    on_train = guarded("train", lambda c, k, v, ch, o: tv.train_argv(home, c, k, v, ch, o))
+    on_extend = guarded("extend", lambda b, src, o: tv.extend_argv(home, b, src, o))
+    on_compare = guarded("compare", lambda b, a, c, s: tv.compare_argv(home, b, a, c, s))
+    train_btn.click(
+        on_train, [corpus, kind, vocab, chat, trained, *language], [result, kept], api_name="tokenizer_train"
+    )
+    extend_btn.click(on_extend, [base, trained, extended, *language], [result, kept], api_name="tokenizer_extend")
+    compare_in = [before, after, corpus, sentence, *language]
+    compare_btn.click(on_compare, compare_in, [result, kept], api_name="tokenizer_compare")
+    on_fields = lambda *v: tv.commands_text(home, *v)  # noqa: E731
+    gr.on([f.change for f in fields], on_fields, fields, cmds, api_visibility="private", show_progress="hidden")
+    if lang is not None:
+        lang.change(tv.render, [kept, lang], result, api_visibility="private", show_progress="hidden")
+    return text
