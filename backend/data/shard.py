@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from backend.data.stream import DEFAULT_MAX_LINE_BYTES
-from backend.data.validate import BadRecords, iter_good
+from backend.data.validate import BadRecords, iter_good, record_texts
 
 MANIFEST = "manifest.json"
 _FLUSH_BYTES = 1 << 20  # hand zstd ~1 MiB per write: fewer calls, and its threads get whole jobs
@@ -77,8 +77,15 @@ def token_counter(tokenizer, template: str | None = None) -> Callable[[list[dict
 
     template = resolve_template(tokenizer, template or "auto")
 
+    def _text(record: dict) -> str:
+        if "text" in record:
+            return record["text"]
+        if "messages" in record:
+            return render(tokenizer, record["messages"], template)
+        return "\n".join(record_texts(record))  # preference, KTO and evaluation records: all their strings
+
     def count(records: list[dict]) -> int:
-        texts = [r["text"] if "text" in r else render(tokenizer, r["messages"], template) for r in records]
+        texts = [_text(r) for r in records]
         return sum(len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"])
 
     return count
