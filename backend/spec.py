@@ -376,6 +376,10 @@ class RLSpec(_Section):
     num_generations: int = Field(4, gt=1, description="grpo: completions sampled per prompt (the group).")
     max_new_tokens: int = Field(64, gt=0, description="Tokens generated per rollout.")
     temperature: float = Field(1.0, gt=0, description="Sampling temperature of rollouts.")
+    top_k: int = Field(
+        0, ge=0, description="Sample rollouts from the top-k tokens only; 0 samples from the whole vocabulary."
+    )
+    top_p: float = Field(1.0, gt=0, le=1, description="Nucleus sampling of rollouts; 1 disables it.")
     kl_coef: float = Field(0.05, ge=0, description="Weight of the KL penalty to the reference model.")
     ppo_epochs: int = Field(4, gt=0, description="ppo: optimisation passes over each batch of rollouts.")
     clip_range: float = Field(0.2, gt=0, description="ppo/grpo: clipping of the policy ratio.")
@@ -486,7 +490,11 @@ class JobSpec(_Section):
     version: int = Field(SPEC_VERSION, description="Spec format version.")
     stage: Literal[STAGE_NAMES] = Field(  # type: ignore[valid-type]
         "sft",
-        description="Training stage: pt (pretraining, continued or from scratch) or sft (supervised fine-tuning).",
+        description=(
+            "Training stage: pt (pretraining, continued or from scratch), sft (supervised fine-tuning), "
+            "rm (reward model), dpo, kto or orpo (preference training on pairs or labelled replies), "
+            "ppo or grpo (online RL against rule rewards and/or a reward model)."
+        ),
     )
     model: ModelSpec = Field(default_factory=ModelSpec, description="The model.")
     method: MethodSpec = Field(default_factory=MethodSpec, description="The update method.")
@@ -508,6 +516,14 @@ class JobSpec(_Section):
         if self.model.from_scratch and self.method.type in ("lora", "qlora", "freeze"):
             raise _field_error(
                 "method.type", "from-scratch training updates every weight; use 'full'", self.method.type
+            )
+        if self.model.from_scratch and self.stage in ("rm", "dpo", "kto", "orpo"):
+            raise _field_error(
+                "model.from_scratch", f"the {self.stage} stage starts from a trained model; set it to false", True
+            )
+        if self.data.streaming and self.stage in ("rm", "dpo", "kto", "orpo"):
+            raise _field_error(
+                "data.streaming", f"the {self.stage} stage loads its records whole; set it to false", True
             )
         if self.model.from_scratch and not (self.model.tokenizer or self.model.name_or_path):
             raise _field_error("model.tokenizer", "is required for from-scratch training", None)

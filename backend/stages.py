@@ -7,12 +7,12 @@ Stages with ``None`` are planned: the spec accepts the name and explains that it
 STAGES: dict[str, str | None] = {
     "pt": "backend.train.pt",
     "sft": "backend.train.sft",
-    "rm": None,
-    "dpo": None,
-    "kto": None,
-    "orpo": None,
-    "ppo": None,
-    "grpo": None,
+    "rm": "backend.train.rm",
+    "dpo": "backend.train.dpo",
+    "kto": "backend.train.kto",
+    "orpo": "backend.train.orpo",
+    "ppo": "backend.train.ppo",
+    "grpo": "backend.train.grpo",
 }
 
 STAGE_NAMES = tuple(STAGES)

@@ -55,7 +55,6 @@ def test_round_trip_through_yaml(tmp_path):
         ({"data": {"sources": [{"path": ""}]}}, "data.sources[0].path", "at least 1"),
         ({"data": {"sources": [{"path": "x", "format": "csvx"}]}}, "data.sources[0].format", "'auto'"),
         ({"data": {"sources": [{"path": "x"}], "cutoff_len": 0}}, "data.cutoff_len", "greater than 0"),
-        ({"stage": "dpo"}, "stage", "not available yet"),
         ({"stage": "rlhf"}, "stage", "'pt', 'sft'"),
         ({"model": {"from_scratch": True}}, "method.type", "use 'full'"),
         ({"model": {"name_or_path": None}}, "model.name_or_path", "required"),
@@ -80,6 +79,15 @@ def test_bad_values_name_the_field(patch, field, words):
     errs = errors_of(data)
     assert field in errs, errs
     assert words in errs[field], errs[field]
+
+
+def test_a_planned_stage_is_accepted_by_name_but_not_available(monkeypatch):
+    # Every stage of the table may be implemented by now, so one is made planned for this test.
+    import backend.spec
+
+    monkeypatch.setattr(backend.spec, "IMPLEMENTED_STAGES", tuple(s for s in IMPLEMENTED_STAGES if s != "grpo"))
+    errs = errors_of({**MINIMAL, "stage": "grpo"})
+    assert "not available yet" in errs["stage"], errs
 
 
 def test_missing_data_section_and_bad_top_level():

@@ -1,0 +1,96 @@
+"""Preference pairs and KTO examples for the rm, dpo, kto and orpo stages, in TRL's conversational form.
+
+Each source is streamed and validated like chat data (:func:`backend.data.validate.iter_valid_records`),
+normalised by :mod:`backend.data.task_formats` and cached by ``datasets``:
+
+- rm, dpo, orpo: ``{"prompt": [...], "chosen": [assistant], "rejected": [assistant]}``;
+- kto: ``{"prompt": [...], "completion": [assistant], "label": bool}``. Preference sources work too:
+  each pair becomes a desirable and an undesirable example (as TRL's ``unpair_preference_dataset``).
+
+A source of another format (chat, text, ...) fails with a :class:`DataError` that names the source, its
+format and the one the stage needs, before anything is tokenised.
+"""
+
+from __future__ import annotations
+
+from backend.data.build import _fingerprint, _report_skips, _skips_file, resolve_source, split_validation
+from backend.data.formats import DataError
+from backend.data.task_formats import task_features
+from backend.data.validate import iter_valid_records
+from backend.spec import JobSpec
+
+# The record formats each stage trains on, first the one its rows are shaped as.
+STAGE_FORMATS: dict[str, tuple[str, ...]] = {
+    "rm": ("preference",),
+    "dpo": ("preference",),
+    "orpo": ("preference",),
+    "kto": ("kto", "preference"),
+}
+_KEYS = {"preference": "prompt, chosen, rejected", "kto": "prompt, completion, label"}
+
+
+def source_format(spec: JobSpec, i: int, stage: str) -> str:
+    """The format of ``data.sources[i]`` (detected from its first good record when 'auto'), checked
+    against what ``stage`` trains on; raises a DataError naming both otherwise."""
+    path, fmt, columns = resolve_source(spec, i)
+    if fmt == "auto":
+        records = iter_valid_records(path, "auto", on_error="skip", limit=1, columns=columns)
+        next(iter(records), None)
+        fmt = records.format or "unknown"
+    accepted = STAGE_FORMATS[stage]
+    if fmt not in accepted:
+        wanted = " or ".join(f"{f!r} ({_KEYS[f]})" for f in accepted)
+        raise DataError(f"data.sources[{i}].format: {path} is {fmt!r} data; the {stage} stage needs {wanted} records")
+    return fmt
+
+
+def load_pairs(spec: JobSpec, events=None):
+    """(train, validation or None) ``datasets.Dataset``s of the stage's records, split by ``data.val_size``.
+
+    A bad record fails the run with its ``file:line: field: problem`` unless ``data.skip_bad_records``
+    (then skipped and counted in a warning event).
+    """
+    import datasets
+
+    stage = spec.stage
+    shape = STAGE_FORMATS[stage][0]
+    parts = []
+    for i, source in enumerate(spec.data.sources):
+        path, _, columns = resolve_source(spec, i)
+        fmt = source_format(spec, i, stage)
+        kwargs = {"path": str(path), "fmt": fmt, "on_error": "skip" if spec.data.skip_bad_records else "raise",
+                  "limit": source.max_samples, "columns": columns, "shape": shape}  # fmt: skip
+        fingerprint = _fingerprint(path, kwargs, f"pairs-{shape}")
+        try:
+            ds = datasets.Dataset.from_generator(
+                _generate,
+                gen_kwargs={**kwargs, "fingerprint": fingerprint},
+                features=task_features(shape),
+                fingerprint=fingerprint,
+            )
+        except datasets.exceptions.DatasetGenerationError as exc:
+            cause = exc.__cause__ or exc
+            raise (cause if isinstance(cause, DataError) else DataError(f"{path}: {cause}")) from None
+        if len(ds) == 0:
+            raise DataError(f"data.sources[{i}].path: {path} holds no usable records")
+        _report_skips(fingerprint, f"data.sources[{i}] ({path})", events)
+        parts.append(ds)
+    ds = parts[0] if len(parts) == 1 else datasets.concatenate_datasets(parts)
+    return split_validation(ds, spec)
+
+
+def _generate(path: str, fmt: str, on_error: str, limit, columns, shape: str, fingerprint: str):
+    import json
+
+    records = iter_valid_records(path, fmt, on_error, limit, columns=columns)
+    skips = _skips_file(fingerprint)
+    skips.unlink(missing_ok=True)
+    for record in records:
+        if shape == "kto" and fmt == "preference":
+            yield {"prompt": record["prompt"], "completion": record["chosen"], "label": True}
+            yield {"prompt": record["prompt"], "completion": record["rejected"], "label": False}
+        else:
+            yield record
+    if records.skipped:
+        skips.parent.mkdir(parents=True, exist_ok=True)
+        skips.write_text(json.dumps({"skipped": records.skipped, "first_error": records.first_error}), "utf-8")

@@ -1,0 +1,142 @@
+"""Stage ``grpo``: Group Relative Policy Optimisation with TRL's GRPOTrainer.
+
+prompts (generation or chat records, :mod:`backend.data.prompts`) -> ``rl.num_generations`` sampled
+completions per prompt -> rewards (rule rewards of ``rl.reward_functions`` plus the reward model of
+``rl.reward_model``, summed) -> advantages normalised within each prompt's group -> clipped policy
+update with a KL penalty (``rl.kl_coef``) to the reference. With LoRA/QLoRA the reference is the base
+model with the adapter disabled, so no second copy of the weights is held.
+
+``train.per_device_batch_size`` counts prompts; each step trains on that many prompts times
+``rl.num_generations`` completions. TRL logs ``reward``, ``rewards/<rule>/mean``, ``kl``, ``entropy``,
+``clip_ratio/*`` and ``completions/mean_length``; the EventsCallback turns them into metric events.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from backend.data.prompts import load_prompts
+from backend.spec import JobSpec, SpecError
+from backend.train.callbacks import EventsCallback
+from backend.train.common import load_model, load_tokenizer, resolve_precision
+from backend.train.loop import output_dir, peak_rss_mb
+from backend.train.rewards import load_reward_model, parse_rules
+
+
+def grpo_config(spec: JobSpec, run_dir: Path, precision: str):
+    """A ``GRPOConfig`` from the spec. bf16 and gradient checkpointing are set explicitly: TRL turns both
+    on by default, and bf16 autocast on CPU is 4-25x slower (see FINDINGS)."""
+    import os
+
+    from trl import GRPOConfig
+
+    t, rl = spec.train, spec.rl
+    return GRPOConfig(
+        output_dir=str(run_dir / "checkpoints"),
+        per_device_train_batch_size=t.per_device_batch_size * rl.num_generations,
+        gradient_accumulation_steps=t.gradient_accumulation_steps,
+        learning_rate=t.learning_rate,
+        num_train_epochs=t.num_epochs,
+        max_steps=t.max_steps,
+        lr_scheduler_type=t.lr_scheduler,
+        lr_scheduler_kwargs={"min_lr_rate": 0.1} if t.lr_scheduler == "cosine_with_min_lr" else {},
+        warmup_steps=t.warmup_ratio if t.warmup_ratio < 1 else 0,
+        weight_decay=t.weight_decay,
+        max_grad_norm=t.max_grad_norm,
+        optim=t.optim,
+        seed=t.seed,
+        data_seed=t.seed,
+        bf16=precision == "bf16",
+        fp16=precision == "fp16",
+        gradient_checkpointing=t.gradient_checkpointing,
+        gradient_checkpointing_kwargs={"use_reentrant": False},
+        logging_steps=t.logging_steps,
+        logging_first_step=True,
+        save_strategy="steps" if t.save_steps else "no",
+        save_steps=t.save_steps or 500,
+        save_total_limit=t.save_total_limit,
+        report_to="none",
+        disable_tqdm=True,
+        dataloader_num_workers=0,
+        ddp_backend=os.environ.get("STUDIO_DDP_BACKEND") or None,
+        trust_remote_code=spec.model.trust_remote_code,
+        # GRPO proper
+        num_generations=rl.num_generations,
+        max_completion_length=rl.max_new_tokens,
+        temperature=rl.temperature,
+        top_k=rl.top_k,
+        top_p=rl.top_p,
+        beta=rl.kl_coef,
+        epsilon=rl.clip_range,
+        log_completions=False,
+    )
+
+
+def reward_functions(spec: JobSpec, precision: str):
+    """(reward functions, their processing classes) for GRPOTrainer: the rules, then the reward model."""
+    funcs: list = list(parse_rules(spec.rl.reward_functions))
+    classes: list = [None] * len(funcs)
+    if spec.rl.reward_model:
+        import torch
+
+        dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision, torch.float32)
+        model, tokenizer = load_reward_model(spec, dtype=dtype)
+        # TRL logs a model's reward under its config's name; use the same name as the ppo stage
+        model.config._name_or_path = "reward_model"
+        funcs.append(model)
+        classes.append(tokenizer)
+    if not funcs:
+        raise SpecError([("rl.reward_functions", "grpo needs a reward: set rl.reward_functions or rl.reward_model")])
+    return funcs, classes
+
+
+def run(spec: JobSpec, run_dir: Path, events) -> dict:
+    import datasets
+    from trl import GRPOTrainer
+
+    tokenizer = load_tokenizer(spec)
+    prompts = load_prompts(spec, events)
+    train_ds = datasets.Dataset.from_list([{"prompt": p} for p in prompts])
+    precision = resolve_precision(spec)
+    funcs, classes = reward_functions(spec, precision)
+    model = load_model(spec, tokenizer, precision)
+    peft_config = None
+    if hasattr(model, "peft_config"):
+        # Hand TRL the bare base and the adapter's config: it then uses the adapter-disabled base as the
+        # reference, rather than copying the adapter into a second "ref" adapter that would be saved too.
+        peft_config = model.peft_config["default"]
+        model = model.unload()
+    model.config.use_cache = True  # generation needs the KV cache; TRL turns it off for the training forward
+    args = grpo_config(spec, run_dir, precision)
+    trainer = GRPOTrainer(
+        model=model,
+        reward_funcs=funcs,
+        args=args,
+        train_dataset=train_ds,
+        processing_class=tokenizer,
+        reward_processing_classes=classes,
+        peft_config=peft_config,
+        callbacks=[EventsCallback(events)],
+    )
+    trainable = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
+    rewards = ", ".join(getattr(f, "__name__", "reward model") for f in funcs)
+    events.log(
+        f"grpo: {len(prompts)} prompts x {spec.rl.num_generations} generations, rewards: {rewards}; "
+        f"{trainable / 1e6:.2f}M trainable parameters; precision {precision}"
+    )
+    resume = spec.train.resume_from_checkpoint
+    result = trainer.train(resume_from_checkpoint=True if resume == "latest" else resume)
+    metrics = {k: v for k, v in result.metrics.items() if isinstance(v, (int, float))}
+    logged = [h for h in trainer.state.log_history if "reward" in h]
+    if logged:
+        metrics["final_reward"] = logged[-1]["reward"]
+        if "kl" in logged[-1]:
+            metrics["final_kl"] = logged[-1]["kl"]
+    out = output_dir(spec, run_dir)
+    trainer.save_model(str(out))
+    if trainer.is_world_process_zero():
+        tokenizer.save_pretrained(out)
+        (out / "training_args.bin").unlink(missing_ok=True)  # outputs stay pickle-free
+    metrics["peak_rss_mb"] = round(peak_rss_mb(), 1)
+    metrics["output_dir"] = str(out)
+    return metrics

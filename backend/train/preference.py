@@ -1,0 +1,167 @@
+"""What the preference stages (rm, dpo, kto, orpo) share: TRL configs from the spec, the base model with
+its LoRA config kept apart, the run's tail (train -> events -> save) and held-out pair scores.
+
+TRL wraps the model in PEFT itself when given the bare base and a ``peft_config``; DPO and KTO then
+take the adapter-disabled base as the reference model, so no second copy is held in memory and the
+saved adapter is the only one. Full and freeze training get an explicit frozen copy as the reference.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from backend.data.templates import resolve_template
+from backend.spec import JobSpec
+from backend.train.callbacks import EventsCallback
+from backend.train.common import _bnb_config, _torch_dtype, apply_method, training_arguments
+from backend.train.loop import output_dir, peak_rss_mb
+from backend.workspace import resolve_model_path, workspace_home
+
+
+def trl_config(config_cls, spec: JobSpec, run_dir: Path, precision: str, has_eval: bool, **extra):
+    """A TRL config (``DPOConfig``, ``RewardConfig`` …) with the studio's training arguments.
+
+    TRL's own defaults (bf16 and gradient checkpointing on) are replaced by the spec's: on CPU that
+    means fp32 and no checkpointing unless asked (bf16 autocast there is 4-25x slower).
+    """
+    base = training_arguments(spec, run_dir, precision, has_eval).to_dict()
+    base = {k: v for k, v in base.items() if k in config_cls.__dataclass_fields__ and not k.startswith("_")}
+    # The one default a TRL config changes that the spec does not decide: KTO reads its KL estimate from
+    # neighbours in a fixed-order batch, so its config samples sequentially.
+    base.pop("train_sampling_strategy", None)
+    base.update(
+        remove_unused_columns=True,  # TRL's trainers pick their tokenised columns by signature
+        max_length=spec.data.cutoff_len,
+        dataset_num_proc=spec.data.preprocessing_workers,
+        # TRL rewrites these when None; the spec decided them already.
+        bf16=precision == "bf16",
+        fp16=precision == "fp16",
+    )
+    base.update(extra)
+    return config_cls(**base)
+
+
+def lora_config(spec: JobSpec, task_type: str = "CAUSAL_LM"):
+    """The ``peft.LoraConfig`` of ``method.lora`` for the trainer to apply; None unless lora/qlora."""
+    from peft import LoraConfig
+
+    if spec.method.type not in ("lora", "qlora"):
+        return None
+    lora = spec.method.lora
+    return LoraConfig(
+        r=lora.rank,
+        lora_alpha=lora.alpha,
+        lora_dropout=lora.dropout,
+        target_modules=lora.target_modules,
+        use_rslora=lora.use_rslora,
+        use_dora=lora.use_dora,
+        # SEQ_CLS: peft adds the new head (score/classifier) to these, trains it in full and saves it.
+        modules_to_save=lora.modules_to_save or None,
+        task_type=task_type,
+    )
+
+
+def load_base(spec: JobSpec, tokenizer, precision: str, auto_class=None, **kwargs):
+    """The base model: bare for lora/qlora (the trainer adds the adapter of :func:`lora_config`), frozen
+    as ``method.freeze`` says for freeze, untouched for full."""
+    from transformers import AutoModelForCausalLM, set_seed
+
+    path = resolve_model_path(spec.model.name_or_path, workspace_home(spec.output.workspace))
+    if not (Path(path) / "config.json").exists():
+        raise FileNotFoundError(f"model.name_or_path: no config.json in {path}")
+    if spec.method.type == "qlora":
+        kwargs["quantization_config"] = _bnb_config(spec, precision)
+    set_seed(spec.train.seed)  # a new head (reward model) is initialised here
+    model = (auto_class or AutoModelForCausalLM).from_pretrained(
+        path,
+        dtype=_torch_dtype(spec, precision),
+        attn_implementation=spec.model.attn_implementation,
+        trust_remote_code=spec.model.trust_remote_code,
+        **kwargs,
+    )
+    model.config.use_cache = False
+    model.config.pad_token_id = tokenizer.pad_token_id
+    if len(tokenizer) > model.get_input_embeddings().num_embeddings:
+        model.resize_token_embeddings(len(tokenizer), pad_to_multiple_of=64)
+    return model if spec.method.type in ("lora", "qlora") else apply_method(model, spec)
+
+
+def frozen_copy(model):
+    """A frozen evaluation-mode copy of ``model``: the reference of full and freeze DPO/KTO."""
+    import copy
+
+    ref = copy.deepcopy(model).eval()
+    ref.requires_grad_(False)
+    return ref
+
+
+def set_template(spec: JobSpec, tokenizer) -> None:
+    """Render with the template the run trains with (TRL applies ``tokenizer.chat_template``)."""
+    tokenizer.chat_template = resolve_template(tokenizer, spec.data.template)
+
+
+def describe_model(events, model, precision: str) -> None:
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    total = sum(p.numel() for p in model.parameters())
+    events.log(f"model: {total / 1e6:.2f}M parameters, {trainable / 1e6:.2f}M trainable; precision {precision}")
+
+
+def train_and_save(trainer, spec: JobSpec, run_dir: Path, events, tokenizer, extra_eval=None) -> dict:
+    """Train, evaluate on the held-out split, save weights and tokenizer; returns the final metrics.
+
+    ``extra_eval`` (trainer -> dict of ``eval_*`` metrics) adds the stage's exact held-out figures; they are
+    also sent as one metric event, so the run's plots show them.
+    """
+    quantized = getattr(trainer.model, "is_loaded_in_4bit", False) or getattr(trainer.model, "is_loaded_in_8bit", False)
+    if quantized and not trainer.args.bf16:
+        # TRL keeps QLoRA adapters in bf16 (as the QLoRA paper does); with fp32/fp16 compute (CPU, older GPUs)
+        # they must be fp32 or the first matmul fails on mixed dtypes. No optimiser exists yet.
+        for param in trainer.model.parameters():
+            if param.requires_grad:
+                param.data = param.data.float()
+    describe_model(events, trainer.model, "bf16" if trainer.args.bf16 else "fp16" if trainer.args.fp16 else "fp32")
+    resume = spec.train.resume_from_checkpoint
+    result = trainer.train(resume_from_checkpoint=True if resume == "latest" else resume)
+    metrics = {k: v for k, v in result.metrics.items() if isinstance(v, (int, float))}
+    if trainer.eval_dataset is not None:
+        # No perplexity here: these eval losses are preference losses, not token cross-entropies.
+        metrics.update({k: v for k, v in trainer.evaluate().items() if isinstance(v, (int, float))})
+        if extra_eval is not None:
+            exact = extra_eval(trainer)
+            metrics.update(exact)
+            step = trainer.state.global_step
+            events.emit("metric", step=step, total_steps=trainer.state.max_steps, **exact)
+    losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
+    if losses:
+        metrics["final_loss"] = losses[-1]
+    out = output_dir(spec, run_dir)
+    trainer.save_model(str(out))
+    if trainer.is_world_process_zero():
+        tokenizer.save_pretrained(out)
+        (out / "training_args.bin").unlink(missing_ok=True)  # outputs stay pickle-free
+    metrics["peak_rss_mb"] = round(peak_rss_mb(), 1)
+    metrics["output_dir"] = str(out)
+    return metrics
+
+
+def callbacks(events) -> list:
+    return [EventsCallback(events)]
+
+
+def summary(prefix: str, margins: torch.Tensor) -> dict:
+    """Accuracy (share of pairs with a positive margin) and the margin's mean and standard deviation."""
+    margins = margins.float()
+    return {
+        f"{prefix}accuracy": round((margins > 0).float().mean().item(), 4),
+        f"{prefix}margin_mean": round(margins.mean().item(), 4),
+        f"{prefix}margin_std": round(margins.std().item() if len(margins) > 1 else 0.0, 4),
+    }
+
+
+@torch.no_grad()
+def eval_batches(trainer):
+    """The held-out batches, as the trainer's collator makes them, on the trainer's device."""
+    for batch in trainer.get_eval_dataloader():
+        yield trainer._prepare_inputs(batch)
