@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from backend import chat_cli, data_cli, export_cli, jobs, tokenizer_cli
+from backend import chat_cli, data_cli, export_cli, jobs, preflight_cli, tokenizer_cli
 from backend.spec import SpecError, apply_overrides, field_docs, load_spec
 from backend.workspace import PROJECT_ROOT
 
@@ -40,8 +40,19 @@ def cmd_train(args) -> int:
     spec = load_spec(args.job)
     if args.set:
         spec = apply_overrides(spec, args.set)
+    from backend.launch import detect_hardware
+    from backend.preflight import failed, preflight
+
+    hardware = detect_hardware()
+    checks = preflight(spec, args.home, hardware, override=args.override)
+    for check in checks:
+        if check.level != "ok":
+            print(f"[{check.level}] {check.name}: {check.message}", file=sys.stderr)
+    if failed(checks):
+        print("pre-flight failed: fix the lines above (or pass --override for the memory check)", file=sys.stderr)
+        return 1
     run = jobs.create_run(spec, args.home)
-    run = jobs.start_run(run, args.home)
+    run = jobs.start_run(run, args.home, hardware=hardware)
     print(f"run {run.id}\n  dir: {run.run_dir}")
     if run.status == "queued":
         print(f"  queued: waiting for {'the CPU' if run.devices == 'cpu' else 'GPU ' + str(run.devices)}")
@@ -192,6 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="override a field, e.g. train.max_steps=10 (see `studio fields`)",
     )
     p.add_argument("--detach", action="store_true", help="print the run id and return; the run goes on")
+    p.add_argument("--override", action="store_true", help="launch even if the memory pre-flight check fails")
     p.set_defaults(func=cmd_train)
 
     runs = sub.add_parser("runs", help="list, show or abort runs").add_subparsers(dest="runs_command", required=True)
@@ -218,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     data_cli.add_parser(sub)
     export_cli.add_parser(sub)
+    preflight_cli.add_parser(sub)
     tokenizer_cli.add_parser(sub)
     chat_cli.add_parser(sub)  # studio chat / studio serve
 

@@ -60,6 +60,8 @@ class Hardware:
     gpu_count: int = 0  # visible CUDA GPUs on this machine
     bf16_supported: bool = False  # every visible GPU runs bf16 natively (Ampere+)
     cpu_count: int = 1  # CPU cores this process may use
+    gpu_free_gb: tuple[float, ...] = ()  # free memory per visible GPU at probe time (empty: unknown)
+    gpu_total_gb: tuple[float, ...] = ()  # total memory per visible GPU
 
 
 @dataclass(frozen=True)
@@ -220,12 +222,15 @@ def build_launch(spec: JobSpec, run_dir: str, hw: Hardware, python: str = sys.ex
 
 _PROBE = (
     "import json, torch; c = torch.cuda; n = c.device_count() if c.is_available() else 0; "
-    "print(json.dumps([n, n > 0 and all(c.get_device_capability(i)[0] >= 8 for i in range(n))]))"
+    "m = [c.mem_get_info(i) for i in range(n)]; "
+    "print(json.dumps([n, n > 0 and all(c.get_device_capability(i)[0] >= 8 for i in range(n)), "
+    "[f / 2**30 for f, t in m], [t / 2**30 for f, t in m]]))"
 )
 
 
 def detect_hardware(python: str = sys.executable, timeout: float = 120.0) -> Hardware:
-    """Probe GPUs with torch in a child process; Hardware(0, False, cpus) if torch or CUDA is unavailable.
+    """Probe GPUs (count, bf16, free/total memory) with torch in a child process; Hardware(0, False, cpus)
+    if torch or CUDA is unavailable.
 
     A child process keeps torch and a CUDA context (hundreds of MB of GPU memory) out of the UI process.
     bf16 counts as supported when every visible GPU has compute capability 8.0+ (native bf16, not emulated).
@@ -236,7 +241,8 @@ def detect_hardware(python: str = sys.executable, timeout: float = 120.0) -> Har
         cpus = os.cpu_count() or 1
     try:
         out = subprocess.run([python, "-c", _PROBE], capture_output=True, text=True, timeout=timeout, check=True)
-        gpus, bf16 = json.loads(out.stdout.strip().splitlines()[-1])
-        return Hardware(gpu_count=int(gpus), bf16_supported=bool(bf16), cpu_count=cpus)
+        gpus, bf16, *mem = json.loads(out.stdout.strip().splitlines()[-1])
+        free, total = (tuple(map(float, m)) for m in mem) if len(mem) == 2 else ((), ())
+        return Hardware(gpus, bool(bf16), cpus, gpu_free_gb=free, gpu_total_gb=total)
     except (OSError, subprocess.SubprocessError, ValueError, IndexError):
         return Hardware(gpu_count=0, bf16_supported=False, cpu_count=cpus)

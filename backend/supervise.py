@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from backend.events import EVENTS_FILE, EventWriter
+from backend.failures import classify_exit
 from backend.jobs import Registry, schedule, summarise_events
 
 
@@ -52,10 +53,11 @@ def main(argv: list[str]) -> int:
         final, message = "succeeded", "finished"
     else:
         final = "failed"
-        message = summary.get("error") or f"the training process exited with code {code}"
-        if code < 0:
-            message = f"killed by signal {signal.Signals(-code).name}"
-            summary.setdefault("error_kind", "killed")
+        message = summary.get("error")
+        if not summary.get("error_kind"):
+            # No error event: the trainer was killed (e.g. by the kernel's OOM killer) or died in the launcher.
+            tail = (run_dir / "train.log").read_text(encoding="utf-8", errors="replace")[-20000:]
+            summary["error_kind"], message = classify_exit(code, tail)
     print(f"[studio] {time.strftime('%H:%M:%S')} {final}: {message} (exit code {code})", flush=True)
     registry.finish(
         run_id,

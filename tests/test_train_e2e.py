@@ -117,6 +117,16 @@ def test_data_error_fails_the_run_with_a_reason(studio_home, tiny_model, tmp_pat
     assert run.error_kind == "data" and "no assistant turn" in run.error and str(data) in run.error
 
 
+def test_cli_preflight_refuses_bad_data_before_a_run_exists(studio_home, tiny_model, tmp_path):
+    data = tmp_path / "broken.jsonl"
+    data.write_text('{"messages": [{"role": "user", "content": "hi"}]}\n')
+    before = len(Registry(studio_home).list())
+    proc = run_cli("train", "presets/sft/tiny-lora.yaml", "--set", f"data.sources=[{{path: {data}}}]", home=studio_home)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "pre-flight failed" in proc.stderr and f"{data}:1" in proc.stderr and "Traceback" not in proc.stderr
+    assert len(Registry(studio_home).list()) == before
+
+
 def test_abort_stops_every_process_of_the_run(studio_home, tiny_model):
     spec = apply_overrides(
         load_spec(ROOT / "presets/pt/tiny-scratch.yaml"),

@@ -18,6 +18,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from backend.events import EVENTS_FILE, EventWriter  # noqa: E402
+from backend.failures import reason, text_kind  # noqa: E402
 from backend.spec import SpecError, load_spec  # noqa: E402
 from backend.stages import STAGES  # noqa: E402
 
@@ -38,21 +39,75 @@ class RunEvents:
 
 
 def classify(exc: BaseException) -> str:
-    """Failure class of an exception: oom, data, model, config or unknown."""
+    """Failure class of an exception: oom, data, model, config, launch, killed or unknown (backend.failures)."""
     from backend.data.formats import DataError
 
-    text = f"{type(exc).__name__}: {exc}".lower()
-    if isinstance(exc, MemoryError) or "out of memory" in text:
+    text = f"{type(exc).__name__}: {exc}"
+    low = text.lower()
+    if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError" or text_kind(text) == "oom":
         return "oom"
     if isinstance(exc, DataError):
         return "data"
     if isinstance(exc, SpecError):
         return "config"
-    if isinstance(exc, (FileNotFoundError, OSError)) and (
-        "model" in text or "tokenizer" in text or "config.json" in text
-    ):
+    if isinstance(exc, (FileNotFoundError, OSError)) and ("model" in low or "tokenizer" in low or "config.json" in low):
         return "model"
+    if isinstance(exc, KeyboardInterrupt) or (isinstance(exc, SystemExit) and _signal_code(exc.code)):
+        return "killed"  # SIGINT, or an exit with a shell-style signal status (128 + n)
+    if _is_distributed_error(exc) or text_kind(text) == "launch":
+        return "launch"
     return "unknown"
+
+
+def _signal_code(code) -> bool:
+    return isinstance(code, int) and 128 < code < 128 + 65
+
+
+def _is_distributed_error(exc: BaseException) -> bool:
+    dist = sys.modules.get("torch.distributed")
+    base = getattr(dist, "DistError", None) if dist else None
+    return bool(base) and isinstance(exc, base)
+
+
+def memory_figures() -> str:
+    """Peak and total memory of this process's device, for an out-of-memory message."""
+    torch = sys.modules.get("torch")
+    try:
+        if torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized():
+            dev = torch.cuda.current_device()
+            peak = torch.cuda.max_memory_allocated(dev) / 2**30
+            total = torch.cuda.get_device_properties(dev).total_memory / 2**30
+            return f"peak {peak:.2f} GiB allocated of {total:.2f} GiB on cuda:{dev}"
+    except Exception:  # noqa: BLE001 - the figures are a courtesy; never hide the real error
+        pass
+    import resource
+
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    avail = _meminfo_gb("MemAvailable")
+    total = _meminfo_gb("MemTotal")
+    have = f", {avail:.2f} GiB available of {total:.2f} GiB" if avail is not None and total else ""
+    return f"peak RSS {rss:.2f} GiB{have}"
+
+
+def _meminfo_gb(key: str) -> float | None:
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1]) / 2**20
+    except OSError:
+        pass
+    return None
+
+
+def describe(exc: BaseException, kind: str) -> str:
+    """The one human line of the error event (the OOM one carries the memory figures)."""
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    if kind == "oom":
+        first = f"{first or type(exc).__name__} ({memory_figures()})"
+    elif kind in ("unknown", "launch"):
+        first = f"{type(exc).__name__}: {first}"
+    return reason(kind, first)[:900]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
         traceback.print_exc()
         kind = classify(exc)
         detail = "".join(traceback.format_exception(exc)[-6:])
-        events.emit("error", kind=kind, message=f"{type(exc).__name__}: {exc}".splitlines()[0][:500], detail=detail)
+        raw = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+        events.emit("error", kind=kind, message=describe(exc, kind), raw=raw, detail=detail, log="train.log")
         events.emit("status", state="failed", message=f"{kind} error")
         return 1
     events.emit(

@@ -1,0 +1,217 @@
+"""Peak device memory of a training job, estimated from the spec and the model's config.json.
+
+``estimate_memory(spec, shape, hw) -> Estimate``: no weights are loaded and nothing here imports torch
+(the parameter counts come from :mod:`backend.model_shape`). Per device, in bytes:
+
+    weights     = P_base × b_w + P_lora × 4               b_w: 4 fp32, 2 bf16/fp16 (LoRA's frozen base
+                                                          in half precision on GPU, see train.common)
+                  QLoRA: Q × b_q + (P − Q) × 4            Q = parameters of the decoder's linear layers;
+                                                          b_q = 0.5 + 4/64 (nf4/fp4, one fp32 absmax per
+                                                          64 weights) or 0.5 + 1/64 + 4/(64·256) with double
+                                                          quantisation, 1 + 4/in for 8 bit; the other
+                                                          weights are cast to fp32 by peft's
+                                                          prepare_model_for_kbit_training
+    grads       = T × b_g                                 T trainable params (full P; freeze: the last N
+                                                          layers + extra modules; LoRA: r × (in + out) per
+                                                          targeted linear, + out for DoRA); b_g = the
+                                                          trainable dtype (fp32 masters; 2 under DeepSpeed
+                                                          with bf16/fp16)
+    optimizer   = T × b_o                                 AdamW 8 (two fp32 moments), 8-bit AdamW 2,
+                                                          SGD 0, Adafactor ~0 (factored); + 4 fp32 master
+                                                          copy when DeepSpeed trains a half-precision model
+    ZeRO        stage ≥ 1: optimizer / W; ≥ 2: grads / W; 3: weights / W   (W = processes × machines)
+                offload_optimizer moves the optimizer term, offload_params the weights, to CPU memory
+    activations = t × L × A × b_c              (no gradient checkpointing)
+                = t × L × h × b_c + 2 × t × A × b_c (checkpointing: each layer's input, plus one layer
+                  recomputed in the backward pass and its gradients)
+                  t = per_device_batch_size × cutoff_len tokens, A = C_H × h + C_I × i values saved per
+                  token per layer, b_c the compute dtype's bytes; + t × heads × seq × 2 × b_c per layer
+                  with eager attention (sdpa/flash keep no seq² matrix); L = decoder layers gradients
+                  flow through (freeze: only the trainable ones)
+    logits      = t × f × V × (b_c + C_LOGITS)     the StudioTrainer projects only labelled positions
+                                                  (f = 1 for pt, SFT_LABEL_FRACTION for sft), then an
+                                                  fp32 copy, log-softmax and its gradient
+    runtime     = RUNTIME_CPU (torch + transformers + datasets resident, measured) or RUNTIME_CUDA
+                  (CUDA context, cuBLAS workspace, allocator slack; not yet validated on a GPU)
+
+``per_device_gb`` is the sum. On CPU every process of the machine shares host memory, so the figure to
+compare with MemAvailable is ``per_device_gb × processes``; on GPU it is each device's free memory.
+The constants were fitted on tiny CPU runs (bench/memory_estimate.py, BENCHMARKS.md "Memory estimate").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from backend.launch import Hardware, resolve_precision
+from backend.model_shape import ModelShape
+from backend.spec import JobSpec
+
+GB = 1024**3
+C_H = 18  # saved hidden-sized values per token per layer (norm inputs/outputs, q k v, attention out, residuals)
+C_I = 5  # saved intermediate-sized values (gate, up, activation, product, down input)
+C_LOGITS = 12  # bytes per labelled logit beyond the head output: fp32 copy, log-softmax, its gradient
+SFT_LABEL_FRACTION = 0.5  # share of SFT tokens carrying a label (assistant turns) when not train_on_prompt
+RUNTIME_CPU_GB = 0.62  # resident torch + transformers + datasets + accelerate of a trainer process (measured)
+RUNTIME_CUDA_GB = 1.0  # CUDA context + cuBLAS workspace + caching-allocator slack (rule of thumb)
+OPTIMIZER_BYTES = {"adamw_torch": 8, "adamw_torch_fused": 8, "adamw_8bit": 2, "paged_adamw_8bit": 2, "sgd": 0}
+
+
+@dataclass
+class Estimate:
+    """Peak memory of one training process (``per_device_gb``) and its parts, all in GiB."""
+
+    device: str  # "cuda" or "cpu"
+    precision: str
+    params: int
+    trainable: int
+    parts: dict[str, float]
+    per_device_gb: float
+    processes: int  # processes on this machine (they share host memory on CPU)
+    world: int  # processes over all machines
+    cpu_offload_gb: float = 0.0  # optimizer/parameter states moved to host memory per process
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def total_gb(self) -> float:
+        """Memory of the whole job: every process on every machine."""
+        return self.per_device_gb * self.world
+
+    @property
+    def machine_gb(self) -> float:
+        """Host memory this machine needs on CPU (all its processes), or per GPU on CUDA."""
+        return self.per_device_gb * (self.processes if self.device == "cpu" else 1)
+
+    def summary(self) -> str:
+        """One line: total per device and the biggest parts."""
+        parts = ", ".join(f"{k} {v:.2f}" for k, v in self.parts.items() if v >= 0.005)
+        where = "per GPU" if self.device == "cuda" else "per process"
+        return f"{self.per_device_gb:.2f} GiB {where} ({parts})"
+
+    def to_dict(self) -> dict:
+        return {
+            "device": self.device,
+            "precision": self.precision,
+            "params": self.params,
+            "trainable": self.trainable,
+            "parts_gb": {k: round(v, 4) for k, v in self.parts.items()},
+            "per_device_gb": round(self.per_device_gb, 4),
+            "machine_gb": round(self.machine_gb, 4),
+            "total_gb": round(self.total_gb, 4),
+            "cpu_offload_gb": round(self.cpu_offload_gb, 4),
+            "notes": self.notes,
+        }
+
+
+def quant_bytes(spec: JobSpec, in_features: int) -> float:
+    """Bytes per quantised weight (bitsandbytes): packed values plus their scaling constants."""
+    q = spec.method.quant
+    if q.bits == 8:
+        return 1 + 4 / max(in_features, 1)  # int8 + one fp32 scale per row
+    if q.double_quant:
+        return 0.5 + 1 / 64 + 4 / (64 * 256)  # 8-bit absmax per 64 weights, fp32 per 256 absmax blocks
+    return 0.5 + 4 / 64  # one fp32 absmax per 64-weight block
+
+
+def _weight_bytes(spec: JobSpec, precision: str) -> int:
+    """Bytes per stored base weight, mirroring backend.train.common._torch_dtype."""
+    if spec.model.dtype != "auto":
+        return 4 if spec.model.dtype == "float32" else 2
+    half = precision in ("bf16", "fp16")
+    return 2 if spec.method.type in ("lora", "qlora") and half else 4
+
+
+def _activations(spec: JobSpec, shape: ModelShape, compute: int) -> tuple[float, float, int]:
+    """(activation bytes, logits bytes, layers with gradients)."""
+    t = spec.train.per_device_batch_size * spec.data.cutoff_len
+    layers = shape.layers
+    if spec.method.type == "freeze":
+        layers = min(layers, spec.method.freeze.trainable_layers)
+    per_layer = (C_H * shape.hidden + C_I * shape.intermediate * shape.experts_per_token) * compute
+    if spec.model.attn_implementation == "eager":
+        per_layer += shape.heads * spec.data.cutoff_len * 2 * compute
+    if spec.train.gradient_checkpointing:
+        # Each layer's input, plus the layer being recomputed in the backward pass and its gradients.
+        act = t * layers * shape.hidden * compute + 2 * t * per_layer
+    else:
+        act = t * layers * per_layer
+    labelled = 1.0 if spec.stage == "pt" or spec.data.train_on_prompt else SFT_LABEL_FRACTION
+    logits = t * labelled * shape.vocab * (compute + C_LOGITS)
+    return act, logits, layers
+
+
+def estimate_memory(spec: JobSpec, shape: ModelShape, hw: Hardware) -> Estimate:
+    """Estimate the peak memory of one training process of ``spec`` (see the module docstring)."""
+    precision = resolve_precision(spec, hw)
+    d, m = spec.distributed, spec.method
+    on_gpu = hw.gpu_count > 0
+    world = d.num_processes * d.num_machines
+    zero = d.zero_stage if world > 1 or d.zero_stage else 0
+    compute = 2 if precision in ("bf16", "fp16") else 4
+    notes: list[str] = []
+
+    total = shape.total_params()
+    lora = shape.lora_params(m.lora.target_modules, m.lora.rank, m.lora.use_dora) if m.type in ("lora", "qlora") else 0
+    if m.type == "full":
+        trainable = total
+    elif m.type == "freeze":
+        trainable = shape.freeze_params(m.freeze.trainable_layers, m.freeze.extra_modules)
+    else:
+        trainable = lora + shape.saved_module_params(m.lora.modules_to_save)
+
+    wb = _weight_bytes(spec, precision)
+    if m.type == "qlora":
+        q = shape.quantised_params()
+        weights = q * quant_bytes(spec, shape.hidden) + (total - q) * 4 + lora * 4
+    else:
+        weights = total * wb + lora * 4
+    deepspeed_half = zero > 0 and compute == 2
+    if deepspeed_half and m.type in ("full", "freeze"):
+        weights = total * 2  # DeepSpeed holds the model in bf16/fp16 and keeps fp32 masters in the optimizer
+    grad_b = 4 if m.type in ("lora", "qlora") else wb
+    grads = trainable * (2 if deepspeed_half else grad_b)
+    opt_b = OPTIMIZER_BYTES.get(spec.train.optim, 0)
+    if spec.train.optim == "adafactor":
+        notes.append("Adafactor's factored moments are counted as ~0")
+    optimizer = trainable * (opt_b + (4 if deepspeed_half else 0))
+
+    offload = 0.0
+    if zero >= 1:
+        optimizer /= world
+    if zero >= 2:
+        grads /= world
+    if zero == 3:
+        weights /= world
+    if d.offload_optimizer:
+        offload += optimizer
+        optimizer = 0.0
+    if d.offload_params:
+        offload += weights
+        weights = 0.0
+
+    act, logits, _ = _activations(spec, shape, compute)
+    runtime = (RUNTIME_CUDA_GB if on_gpu else RUNTIME_CPU_GB) * GB
+    if on_gpu:
+        notes.append("the GPU constants are not validated on real GPUs yet")
+    if spec.stage == "sft" and not spec.data.train_on_prompt:
+        notes.append(f"assumes {SFT_LABEL_FRACTION:.0%} of SFT tokens are labelled (the output head runs only there)")
+    parts = {
+        "weights": weights / GB,
+        "grads": grads / GB,
+        "optimizer": optimizer / GB,
+        "activations": act / GB,
+        "logits": logits / GB,
+        "runtime_overhead": runtime / GB,
+    }
+    return Estimate(
+        device="cuda" if on_gpu else "cpu",
+        precision=precision,
+        params=total + lora,
+        trainable=trainable,
+        parts=parts,
+        per_device_gb=sum(parts.values()),
+        processes=d.num_processes,
+        world=world,
+        cpu_offload_gb=offload / GB,
+        notes=notes,
+    )

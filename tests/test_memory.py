@@ -1,0 +1,161 @@
+"""The peak-memory estimate: exact parameter counts, the formula's parts, and estimate vs measured peak RSS."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+from conftest import ROOT
+
+from backend.launch import Hardware
+from backend.memory import GB, estimate_memory, quant_bytes
+from backend.model_shape import ModelShape, shape_for_spec
+from backend.spec import spec_from_dict
+
+sys.path.insert(0, str(ROOT))
+CPU = Hardware(gpu_count=0, cpu_count=2)
+H100x8 = Hardware(gpu_count=8, bf16_supported=True, cpu_count=64, gpu_free_gb=(79.0,) * 8)
+# Qwen2.5-7B's config.json (the fields that decide the counts).
+QWEN7B = {
+    "model_type": "qwen2",
+    "vocab_size": 152064,
+    "hidden_size": 3584,
+    "intermediate_size": 18944,
+    "num_hidden_layers": 28,
+    "num_attention_heads": 28,
+    "num_key_value_heads": 4,
+    "tie_word_embeddings": False,
+}
+
+
+def make(method=None, distributed=None, train=None, **data):
+    return spec_from_dict(
+        {
+            "method": method or {},
+            "data": {"sources": [{"path": "x.jsonl"}], **data},
+            "distributed": distributed or {},
+            "train": train or {},
+        }
+    )
+
+
+@pytest.mark.parametrize("family", ["llama", "qwen2"])
+def test_parameter_count_is_exact(family):
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    config = AutoConfig.for_model(
+        family, vocab_size=512, hidden_size=64, intermediate_size=176, num_hidden_layers=3,
+        num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=family == "llama",
+    )  # fmt: skip
+    model = AutoModelForCausalLM.from_config(config)
+    assert ModelShape.from_config(config.to_dict()).total_params() == sum(p.numel() for p in model.parameters())
+
+
+def test_qwen7b_count_matches_the_published_size():
+    assert ModelShape.from_config(QWEN7B).total_params() == pytest.approx(7.6156e9, rel=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("targets", "rank", "dora"), [("all-linear", 16, False), (["q_proj", "v_proj"], 8, False), (["o_proj"], 4, True)]
+)
+def test_lora_trainable_count_equals_peft(tiny_model, targets, rank, dora):
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_model)
+    peft_model = get_peft_model(model, LoraConfig(r=rank, target_modules=targets, use_dora=dora, task_type="CAUSAL_LM"))
+    trainable, _ = peft_model.get_nb_trainable_parameters()
+    shape = ModelShape.from_config(json.loads((tiny_model / "config.json").read_text()))
+    assert shape.lora_params(targets, rank, dora) == trainable
+
+
+def test_qlora_4bit_weights_equal_bitsandbytes_storage(tiny_model):
+    """nf4 + double quantisation: the estimate's weight bytes vs what bitsandbytes really stores on CPU."""
+    import torch
+    from transformers import AutoModelForCausalLM, BitsAndBytesConfig
+
+    bnb = BitsAndBytesConfig(
+        load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+        bnb_4bit_compute_dtype=torch.float32,
+    )  # fmt: skip
+    model = AutoModelForCausalLM.from_pretrained(tiny_model, quantization_config=bnb)
+    stored = 0
+    for param in model.parameters():
+        stored += param.numel() * param.element_size()
+        state = getattr(param, "quant_state", None)
+        if state is not None:
+            stored += state.absmax.numel() * state.absmax.element_size()
+            stored += state.state2.absmax.numel() * state.state2.absmax.element_size() + state.offset.numel() * 4
+    spec = make({"type": "qlora", "lora": {"rank": 8}})
+    shape = ModelShape.from_config(json.loads((tiny_model / "config.json").read_text()))
+    est = estimate_memory(spec, shape, CPU)
+    lora = shape.lora_params("all-linear", 8)
+    assert est.parts["weights"] * GB - lora * 4 == pytest.approx(stored, rel=0.005)
+
+
+def test_qlora_7b_is_about_half_a_byte_per_weight():
+    spec = make({"type": "qlora", "lora": {"rank": 16}}, train={"gradient_checkpointing": True}, cutoff_len=1024)
+    shape = ModelShape.from_config(QWEN7B)
+    est = estimate_memory(spec, shape, H100x8)
+    q = shape.quantised_params()
+    rest = shape.total_params() - q
+    assert 0.5 < quant_bytes(spec, shape.hidden) < 0.52  # nf4 + double-quantised constants
+    assert q * 0.5 < est.parts["weights"] * GB < q * 0.52 + rest * 4 + shape.lora_params("all-linear", 16) * 4 + 1
+    # ~3.1 GiB of packed linears, and ~4 GiB for the embeddings and head that prepare_model_for_kbit_training
+    # casts to fp32 (Qwen2.5-7B's 152k vocabulary, untied)
+    assert 6.5 < est.parts["weights"] < 8
+    assert est.parts["optimizer"] == pytest.approx(est.trainable * 8 / GB)
+    # batch 4 × 1024 with checkpointing fits a 24 GB card, as QLoRA of a 7B model does in practice
+    assert est.device == "cuda" and est.precision == "bf16" and 12 < est.per_device_gb < 22
+
+
+SHARDED = [(1, {"optimizer"}), (2, {"optimizer", "grads"}), (3, {"optimizer", "grads", "weights"})]
+
+
+@pytest.mark.parametrize(("stage", "divided"), SHARDED)
+def test_zero_stages_shard_their_states(stage, divided):
+    shape = ModelShape.from_config(QWEN7B)
+    base = estimate_memory(make({"type": "full"}, {"num_processes": 4}), shape, H100x8).parts
+    zero = estimate_memory(make({"type": "full"}, {"num_processes": 4, "zero_stage": stage}), shape, H100x8).parts
+    # DeepSpeed holds a bf16 model (2 bytes), bf16 grads and fp32 master + moments (12 bytes) per parameter.
+    full = {"weights": 2, "grads": 2, "optimizer": 12}
+    for part, per_param in full.items():
+        want = shape.total_params() * per_param / GB / (4 if part in divided else 1)
+        assert zero[part] == pytest.approx(want), part
+    assert zero["activations"] == base["activations"]
+
+
+def test_offload_moves_states_to_cpu():
+    shape = ModelShape.from_config(QWEN7B)
+    d = {"num_processes": 8, "zero_stage": 3, "offload_optimizer": True, "offload_params": True}
+    est = estimate_memory(make({"type": "full"}, d), shape, H100x8)
+    assert est.parts["optimizer"] == 0 and est.parts["weights"] == 0
+    assert est.cpu_offload_gb == pytest.approx(shape.total_params() * 14 / 8 / GB)
+
+
+def test_activations_scale_and_checkpointing_saves():
+    shape = ModelShape.from_config(QWEN7B)
+    one = estimate_memory(make(train={"per_device_batch_size": 1}, cutoff_len=1024), shape, H100x8).parts
+    four = estimate_memory(make(train={"per_device_batch_size": 4}, cutoff_len=1024), shape, H100x8).parts
+    ckpt = make(train={"per_device_batch_size": 4, "gradient_checkpointing": True}, cutoff_len=1024)
+    saved = estimate_memory(ckpt, shape, H100x8).parts
+    assert four["activations"] == pytest.approx(4 * one["activations"])
+    assert four["logits"] == pytest.approx(4 * one["logits"])
+    assert saved["activations"] < four["activations"] / 5
+
+
+# ---------------------------------------------------------------------------------- estimate vs measured
+
+MEASURED = ["lora-sft b4 s256", "full-pt b8 s256", "full-pt 30M b4 s256"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", MEASURED)
+def test_estimate_is_within_25_percent_of_measured_peak_rss(name, tmp_path, studio_home, tiny_model):
+    from bench.memory_estimate import CPU1, config_spec, measure
+
+    spec = config_spec(name, studio_home)
+    estimate = estimate_memory(spec, shape_for_spec(spec, studio_home), CPU1).per_device_gb
+    measured = measure(spec, tmp_path / "run") / 1024
+    assert estimate == pytest.approx(measured, rel=0.25), (estimate, measured)
