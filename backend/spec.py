@@ -425,6 +425,19 @@ class TrainSpec(_Section):
         0, ge=0, description="Evaluate on the validation split every N steps; 0 evaluates only at the end."
     )
     save_total_limit: int | None = Field(2, gt=0, description="Keep at most this many checkpoints (empty keeps all).")
+    report_to: list[Literal["tensorboard", "mlflow", "wandb", "swanlab"]] = Field(
+        default_factory=lambda: ["tensorboard"],
+        description=(
+            "Experiment trackers besides the studio's own events: tensorboard writes runs/<id>/tensorboard "
+            "(offline); mlflow, wandb and swanlab only when installed and listed here."
+        ),
+    )
+    neftune_alpha: float | None = Field(
+        None, gt=0, description="NEFTune: noise added to the input embeddings while training (e.g. 5); empty: off."
+    )
+    use_liger_kernel: bool = Field(
+        False, description="Liger fused kernels (GPU, when the liger-kernel package is installed)."
+    )
     resume_from_checkpoint: str | None = Field(
         None, description="'latest' or a checkpoint directory to resume from; empty starts fresh."
     )

@@ -30,7 +30,7 @@ def check_events(run_dir: Path) -> list[dict]:
     steps = [e["step"] for e in events if e["type"] in ("progress", "metric") and "step" in e]
     assert steps and steps == sorted(steps), "steps are monotone"
     states = [e["state"] for e in events if e["type"] == "status"]
-    assert states[0] == "starting" and states[-1] == "succeeded", states
+    assert states[:2] == ["queued", "starting"] and states[-1] == "succeeded", states
     assert any(e["type"] == "result" for e in events)
     return events
 
@@ -58,6 +58,7 @@ def test_cli_sft_lora_run_finishes_and_loss_falls(studio_home, tiny_model):
     assert sum(loss[-3:]) / 3 < loss[0] - 0.5, loss  # it learns, not just runs
     assert any("eval_loss" in e for e in events if e["type"] == "metric")
     assert (run.path / "adapter" / "adapter_model.safetensors").exists()
+    assert list((run.path / "tensorboard").rglob("events.out.tfevents.*")), "TensorBoard logs by default"
     assert not list(run.path.rglob("*.bin")), "weights are safetensors only"
     assert run.final_loss == pytest.approx(loss[-1])
     assert "succeeded" in proc.stdout

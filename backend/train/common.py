@@ -4,6 +4,7 @@ arguments, and a Trainer whose loss only computes logits where a label needs the
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import os
 from pathlib import Path
@@ -12,7 +13,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, Trainer, TrainingArguments
 
 from backend.data.packing import IGNORE_INDEX
-from backend.spec import JobSpec
+from backend.spec import JobSpec, SpecError
 from backend.workspace import resolve_model_path, workspace_home
 
 
@@ -145,10 +146,23 @@ def apply_method(model, spec: JobSpec):
     return get_peft_model(model, config)
 
 
+def report_to(trackers: list[str]) -> list[str] | str:
+    """The trackers of ``train.report_to`` that are installed; a named one that is not is a config error.
+
+    The studio's own events always flow; trackers are extra. wandb and swanlab never run unless listed.
+    """
+    missing = [t for t in trackers if importlib.util.find_spec(t) is None]
+    if missing:
+        raise SpecError([("train.report_to", f"{', '.join(missing)} is not installed (pip install {missing[0]})")])
+    return list(trackers) or "none"
+
+
 def training_arguments(spec: JobSpec, run_dir: Path, precision: str, has_eval: bool) -> TrainingArguments:
     """``TrainingArguments`` from the spec (events, not tqdm, report progress)."""
     t = spec.train
     save = "steps" if t.save_steps else "no"
+    if t.use_liger_kernel and importlib.util.find_spec("liger_kernel") is None:
+        raise SpecError([("train.use_liger_kernel", "needs the liger-kernel package (pip install liger-kernel)")])
     kwargs = dict(
         output_dir=str(run_dir / "checkpoints"),
         per_device_train_batch_size=t.per_device_batch_size,
@@ -176,7 +190,9 @@ def training_arguments(spec: JobSpec, run_dir: Path, precision: str, has_eval: b
         save_total_limit=t.save_total_limit,
         eval_strategy="steps" if has_eval and t.eval_steps else "no",
         eval_steps=t.eval_steps or None,
-        report_to="none",
+        report_to=report_to(t.report_to),
+        neftune_noise_alpha=t.neftune_alpha,
+        use_liger_kernel=t.use_liger_kernel,
         disable_tqdm=True,
         include_num_input_tokens_seen="non_padding",
         remove_unused_columns=False,
@@ -184,6 +200,8 @@ def training_arguments(spec: JobSpec, run_dir: Path, precision: str, has_eval: b
         dataloader_num_workers=0,
         ddp_find_unused_parameters=False,
     )  # no save_safetensors: transformers 5 always saves weights as safetensors
+    # transformers 5 dropped TrainingArguments.logging_dir; its TensorBoard callback reads this variable.
+    os.environ["TENSORBOARD_LOGGING_DIR"] = str(run_dir / "tensorboard")
     # Set by backend.launch when torchrun starts CPU workers (gloo); unset for one process.
     kwargs["ddp_backend"] = os.environ.get("STUDIO_DDP_BACKEND") or None
     # DeepSpeed's config reaches the Trainer through accelerate (ACCELERATE_DEEPSPEED_CONFIG_FILE); passing
