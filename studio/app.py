@@ -22,14 +22,14 @@ from backend import jobs
 from backend.workspace import workspace_home
 from studio.i18n import DEFAULT_LANGUAGE, LANGUAGES, Labeller, t
 
-LATER = ("evaluate", "chat", "export")
+LATER = ("evaluate",)
 
 
 def build_app(home: str | None = None):
     """The studio as a ``gr.Blocks`` (not launched). ``home`` is the workspace (default $STUDIO_HOME)."""
     import gradio as gr
 
-    from studio.tabs import data, runs, train
+    from studio.tabs import chat, data, export, runs, train
 
     home = str(workspace_home(home))
     shell = Labeller(t)
@@ -56,6 +56,10 @@ def build_app(home: str | None = None):
                 # Honest placeholders: a sentence on what will be there, and no controls that do nothing.
                 with shell(f"tab.{name}", gr.Tab(t(f"tab.{name}"), elem_id=f"tab-{name}"), "label"):
                     shell(f"later.{name}", gr.Markdown(t(f"later.{name}")), "value")
+            with shell("tab.chat", gr.Tab(t("tab.chat"), elem_id="tab-chat"), "label"):
+                labellers += chat.build(home, demo)
+            with shell("tab.export", gr.Tab(t("tab.export"), elem_id="tab-export"), "label"):
+                labellers += export.build(home, demo)
         components = [c for lab in labellers for c in lab.components]
 
         def relabel(language):

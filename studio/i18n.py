@@ -24,10 +24,6 @@ LABELS: dict[str, dict[str, str]] = {
         "tab.export": "Export",
         "later.evaluate": "**Coming in a later release.** Here you will measure perplexity, multiple-choice "
         "accuracy and generation samples of a run's model against its base.",
-        "later.chat": "**Coming in a later release.** Here you will chat with a base model, an adapter or a merged "
-        "model from any finished run, with its chat template.",
-        "later.export": "**Coming in a later release.** Here you will merge a LoRA adapter into its base and write "
-        "sharded safetensors with a model card.",
     },
     "zh": {
         "tab.train": "训练",
@@ -37,10 +33,6 @@ LABELS: dict[str, dict[str, str]] = {
         "tab.chat": "对话",
         "tab.export": "导出",
         "later.evaluate": "**将在后续版本提供。** 这里将可以评估运行所得模型相对基座的困惑度、选择题准确率和生成样例。",
-        "later.chat": "**将在后续版本提供。** "
-        "这里将可以使用对话模板，与基座模型、适配器或任一已完成运行的合并模型对话。",
-        "later.export": "**将在后续版本提供。** "
-        "这里将可以把 LoRA 适配器合并进基座模型，并导出分片 safetensors 与模型卡。",
     },
 }
 

@@ -216,7 +216,7 @@ def test_language_switch_relabels_every_tab(page):
     page.get_by_role("tab", name="运行记录", exact=True).click()
     page.get_by_text("对比运行", exact=True).wait_for()
     page.get_by_role("tab", name="导出", exact=True).click()
-    page.get_by_text("将在后续版本提供。", exact=False).first.wait_for()
+    page.get_by_role("button", name="导出", exact=True).wait_for()
     page.get_by_role("radio", name="English", exact=True).click()
     page.get_by_role("tab", name="Train", exact=True).wait_for()
 
