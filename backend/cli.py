@@ -12,6 +12,7 @@
     studio data inspect|shard|preview|clean ...   # see backend/data_cli.py
     studio export RUN_OR_DIR --out DIR [--checkpoint N|latest] [--max-shard-size 2GB] [--no-merge]
     studio tokenizer train|extend|compare ...     # see backend/tokenizer_cli.py
+    studio eval MODEL --task ppl|choice|generate|reward --data PATH [--checkpoint N] [--few-shot N]
     studio chat MODEL [--adapter DIR] [--prompt TEXT] ...   # talk to a model, run or adapter
     studio serve MODEL [--host H --port P --api-key K]      # OpenAI-compatible API
 
@@ -25,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-from backend import chat_cli, data_cli, export_cli, jobs, preflight_cli, tokenizer_cli
+from backend import chat_cli, data_cli, eval_cli, export_cli, jobs, preflight_cli, tokenizer_cli
 from backend.spec import SpecError, apply_overrides, field_docs, load_spec
 from backend.workspace import PROJECT_ROOT
 
@@ -230,6 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     data_cli.add_parser(sub)
     export_cli.add_parser(sub)
+    eval_cli.add_parser(sub)
     preflight_cli.add_parser(sub)
     tokenizer_cli.add_parser(sub)
     chat_cli.add_parser(sub)  # studio chat / studio serve

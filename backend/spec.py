@@ -388,6 +388,23 @@ class RLSpec(_Section):
     lam: float = Field(0.95, gt=0, le=1, description="ppo: GAE lambda.")
 
 
+class EvalSpec(_Section):
+    """Evaluation while training, besides the eval loss on data.val_size (pt and sft stages)."""
+
+    choice_data: str | None = Field(
+        None, description="A single-choice file (C-Eval layout) scored by option-letter logits during training."
+    )
+    prompts_data: str | None = Field(
+        None, description="A generation-prompt file; the answers are logged and saved per evaluation."
+    )
+    every_steps: int = Field(
+        0, ge=0, description="Evaluate every N steps; 0 uses train.eval_steps, or only the end when that is 0 too."
+    )
+    few_shot: int = Field(0, ge=0, description="Few-shot examples per single-choice question.")
+    max_new_tokens: int = Field(64, gt=0, description="Tokens generated per prompt.")
+    limit: int | None = Field(200, gt=0, description="Use at most this many records of each file per evaluation.")
+
+
 # --------------------------------------------------------------------------------------------- train
 
 
@@ -513,6 +530,7 @@ class JobSpec(_Section):
     method: MethodSpec = Field(default_factory=MethodSpec, description="The update method.")
     data: DataSpec = Field(..., description="The training data.")
     train: TrainSpec = Field(default_factory=TrainSpec, description="Optimisation and checkpoints.")
+    eval: EvalSpec = Field(default_factory=EvalSpec, description="Evaluation during training.")
     pref: PrefSpec = Field(default_factory=PrefSpec, description="Preference stages (rm, dpo, kto, orpo).")
     rl: RLSpec = Field(default_factory=RLSpec, description="Online RL stages (ppo, grpo).")
     distributed: DistributedSpec = Field(default_factory=DistributedSpec, description="Processes and DeepSpeed.")

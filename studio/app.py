@@ -22,14 +22,12 @@ from backend import jobs
 from backend.workspace import workspace_home
 from studio.i18n import DEFAULT_LANGUAGE, LANGUAGES, Labeller, t
 
-LATER = ("evaluate",)
-
 
 def build_app(home: str | None = None):
     """The studio as a ``gr.Blocks`` (not launched). ``home`` is the workspace (default $STUDIO_HOME)."""
     import gradio as gr
 
-    from studio.tabs import chat, data, export, runs, train
+    from studio.tabs import chat, data, evaluate, export, runs, train
 
     home = str(workspace_home(home))
     shell = Labeller(t)
@@ -52,10 +50,8 @@ def build_app(home: str | None = None):
                 labellers += runs.build(home, demo)
             with shell("tab.data", gr.Tab(t("tab.data"), elem_id="tab-data"), "label"):
                 labellers += data.build(home, demo, lang)
-            for name in LATER:
-                # Honest placeholders: a sentence on what will be there, and no controls that do nothing.
-                with shell(f"tab.{name}", gr.Tab(t(f"tab.{name}"), elem_id=f"tab-{name}"), "label"):
-                    shell(f"later.{name}", gr.Markdown(t(f"later.{name}")), "value")
+            with shell("tab.evaluate", gr.Tab(t("tab.evaluate"), elem_id="tab-evaluate"), "label"):
+                labellers += evaluate.build(home, demo)
             with shell("tab.chat", gr.Tab(t("tab.chat"), elem_id="tab-chat"), "label"):
                 labellers += chat.build(home, demo)
             with shell("tab.export", gr.Tab(t("tab.export"), elem_id="tab-export"), "label"):

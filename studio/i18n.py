@@ -3,7 +3,7 @@
 Labels live beside what they label: each tab module keeps a small ``LABELS = {"en": {...}, "zh": {...}}``
 dict, and JobSpec field labels live in ``studio.field_labels``. Help text is never translated here: it
 is the JobSpec field descriptions, the single source of it. This module holds only the shell's labels
-(tab names, the "coming later" panels; the Data tab's labels are in ``studio.tabs.data`` and the texts of
+(tab names; the Data tab's labels are in ``studio.tabs.data`` and the texts of
 its reports in ``studio.data_view``) and the ``Labeller`` each tab uses to register its components.
 """
 
@@ -22,8 +22,6 @@ LABELS: dict[str, dict[str, str]] = {
         "tab.evaluate": "Evaluate",
         "tab.chat": "Chat",
         "tab.export": "Export",
-        "later.evaluate": "**Coming in a later release.** Here you will measure perplexity, multiple-choice "
-        "accuracy and generation samples of a run's model against its base.",
     },
     "zh": {
         "tab.train": "训练",
@@ -32,7 +30,6 @@ LABELS: dict[str, dict[str, str]] = {
         "tab.evaluate": "评估",
         "tab.chat": "对话",
         "tab.export": "导出",
-        "later.evaluate": "**将在后续版本提供。** 这里将可以评估运行所得模型相对基座的困惑度、选择题准确率和生成样例。",
     },
 }
 
@@ -48,7 +45,7 @@ def lookup(table: dict[str, dict[str, str]], key: str, language: str = DEFAULT_L
 
 
 def t(key: str, language: str = DEFAULT_LANGUAGE) -> str:
-    """A shell label (tab names, panels) in ``language``."""
+    """A shell label (tab names) in ``language``."""
     return lookup(LABELS, key, language)
 
 

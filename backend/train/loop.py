@@ -45,6 +45,32 @@ def realised_mix(collator: Collator, plan):
     return fields
 
 
+def eval_callbacks(spec: JobSpec, run_dir: Path, events, tokenizer) -> list:
+    """The ``eval`` section as a callback: single-choice accuracy and generation samples while training."""
+    ev = spec.eval
+    if not (ev.choice_data or ev.prompts_data):
+        return []
+    from backend.train.eval_callback import EvalCallback
+    from backend.workspace import resolve_data_path
+
+    template = resolve_template(tokenizer, spec.data.template)
+    every = ev.every_steps or spec.train.eval_steps or 10**9  # 10**9: only the end-of-training evaluation
+    return [
+        EvalCallback(
+            events,
+            tokenizer,
+            template,
+            every,
+            choice_path=resolve_data_path(ev.choice_data) if ev.choice_data else None,
+            prompts_path=resolve_data_path(ev.prompts_data) if ev.prompts_data else None,
+            few_shot=ev.few_shot,
+            max_new_tokens=ev.max_new_tokens,
+            limit=ev.limit,
+            out_dir=run_dir / "eval",
+        )
+    ]
+
+
 def train_and_save(spec: JobSpec, run_dir: Path, events, tokenizer, train_ds, eval_ds, plan=None) -> dict:
     """Train on tokenised rows and save the result; returns the final metrics.
 
@@ -73,7 +99,10 @@ def train_and_save(spec: JobSpec, run_dir: Path, events, tokenizer, train_ds, ev
         eval_dataset=eval_ds,
         data_collator=collator,
         processing_class=tokenizer,
-        callbacks=[EventsCallback(events, extra=realised_mix(collator, plan))],
+        callbacks=[
+            EventsCallback(events, extra=realised_mix(collator, plan)),
+            *eval_callbacks(spec, run_dir, events, tokenizer),
+        ],
     )
     resume = spec.train.resume_from_checkpoint
     result = trainer.train(resume_from_checkpoint=True if resume == "latest" else resume)
