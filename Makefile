@@ -22,7 +22,7 @@ webui: $(STAMP)
 	$(PY) webui.py --open $(ARGS)
 
 test: $(STAMP)
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	$(PY) -m pytest -q --durations=30 $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow and not browser" $(PYTEST_ARGS)
