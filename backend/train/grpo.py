@@ -18,49 +18,30 @@ from pathlib import Path
 from backend.data.prompts import load_prompts
 from backend.spec import JobSpec, SpecError
 from backend.train.callbacks import EventsCallback
-from backend.train.common import load_model, load_tokenizer, resolve_precision
+from backend.train.common import load_model, load_tokenizer, resolve_precision, training_arguments
 from backend.train.loop import output_dir, peak_rss_mb
 from backend.train.rewards import load_reward_model, parse_rules
 
 
 def grpo_config(spec: JobSpec, run_dir: Path, precision: str):
-    """A ``GRPOConfig`` from the spec. bf16 and gradient checkpointing are set explicitly: TRL turns both
-    on by default, and bf16 autocast on CPU is 4-25x slower (see FINDINGS)."""
-    import os
+    """A ``GRPOConfig`` from the studio's training arguments plus the ``rl`` section.
 
+    TRL turns bf16 and gradient checkpointing on by default; the spec's values replace them (bf16
+    autocast on CPU is 4-25x slower, see FINDINGS).
+    """
     from trl import GRPOConfig
 
     t, rl = spec.train, spec.rl
-    return GRPOConfig(
-        output_dir=str(run_dir / "checkpoints"),
+    base = training_arguments(spec, run_dir, precision, has_eval=False).to_dict()
+    base = {k: v for k, v in base.items() if k in GRPOConfig.__dataclass_fields__ and not k.startswith("_")}
+    base.update(
+        # train.per_device_batch_size counts prompts; the trainer's batch holds every completion of them.
         per_device_train_batch_size=t.per_device_batch_size * rl.num_generations,
-        gradient_accumulation_steps=t.gradient_accumulation_steps,
-        learning_rate=t.learning_rate,
-        num_train_epochs=t.num_epochs,
-        max_steps=t.max_steps,
-        lr_scheduler_type=t.lr_scheduler,
-        lr_scheduler_kwargs={"min_lr_rate": 0.1} if t.lr_scheduler == "cosine_with_min_lr" else {},
-        warmup_steps=t.warmup_ratio if t.warmup_ratio < 1 else 0,
-        weight_decay=t.weight_decay,
-        max_grad_norm=t.max_grad_norm,
-        optim=t.optim,
-        seed=t.seed,
-        data_seed=t.seed,
+        remove_unused_columns=False,  # the reward functions read the prompt records' columns
+        include_num_input_tokens_seen="no",  # GRPO batches are prompt records, not input_ids
         bf16=precision == "bf16",
         fp16=precision == "fp16",
-        gradient_checkpointing=t.gradient_checkpointing,
-        gradient_checkpointing_kwargs={"use_reentrant": False},
-        logging_steps=t.logging_steps,
-        logging_first_step=True,
-        save_strategy="steps" if t.save_steps else "no",
-        save_steps=t.save_steps or 500,
-        save_total_limit=t.save_total_limit,
-        report_to="none",
-        disable_tqdm=True,
-        dataloader_num_workers=0,
-        ddp_backend=os.environ.get("STUDIO_DDP_BACKEND") or None,
         trust_remote_code=spec.model.trust_remote_code,
-        # GRPO proper
         num_generations=rl.num_generations,
         max_completion_length=rl.max_new_tokens,
         temperature=rl.temperature,
@@ -70,6 +51,7 @@ def grpo_config(spec: JobSpec, run_dir: Path, precision: str):
         epsilon=rl.clip_range,
         log_completions=False,
     )
+    return GRPOConfig(**base)
 
 
 def reward_functions(spec: JobSpec, precision: str):
