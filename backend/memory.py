@@ -215,3 +215,15 @@ def estimate_memory(spec: JobSpec, shape: ModelShape, hw: Hardware) -> Estimate:
         cpu_offload_gb=offload / GB,
         notes=notes,
     )
+
+
+def meminfo_gb(key: str = "MemAvailable") -> float | None:
+    """A /proc/meminfo figure in GiB (None off Linux)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1]) / 2**20
+    except OSError:
+        pass
+    return None

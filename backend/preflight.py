@@ -24,7 +24,7 @@ from backend.data.build import resolve_source
 from backend.data.formats import DataError
 from backend.data.validate import iter_checked
 from backend.launch import Hardware, build_launch
-from backend.memory import GB, OPTIMIZER_BYTES, Estimate, estimate_memory
+from backend.memory import GB, OPTIMIZER_BYTES, Estimate, estimate_memory, meminfo_gb
 from backend.model_shape import ModelShape, model_dir, shape_for_spec
 from backend.spec import JobSpec, SpecError
 from backend.workspace import BUILTIN_PREFIX, workspace_home
@@ -43,18 +43,6 @@ class Check:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def meminfo_gb(key: str = "MemAvailable") -> float | None:
-    """A /proc/meminfo figure in GiB (None off Linux)."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1]) / 2**20
-    except OSError:
-        pass
-    return None
 
 
 def check_settings(spec: JobSpec, hw: Hardware) -> Check:

@@ -19,6 +19,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from backend.events import EVENTS_FILE, EventWriter  # noqa: E402
 from backend.failures import reason, text_kind  # noqa: E402
+from backend.memory import meminfo_gb  # noqa: E402
 from backend.spec import SpecError, load_spec  # noqa: E402
 from backend.stages import STAGES  # noqa: E402
 
@@ -83,21 +84,10 @@ def memory_figures() -> str:
     import resource
 
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-    avail = _meminfo_gb("MemAvailable")
-    total = _meminfo_gb("MemTotal")
+    avail = meminfo_gb("MemAvailable")
+    total = meminfo_gb("MemTotal")
     have = f", {avail:.2f} GiB available of {total:.2f} GiB" if avail is not None and total else ""
     return f"peak RSS {rss:.2f} GiB{have}"
-
-
-def _meminfo_gb(key: str) -> float | None:
-    try:
-        with open("/proc/meminfo", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1]) / 2**20
-    except OSError:
-        pass
-    return None
 
 
 def describe(exc: BaseException, kind: str) -> str:
