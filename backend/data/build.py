@@ -77,18 +77,32 @@ def load_records(spec: JobSpec, want: str, events=None):
         path, fmt, columns = resolve_source(spec, i)
         kwargs = {"path": str(path), "fmt": fmt, "on_error": on_error, "limit": source.max_samples,
                   "columns": columns, "source": i}  # fmt: skip
-        fingerprint = _fingerprint(path, kwargs, want)
-        gen = {**kwargs, "want": want, "where": f"data.sources[{i}]", "fingerprint": fingerprint}
-        try:
-            ds = datasets.Dataset.from_generator(_generate, gen_kwargs=gen, fingerprint=fingerprint)
-        except datasets.exceptions.DatasetGenerationError as exc:
-            cause = exc.__cause__ or exc
-            raise (cause if isinstance(cause, DataError) else DataError(f"{path}: {cause}")) from None
-        if len(ds) == 0:
-            raise DataError(f"data.sources[{i}].path: {path} holds no usable records")
-        _report_skips(fingerprint, f"data.sources[{i}] ({path})", events)
-        parts.append(ds)
+        extra = {"want": want, "where": f"data.sources[{i}]"}
+        parts.append(cached_records(_generate, kwargs, want, i, events, extra=extra))
     return parts[0] if len(parts) == 1 else datasets.concatenate_datasets(parts)
+
+
+def cached_records(generate, kwargs: dict, tag: str, i: int, events=None, extra: dict | None = None, features=None):
+    """``data.sources[i]`` as a ``datasets.Dataset`` built by ``generate(**kwargs, fingerprint=…)``, cached.
+
+    The cache key is a fingerprint of the source files' sizes and times, ``kwargs`` and ``tag``; a
+    ``DataError`` raised while generating surfaces as itself (its ``file:line: field`` intact), an empty
+    source is an error, and the skip count the generator left is reported (see :func:`_report_skips`).
+    """
+    import datasets
+
+    path = kwargs["path"]
+    fingerprint = _fingerprint(path, kwargs, tag)
+    gen = {**kwargs, **(extra or {}), "fingerprint": fingerprint}
+    try:
+        ds = datasets.Dataset.from_generator(generate, gen_kwargs=gen, features=features, fingerprint=fingerprint)
+    except datasets.exceptions.DatasetGenerationError as exc:
+        cause = exc.__cause__ or exc
+        raise (cause if isinstance(cause, DataError) else DataError(f"{path}: {cause}")) from None
+    if len(ds) == 0:
+        raise DataError(f"data.sources[{i}].path: {path} holds no usable records")
+    _report_skips(fingerprint, f"data.sources[{i}] ({path})", events)
+    return ds
 
 
 def _fingerprint(path, kwargs: dict, want: str) -> str:

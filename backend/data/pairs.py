@@ -13,7 +13,7 @@ format and the one the stage needs, before anything is tokenised.
 
 from __future__ import annotations
 
-from backend.data.build import _fingerprint, _report_skips, _skips_file, resolve_source, split_validation
+from backend.data.build import _skips_file, cached_records, resolve_source, split_validation
 from backend.data.formats import DataError
 from backend.data.task_formats import task_features
 from backend.data.validate import iter_valid_records
@@ -60,21 +60,7 @@ def load_pairs(spec: JobSpec, events=None):
         fmt = source_format(spec, i, stage)
         kwargs = {"path": str(path), "fmt": fmt, "on_error": "skip" if spec.data.skip_bad_records else "raise",
                   "limit": source.max_samples, "columns": columns, "shape": shape}  # fmt: skip
-        fingerprint = _fingerprint(path, kwargs, f"pairs-{shape}")
-        try:
-            ds = datasets.Dataset.from_generator(
-                _generate,
-                gen_kwargs={**kwargs, "fingerprint": fingerprint},
-                features=task_features(shape),
-                fingerprint=fingerprint,
-            )
-        except datasets.exceptions.DatasetGenerationError as exc:
-            cause = exc.__cause__ or exc
-            raise (cause if isinstance(cause, DataError) else DataError(f"{path}: {cause}")) from None
-        if len(ds) == 0:
-            raise DataError(f"data.sources[{i}].path: {path} holds no usable records")
-        _report_skips(fingerprint, f"data.sources[{i}] ({path})", events)
-        parts.append(ds)
+        parts.append(cached_records(_generate, kwargs, f"pairs-{shape}", i, events, features=task_features(shape)))
     ds = parts[0] if len(parts) == 1 else datasets.concatenate_datasets(parts)
     return split_validation(ds, spec)
 
