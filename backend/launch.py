@@ -40,7 +40,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 
-from backend.spec import JobSpec, SpecError
+from backend.spec import JobSpec, SpecError, spec_from_dict
 
 TRAIN_MODULE = "backend.train"
 BASE_ENV = {
@@ -93,6 +93,25 @@ def resolve_precision(spec: JobSpec, hw: Hardware) -> str:
     if wanted in ("bf16", "fp16") and not hw.gpu_count:
         raise SpecError([("train.precision", f"{wanted} needs a GPU; use auto or fp32")])
     return wanted
+
+
+# The DeepSpeed configs shipped under presets/deepspeed/ (for use outside the studio, e.g. with a plain
+# HF Trainer's --deepspeed): name -> distributed settings. A test keeps the files equal to the generator.
+SHIPPED_DEEPSPEED = {
+    "zero1": {"zero_stage": 1},
+    "zero2": {"zero_stage": 2},
+    "zero2-offload": {"zero_stage": 2, "offload_optimizer": True},
+    "zero3": {"zero_stage": 3},
+    "zero3-offload": {"zero_stage": 3, "offload_optimizer": True, "offload_params": True},
+}
+
+
+def shipped_deepspeed_configs() -> dict[str, dict]:
+    """``{file stem: DeepSpeed JSON}`` of presets/deepspeed/, bf16 (the precision of current GPUs)."""
+    return {
+        name: deepspeed_config(spec_from_dict({"data": {"sources": [{"path": "-"}]}, "distributed": d}), "bf16")
+        for name, d in SHIPPED_DEEPSPEED.items()
+    }
 
 
 def deepspeed_config(spec: JobSpec, precision: str) -> dict:

@@ -186,3 +186,12 @@ def test_detect_hardware_parses_probe(monkeypatch):
     monkeypatch.setattr(launch.subprocess, "run", lambda *a, **k: SimpleNamespace(stdout="noise\n[2, true]\n"))
     hw = detect_hardware()
     assert (hw.gpu_count, hw.bf16_supported) == (2, True)
+
+
+def test_shipped_deepspeed_presets_are_what_the_studio_generates():
+    root = Path(__file__).resolve().parents[1]
+    shipped = {p.stem: json.loads(p.read_text()) for p in (root / "presets" / "deepspeed").glob("*.json")}
+    assert len(shipped) == 5
+    assert shipped == launch.shipped_deepspeed_configs()
+    assert shipped["zero3"]["zero_optimization"]["stage3_gather_16bit_weights_on_model_save"] is True
+    assert "offload_param" in shipped["zero3-offload"]["zero_optimization"]
