@@ -78,7 +78,8 @@ def _scalar(value) -> str:
 
 def commands(preset: str | None, spec: JobSpec, hw: Hardware) -> str:
     """The shell lines that run ``spec``: ``studio train`` (from job.yaml, and from the preset with
-    ``--set`` overrides when those reproduce ``spec`` exactly) and the ``accelerate launch`` it makes."""
+    ``--set`` overrides when those reproduce ``spec`` exactly), the ``accelerate launch`` it makes, and
+    for a multi-node job the command of every machine rank."""
     lines = ["# the YAML above, saved as job.yaml:", "studio train job.yaml"]
     if preset:
         try:
@@ -98,4 +99,11 @@ def commands(preset: str | None, spec: JobSpec, hw: Hardware) -> str:
                 line = " ".join(["studio train", shlex.quote(preset), *(f"--set {shlex.quote(s)}" for s in sets)])
                 lines += ["# or, the same from the preset:", line]
     lines += ["# which launches:", build_launch(spec, "<run_dir>", hw).shell()]
+    if spec.distributed.num_machines > 1:
+        from backend.multinode import node_commands
+
+        # Every machine runs the same job from the same paths; only its rank differs.
+        for rank, line in enumerate(node_commands(spec, "<run_dir>", hw)):
+            lines += [f"# on machine rank {rank}{' (this machine)' if rank == spec.distributed.machine_rank else ''}:",
+                      line]  # fmt: skip
     return "\n".join(lines)

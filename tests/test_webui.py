@@ -14,7 +14,7 @@ from ui_helpers import build_tiny_model, env_for, free_port, start_server, stop_
 from backend import jobs
 from backend.events import EVENTS_FILE, EventWriter
 from backend.launch import Hardware
-from backend.spec import SpecError, load_spec
+from backend.spec import SpecError, apply_overrides, load_spec
 from backend.workspace import PROJECT_ROOT
 from studio import field_labels, i18n, live, presets
 from studio.form import FIELDS, form_to_spec, spec_to_form
@@ -85,6 +85,17 @@ def test_commands_show_overrides_and_launch():
     values[FIELDS.index("data.sources")] = [["/data/my sft.jsonl", "auto", 1, None]]  # no --set for list items
     text = presets.commands("presets/sft/tiny-lora.yaml", form_to_spec(spec, *values), CPU2)
     assert "studio train job.yaml" in text and "--set" not in text
+
+
+def test_multi_node_commands_are_shown_for_every_machine():
+    spec = apply_overrides(
+        load_spec(PROJECT_ROOT / "presets/sft/tiny-lora.yaml"),
+        ["distributed.num_machines=2", "distributed.main_process_ip=10.0.0.1", "distributed.machine_rank=0"],
+    )
+    text = presets.commands("presets/sft/tiny-lora.yaml", spec, CPU2)
+    assert "# on machine rank 0 (this machine):" in text and "# on machine rank 1:" in text
+    rank1 = text.split("# on machine rank 1:\n")[1].splitlines()[0]
+    assert "--machine_rank 1" in rank1 and "10.0.0.1" in rank1
 
 
 def test_every_field_is_on_the_form_with_both_languages():
