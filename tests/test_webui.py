@@ -87,6 +87,21 @@ def test_commands_show_overrides_and_launch():
     assert "studio train job.yaml" in text and "--set" not in text
 
 
+def test_start_runs_the_preflight_and_refuses_bad_data(server, tmp_path):
+    from gradio_client import Client
+
+    url, home, _, status, _ = server
+    client = Client(url, verbose=False)
+    values = list(client.predict("presets/sft/tiny-lora.yaml", api_name="/load_preset"))[: len(FIELDS)]
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"messages": [{"role": "user", "content": "hi"}]}\n')
+    values[FIELDS.index("data.sources")] = {"headers": ["path"], "data": [[str(broken), "auto", 1, None]]}
+    before = len(jobs.Registry(home).list())
+    errors, _ = client.predict(*values, api_name="/start")
+    assert "fail: data" in errors and f"{broken}:1" in errors
+    assert len(jobs.Registry(home).list()) == before  # nothing was started
+
+
 def test_multi_node_commands_are_shown_for_every_machine():
     spec = apply_overrides(
         load_spec(PROJECT_ROOT / "presets/sft/tiny-lora.yaml"),
@@ -267,7 +282,7 @@ def test_e2e_tiny_lora_run_through_the_ui(server):
     values[FIELDS.index("train.max_steps")] = 6
     values[FIELDS.index("data.sources")] = {"headers": ["path"], "data": [[str(data), "auto", 1, None]]}
     errors, status = client.predict(*values, api_name="/start")
-    assert errors == "" and ">starting<" in status
+    assert "fail:" not in errors and ">starting<" in status  # pre-flight warnings, if any, are shown
 
     seen, log, frame = _poll_until(client, lambda p, s: any(f">{x}<" in s for x in ("succeeded", "failed", "aborted")))
     assert ">succeeded<" in seen[-1][1], log

@@ -23,6 +23,7 @@ import gradio as gr
 from backend import jobs
 from backend.events import FINAL_STATES
 from backend.launch import build_launch
+from backend.preflight import preflight
 from backend.spec import SpecError, load_spec
 from backend.workspace import workspace_home
 from studio import presets
@@ -104,8 +105,8 @@ _FOLLOW_LOG_JS = """() => {
 }"""
 
 
-def _note(text: str, ok: bool = True) -> str:
-    color = "#16a34a" if ok else "#b91c1c"
+def _note(text: str, ok: bool = True, warn: bool = False) -> str:
+    color = "#b45309" if warn else "#16a34a" if ok else "#b91c1c"
     return f'<span style="color:{color}">{html.escape(text)}</span>'
 
 
@@ -228,9 +229,15 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
             build_launch(spec, "<run_dir>", hardware())  # hardware mistakes (bf16 on CPU …) before a run exists
         except SpecError as exc:
             return errors_html(exc), gr.skip(), gr.skip()
+        # The CLI's pre-flight (files, data, disk, memory estimate); torch-free, so it runs here.
+        checks = [c for c in preflight(spec, home, hardware()) if c.level != "ok"]
+        lines = [_note(f"{c.level}: {c.name}: {c.message}", ok=False, warn=c.level == "warn") for c in checks]
+        report = "<br>".join(lines)
+        if any(c.level == "fail" for c in checks):
+            return report, gr.skip(), gr.skip()  # nothing starts; `studio train --override` skips the memory check
         run = jobs.start_run(jobs.create_run(spec, home), home, hardware=hardware())
         state = new_watch(run)
-        return "", status_html(state), state
+        return report, status_html(state), state
 
     @guard
     def abort(watch_state):
