@@ -148,7 +148,10 @@ def trainer_pid(run: jobs.Run) -> int | None:
 @pytest.mark.slow
 def test_killed_trainer_fails_fast_and_resume_continues_the_curve(studio_home, tiny_model):
     reg = jobs.Registry(studio_home)
-    common = ("train.max_steps=16", "train.save_steps=4", "train.num_epochs=50", "train.warmup_ratio=0")
+    # LoRA dropout off: the comparison is about restored weights, optimiser, schedule and data position, not
+    # about replaying dropout's random stream across a process restart.
+    common = ("train.max_steps=16", "train.save_steps=4", "train.num_epochs=50", "train.warmup_ratio=0",
+              "method.lora.dropout=0")  # fmt: skip
     reference = jobs.start_run(tiny_run(studio_home, "resume-ref", *common), studio_home)
     wait_for(lambda: reg.get(reference.id).finished, 300, "the reference run")
     assert reg.get(reference.id).status == "succeeded"
