@@ -310,3 +310,43 @@ def test_e2e_tiny_lora_run_through_the_ui(server):
     maps = Path(f"/proc/{proc.pid}/maps")
     if maps.exists():
         assert "libtorch" not in maps.read_text()
+
+
+@pytest.mark.slow
+def test_killing_the_ui_leaves_the_run_going_and_a_new_ui_shows_it(tmp_path):
+    """kill -9 of the studio process mid-run: the run finishes; a restarted studio shows it with its plot."""
+    import signal
+
+    from gradio_client import Client
+
+    home = tmp_path / "ws"
+    data = build_tiny_model(home)
+    first = start_server(home)
+    try:
+        client = Client(first.url, verbose=False)
+        values = list(client.predict("presets/sft/tiny-lora.yaml", api_name="/load_preset"))[: len(FIELDS)]
+        values[FIELDS.index("train.max_steps")] = 16
+        values[FIELDS.index("train.logging_steps")] = 1
+        values[FIELDS.index("data.sources")] = {"headers": ["path"], "data": [[str(data), "auto", 1, None]]}
+        client.predict(*values, api_name="/start")
+        registry = jobs.Registry(home)
+        deadline = time.time() + 120
+        while registry.list()[0].status != "running" and time.time() < deadline:
+            time.sleep(0.2)
+        run = registry.list()[0]
+        assert run.status == "running"
+    finally:
+        first.proc.send_signal(signal.SIGKILL)  # no shutdown code runs: the UI just vanishes
+        first.proc.wait(timeout=10)
+    deadline = time.time() + 300
+    while not registry.get(run.id).finished and time.time() < deadline:
+        time.sleep(0.5)
+    assert registry.get(run.id).status == "succeeded"
+    second = start_server(home)
+    try:
+        details = Client(second.url, verbose=False).predict(run.id, api_name="/run_details")
+        assert ">succeeded<" in details[0]
+        points = [row for row in details[1]["data"] if row[1] == "loss" and row[2] is not None]
+        assert len(points) == 16  # every logged step, from the run's own files
+    finally:
+        stop_server(second)
