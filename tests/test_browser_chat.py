@@ -127,14 +127,16 @@ def test_chat_streams_side_by_side_and_unload_frees_the_workers(browser, ui):
     for _ in range(6):
         answer = page.locator('#chat-a-answers [data-testid="bot"]').last.text_content()
         lengths = page.evaluate("[...window.__lengths]")
-        if len(answer.strip()) >= 40:
+        if len(answer.strip()) >= 40 and len(lengths) >= 2:
             break
         page.evaluate(WATCH)
         status = page.locator("#chat-a-status").inner_text()
         page.locator("#chat-regenerate").click()
         until(lambda s=status: page.locator("#chat-a-status").inner_text() not in (s, ""), 120)
     assert answer.strip()
-    assert len(lengths) >= 3, f"the answer appeared in one piece, not streamed: {lengths} ({answer!r})"
+    # Streamed: the page showed the answer part-written before it was whole (gradio may coalesce
+    # several tokens into one update, so the count of intermediate states varies).
+    assert len(lengths) >= 2 and min(lengths) < max(lengths), f"the answer appeared in one piece: {lengths}"
 
     # Side by side: model B is the builtin tiny model; one prompt, two answers.
     page.locator("#chat-side input").check()
