@@ -16,6 +16,8 @@ import argparse
 import os
 import sys
 
+from backend.cli_errors import one_line_errors
+
 
 def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", help="model folder, builtin:tiny-llama, run id/name, checkpoint or adapter folder")
@@ -111,7 +113,7 @@ def add_parser(sub) -> None:
     p.add_argument("--num-beams", type=int, default=4, help="beams of --mode beam")
     p.add_argument("--seed", type=int, help="random seed (reproducible sampling)")
     p.add_argument("--stop-words", nargs="+", metavar="WORD", help="end the answer at any of these strings")
-    p.set_defaults(func=_guard(cmd_chat))
+    p.set_defaults(func=one_line_errors(cmd_chat))
 
     p = sub.add_parser("serve", help="serve a model as an OpenAI-compatible API (/v1/chat/completions)")
     _model_args(p)
@@ -119,20 +121,7 @@ def add_parser(sub) -> None:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--api-key", default=os.environ.get("STUDIO_API_KEY"), help="bearer key; required off loopback")
     p.add_argument("--model-name", help="the model id clients use (default: the run or folder name)")
-    p.set_defaults(func=_guard(cmd_serve))
-
-
-def _guard(func):
-    def run(args) -> int:
-        from backend.chat import ChatError
-
-        try:
-            return func(args)
-        except (ChatError, OSError, ValueError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-
-    return run
+    p.set_defaults(func=one_line_errors(cmd_serve))
 
 
 def main(argv: list[str] | None = None) -> int:

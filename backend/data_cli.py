@@ -18,7 +18,8 @@ import os
 import sys
 from pathlib import Path
 
-from backend.data.formats import ALL_FORMATS, DataError
+from backend.cli_errors import one_line_errors
+from backend.data.formats import ALL_FORMATS
 
 
 def _tokenizer(name: str | None, home):
@@ -158,7 +159,7 @@ def add_parser(sub) -> None:
     p.add_argument("--max-errors", type=int, default=50, help="list at most this many bad records")
     p.add_argument("--max-line-bytes", type=int, default=10 * 1024 * 1024, help="longer lines are reported")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.set_defaults(func=_guard(cmd_inspect))
+    p.set_defaults(func=one_line_errors(cmd_inspect))
 
     p = cmds.add_parser("shard", help="validate, shard and zstd-compress into part-NNNNN.jsonl.zst + manifest.json")
     p.add_argument("sources", nargs="+", type=Path)
@@ -167,7 +168,7 @@ def add_parser(sub) -> None:
     common(p)
     p.add_argument("--level", type=int, default=3, help="zstd level (1-22)")
     p.add_argument("--threads", type=int, default=-1, help="zstd worker threads (-1: one per core, 0: none)")
-    p.set_defaults(func=_guard(cmd_shard))
+    p.set_defaults(func=one_line_errors(cmd_shard))
 
     p = cmds.add_parser("preview", help="show tokens and which carry loss (green) or are masked (dim)")
     p.add_argument("path", type=Path)
@@ -177,7 +178,7 @@ def add_parser(sub) -> None:
     p.add_argument("--cutoff-len", type=int, default=1024, help="tokens per sample / row")
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     p.add_argument("--json", action="store_true", help="print tokens (text, id, loss) per sample/row as JSON")
-    p.set_defaults(func=_guard(cmd_preview))
+    p.set_defaults(func=one_line_errors(cmd_preview))
 
     p = cmds.add_parser("clean", help="drop exact/near duplicates, too-short, symbol-junk and repetitive records")
     p.add_argument("sources", nargs="+", type=Path)
@@ -191,15 +192,4 @@ def add_parser(sub) -> None:
     p.add_argument("--shingle", type=int, default=5, help="character n-gram size of the MinHash shingles")
     p.add_argument("--max-symbol-ratio", type=float, default=0.5, help="max share of non-letter/digit characters")
     p.add_argument("--max-repeat-ratio", type=float, default=0.3, help="max share of repeated lines / top 10-gram")
-    p.set_defaults(func=_guard(cmd_clean))
-
-
-def _guard(func):
-    def run(args) -> int:
-        try:
-            return func(args)
-        except (DataError, OSError, ValueError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-
-    return run
+    p.set_defaults(func=one_line_errors(cmd_clean))

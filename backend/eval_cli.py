@@ -21,6 +21,7 @@ import sys
 import time
 from pathlib import Path
 
+from backend.cli_errors import one_line_errors
 from backend.eval_data import TASKS
 
 
@@ -103,31 +104,6 @@ def cmd_eval(args) -> int:
     return 0
 
 
-def _guard(func):
-    """Every failure becomes one ``error:`` line and exit status 2 (STUDIO_DEBUG=1 re-raises)."""
-
-    def run(args) -> int:
-        try:
-            return func(args)
-        except KeyboardInterrupt:
-            print("interrupted", file=sys.stderr)
-            return 130
-        except Exception as exc:  # noqa: BLE001 - the CLI promises one line, not a traceback
-            if os.environ.get("STUDIO_DEBUG"):
-                raise
-            from backend.chat import ChatError
-            from backend.data.formats import DataError
-            from backend.export_weights import ExportError
-
-            known = isinstance(exc, (ExportError, DataError, ChatError, OSError, ValueError))
-            text = str(exc) if known else f"{type(exc).__name__}: {exc}"
-            first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
-            print(f"error: {first}", file=sys.stderr)
-            return 2
-
-    return run
-
-
 def add_parser(sub) -> None:
     """Add the ``eval`` command to the ``studio`` sub-parsers."""
     p = sub.add_parser("eval", help="perplexity, single-choice accuracy, generation samples or reward accuracy")
@@ -147,7 +123,7 @@ def add_parser(sub) -> None:
     p.add_argument("--out", type=Path, help="store the result here instead of the run's eval/ folder")
     p.add_argument("--json", action="store_true", help="print the stored result as one JSON document")
     p.add_argument("--trust-remote-code", action="store_true", help="run modelling code shipped with the model")
-    p.set_defaults(func=_guard(cmd_eval))
+    p.set_defaults(func=one_line_errors(cmd_eval))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,6 +17,8 @@ import shlex
 import sys
 from pathlib import Path
 
+from backend.cli_errors import one_line_errors
+
 
 def cmd_export(args) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # exports read local folders only
@@ -41,28 +43,6 @@ def cmd_export(args) -> int:
     )
     print(render_summary(result))
     return 0
-
-
-def _guard(func):
-    """Every failure becomes one ``error:`` line and exit status 2 (STUDIO_DEBUG=1 re-raises)."""
-
-    def run(args) -> int:
-        try:
-            return func(args)
-        except KeyboardInterrupt:
-            print("interrupted", file=sys.stderr)
-            return 130
-        except Exception as exc:  # noqa: BLE001 - the CLI promises one line, not a traceback
-            if os.environ.get("STUDIO_DEBUG"):
-                raise
-            from backend.export_weights import ExportError
-
-            text = str(exc) if isinstance(exc, ExportError) else f"{type(exc).__name__}: {exc}"
-            first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
-            print(f"error: {first}", file=sys.stderr)
-            return 2
-
-    return run
 
 
 def add_parser(sub) -> None:
@@ -91,7 +71,7 @@ def add_parser(sub) -> None:
         action="store_true",
         help="run modelling code shipped inside the base folder (only for models you trust)",
     )
-    p.set_defaults(func=_guard(cmd_export))
+    p.set_defaults(func=one_line_errors(cmd_export))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -114,7 +114,7 @@ def quant_bytes(spec: JobSpec, in_features: int) -> float:
 
 
 def _weight_bytes(spec: JobSpec, precision: str) -> int:
-    """Bytes per stored base weight, mirroring backend.train.common._torch_dtype."""
+    """Bytes per stored base weight, mirroring backend.train.common.torch_dtype_of."""
     if spec.model.dtype != "auto":
         return 4 if spec.model.dtype == "float32" else 2
     half = precision in ("bf16", "fp16")

@@ -18,6 +18,7 @@ import json
 import sys
 from pathlib import Path
 
+from backend.cli_errors import one_line_errors
 from backend.tokenizer import KINDS, NORMALISATIONS
 
 
@@ -90,7 +91,7 @@ def add_parser(sub) -> None:
     p.add_argument("--max-records", type=int, help="read at most this many records")
     p.add_argument("--max-chars", type=int, default=50_000_000, help="stop after this many characters")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=_guard(cmd_train))
+    p.set_defaults(func=one_line_errors(cmd_train))
 
     p = cmds.add_parser("extend", help="add new pieces to a base tokenizer and mean-initialise the embeddings")
     p.add_argument("--base", required=True, help="base model or tokenizer folder, or builtin:tiny-llama")
@@ -100,7 +101,7 @@ def add_parser(sub) -> None:
     p.add_argument("--special-token", action="append", help="a special token to add (repeatable)")
     p.add_argument("--max-new", type=int, help="add at most this many pieces (the source's first ones)")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=_guard(cmd_extend))
+    p.set_defaults(func=one_line_errors(cmd_extend))
 
     p = cmds.add_parser("compare", help="tokens per character (zh/en), length reduction, one sentence split")
     p.add_argument("tokenizers", nargs="+", help="tokenizer folders; the first is the 'before'")
@@ -109,20 +110,7 @@ def add_parser(sub) -> None:
     p.add_argument("--format", default="auto")
     p.add_argument("--max-records", type=int, default=2000)
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=_guard(cmd_compare))
-
-
-def _guard(func):
-    def run(args) -> int:
-        from backend.data.formats import DataError
-
-        try:
-            return func(args)
-        except (DataError, OSError, ValueError) as exc:  # TokenizerError is a ValueError
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-
-    return run
+    p.set_defaults(func=one_line_errors(cmd_compare))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -111,7 +111,7 @@ def _fingerprint(path, kwargs: dict, want: str) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
-def _skips_file(fingerprint: str) -> Path:
+def skips_file(fingerprint: str) -> Path:
     # Beside the datasets cache: a cached record set is not regenerated, yet its skip count must be reported.
     import datasets
 
@@ -119,7 +119,7 @@ def _skips_file(fingerprint: str) -> Path:
 
 
 def _report_skips(fingerprint: str, where: str, events) -> None:
-    file = _skips_file(fingerprint)
+    file = skips_file(fingerprint)
     if not file.exists():
         return
     info = json.loads(file.read_text(encoding="utf-8"))
@@ -131,7 +131,7 @@ def _report_skips(fingerprint: str, where: str, events) -> None:
 
 def _generate(path: str, fmt: str, on_error: str, limit, want: str, where: str, source: int, columns, fingerprint):
     records = iter_valid_records(path, fmt, on_error, limit, columns=columns)
-    skips = _skips_file(fingerprint)
+    skips = skips_file(fingerprint)
     skips.unlink(missing_ok=True)
     for record in records:
         yield _shape(record, records.format, want, where, path) | {"source": source}

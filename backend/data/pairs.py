@@ -13,7 +13,7 @@ format and the one the stage needs, before anything is tokenised.
 
 from __future__ import annotations
 
-from backend.data.build import _skips_file, cached_records, resolve_source, split_validation
+from backend.data.build import cached_records, resolve_source, skips_file, split_validation
 from backend.data.formats import DataError
 from backend.data.task_formats import task_features
 from backend.data.validate import iter_valid_records
@@ -69,7 +69,7 @@ def _generate(path: str, fmt: str, on_error: str, limit, columns, shape: str, fi
     import json
 
     records = iter_valid_records(path, fmt, on_error, limit, columns=columns)
-    skips = _skips_file(fingerprint)
+    skips = skips_file(fingerprint)
     skips.unlink(missing_ok=True)
     for record in records:
         if shape == "kto" and fmt == "preference":

@@ -41,7 +41,7 @@ def load_tokenizer(spec: JobSpec):
     return tokenizer
 
 
-def _torch_dtype(spec: JobSpec, precision: str) -> torch.dtype:
+def torch_dtype_of(spec: JobSpec, precision: str) -> torch.dtype:
     if spec.model.dtype != "auto":
         return getattr(torch, spec.model.dtype)
     # Frozen weights (LoRA/QLoRA/freeze) can live in the compute dtype; fully trained weights stay
@@ -53,7 +53,7 @@ def _torch_dtype(spec: JobSpec, precision: str) -> torch.dtype:
 
 def load_model(spec: JobSpec, tokenizer, precision: str):
     """The model of the job with its update method applied (full, freeze, LoRA or QLoRA)."""
-    dtype = _torch_dtype(spec, precision)
+    dtype = torch_dtype_of(spec, precision)
     if spec.model.from_scratch:
         from backend.builtin import build_tiny_model
 
@@ -69,7 +69,7 @@ def load_model(spec: JobSpec, tokenizer, precision: str):
             raise FileNotFoundError(f"model.name_or_path: no config.json in {path}")
         kwargs = dict(dtype=dtype, attn_implementation=spec.model.attn_implementation)
         if spec.method.type == "qlora":
-            kwargs["quantization_config"] = _bnb_config(spec, precision)
+            kwargs["quantization_config"] = bnb_config(spec, precision)
         model = AutoModelForCausalLM.from_pretrained(path, trust_remote_code=spec.model.trust_remote_code, **kwargs)
     # Packed rows are recognised from position ids only without a KV cache; training never needs one.
     model.config.use_cache = False
@@ -78,7 +78,7 @@ def load_model(spec: JobSpec, tokenizer, precision: str):
     return apply_method(model, spec)
 
 
-def _bnb_config(spec: JobSpec, precision: str):
+def bnb_config(spec: JobSpec, precision: str):
     from transformers import BitsAndBytesConfig
 
     q = spec.method.quant

@@ -15,7 +15,7 @@ import torch
 from backend.data.templates import resolve_template
 from backend.spec import JobSpec
 from backend.train.callbacks import EventsCallback
-from backend.train.common import _bnb_config, _torch_dtype, apply_method, training_arguments
+from backend.train.common import apply_method, bnb_config, torch_dtype_of, training_arguments
 from backend.train.loop import output_dir, peak_rss_mb
 from backend.workspace import resolve_model_path, workspace_home
 
@@ -72,11 +72,11 @@ def load_base(spec: JobSpec, tokenizer, precision: str, auto_class=None, **kwarg
     if not (Path(path) / "config.json").exists():
         raise FileNotFoundError(f"model.name_or_path: no config.json in {path}")
     if spec.method.type == "qlora":
-        kwargs["quantization_config"] = _bnb_config(spec, precision)
+        kwargs["quantization_config"] = bnb_config(spec, precision)
     set_seed(spec.train.seed)  # a new head (reward model) is initialised here
     model = (auto_class or AutoModelForCausalLM).from_pretrained(
         path,
-        dtype=_torch_dtype(spec, precision),
+        dtype=torch_dtype_of(spec, precision),
         attn_implementation=spec.model.attn_implementation,
         trust_remote_code=spec.model.trust_remote_code,
         **kwargs,
