@@ -3,7 +3,7 @@
     studio train JOB.yaml [--set train.learning_rate=1e-4 ...] [--detach]
     studio runs list [--status running]
     studio runs show RUN_ID
-    studio runs abort RUN_ID
+    studio runs abort RUN_ID [--save]
     studio runs resume RUN_ID [--checkpoint DIR] [--detach]
     studio fields [PREFIX]          # every JobSpec field with its type, default and help
     studio presets                  # the shipped presets
@@ -142,8 +142,10 @@ def cmd_runs_resume(args) -> int:
 
 
 def cmd_runs_abort(args) -> int:
-    run = jobs.abort_run(args.run_id, args.home)
-    print(f"run {run.id}: {run.status}")
+    if args.save:
+        print(f"asking run {args.run_id} to save a checkpoint and stop (up to {args.timeout:.0f} s)...")
+    run = jobs.abort_run(args.run_id, args.home, save=args.save, save_timeout_s=args.timeout)
+    print(f"run {run.id}: {run.status}" + (f" - {run.error}" if run.error else ""))
     return 0
 
 
@@ -222,6 +224,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_runs_resume)
     p = runs.add_parser("abort", help="stop a run and every process it started")
     p.add_argument("run_id")
+    p.add_argument(
+        "--save", action="store_true", help="first save a checkpoint at the end of the current step (resumable)"
+    )
+    p.add_argument("--timeout", type=float, default=600, help="with --save: seconds to wait before killing")
     p.set_defaults(func=cmd_runs_abort)
 
     p = sub.add_parser("fields", help="every JobSpec field with its help")

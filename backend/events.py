@@ -27,6 +27,8 @@ from typing import Any
 EVENT_TYPES = ("status", "log", "progress", "metric", "checkpoint", "result", "error")
 FINAL_STATES = ("succeeded", "failed", "aborted")
 EVENTS_FILE = "events.jsonl"
+# The one message the other way, studio -> trainer: "save a checkpoint and stop" (see backend.train.stop).
+STOP_FILE = "stop_request.json"
 
 
 def make_event(type: str, **fields: Any) -> dict[str, Any]:

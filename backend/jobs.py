@@ -25,7 +25,7 @@ from contextlib import closing
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from backend.events import EVENTS_FILE, FINAL_STATES, EventReader, EventWriter, read_events
+from backend.events import EVENTS_FILE, FINAL_STATES, STOP_FILE, EventReader, EventWriter
 from backend.spec import JobSpec, load_spec
 from backend.workspace import workspace_home
 
@@ -336,6 +336,7 @@ def resume_run(run_id: str, home: str | os.PathLike | None = None, checkpoint: s
     spec = load_spec(run.path / "job.yaml")
     spec.train.resume_from_checkpoint = str(path)
     spec.save(run.path / "job.yaml")
+    (run.path / STOP_FILE).unlink(missing_ok=True)  # a stop request of the last attempt is spent
     attempt = run.attempt + 1
     registry.update(run.id, status="created", attempt=attempt, ended=None, exit_code=None, error_kind=None,
                     error=None, pid=None, pgid=None)  # fmt: skip
@@ -392,12 +393,56 @@ def _signal_run(run: Run, sig: signal.Signals) -> None:
             pass
 
 
-def abort_run(run_id: str, home: str | os.PathLike | None = None, grace_s: float = 10.0) -> Run:
-    """SIGTERM every process of the run, SIGKILL what is left after ``grace_s``; status aborted."""
+# Stages whose trainer checks for a stop request (PPO's own loop keeps no resumable checkpoint).
+STOPPABLE_STAGES = ("pt", "sft", "rm", "dpo", "kto", "orpo", "grpo")
+
+
+def request_stop(run_id: str, home: str | os.PathLike | None = None) -> Run:
+    """Ask a running run to save a checkpoint at the end of its current step and stop ("Stop & save").
+
+    Returns at once; the run ends as ``aborted`` with the checkpoint's path in its message, and
+    ``resume_run`` continues from it. Raises ``ValueError`` for a run that is not running or whose stage
+    cannot save a resumable checkpoint (abort it instead).
+    """
+    registry = Registry(home)
+    run = registry.get(run_id)
+    if run.status not in ("starting", "running"):
+        raise ValueError(f"run {run.id} is {run.status}; only a starting or running run can stop and save")
+    stage = load_spec(run.path / "job.yaml").stage
+    if stage not in STOPPABLE_STAGES:
+        raise ValueError(f"run {run.id} is a {stage} run, which keeps no resumable checkpoint: abort it instead")
+    (run.path / STOP_FILE).write_text(json.dumps({"time": time.time(), "by": "user"}), encoding="utf-8")
+    registry.update(run.id, status="aborting")
+    EventWriter(run.path / EVENTS_FILE).emit("log", level="info", message="stop requested: saving a checkpoint")
+    return registry.get(run.id)
+
+
+def abort_run(
+    run_id: str,
+    home: str | os.PathLike | None = None,
+    grace_s: float = 10.0,
+    save: bool = False,
+    save_timeout_s: float = 600.0,
+) -> Run:
+    """SIGTERM every process of the run, SIGKILL what is left after ``grace_s``; status aborted.
+
+    With ``save``, first ask the run to save a checkpoint and stop (:func:`request_stop`) and wait up to
+    ``save_timeout_s`` for it to end by itself; signals follow only if it has not. The trainer gets a
+    longer grace when its job saves on SIGTERM (``train.save_on_sigterm``).
+    """
     registry = Registry(home)
     run = registry.get(run_id)
     if run.finished:
         return run
+    if save and run.status in ("starting", "running"):
+        run = request_stop(run.id, registry.home)
+        deadline = time.time() + save_timeout_s
+        while run_alive(run) and time.time() < deadline:
+            time.sleep(0.2)
+        if not run_alive(run) and registry.get(run.id).finished:
+            return registry.get(run.id)  # the supervisor (in the group, so gone last) recorded the end
+    elif _saves_on_sigterm(run):
+        grace_s = max(grace_s, 40.0)  # torchrun gives its workers 30 s after SIGTERM; the save fits in that
     registry.update(run.id, status="aborting")
     if run_alive(run):
         _signal_run(run, signal.SIGTERM)
@@ -432,6 +477,13 @@ def reconcile(home: str | os.PathLike | None = None) -> list[Run]:
     return registry.list()
 
 
+def _saves_on_sigterm(run: Run) -> bool:
+    try:
+        return load_spec(run.path / "job.yaml").train.save_on_sigterm
+    except Exception:  # noqa: BLE001 - an unreadable job.yaml must not stop an abort
+        return False
+
+
 def log_tail(run: Run, lines: int = 20) -> str:
     """The last lines of the run's ``train.log``."""
     path = run.path / "train.log"
@@ -443,16 +495,21 @@ def log_tail(run: Run, lines: int = 20) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
-def summarise_events(run_dir: Path) -> dict:
-    """Final state, error and last loss from a run's events (used by the supervisor)."""
+def summarise_events(run_dir: Path, offset: int = 0) -> dict:
+    """Final state (and its message), error and last loss from a run's events, from byte ``offset`` on
+    (the supervisor passes where its attempt began, so an earlier attempt's end does not count)."""
     out: dict = {}
-    for event in read_events(Path(run_dir) / EVENTS_FILE):
+    reader = EventReader(Path(run_dir) / EVENTS_FILE, offset)
+    events: list[dict] = []
+    while batch := reader.read_new():
+        events.extend(batch)
+    for event in events:
         if event["type"] == "metric" and "loss" in event:
             out["final_loss"] = event["loss"]
         elif event["type"] == "error":
             out["error_kind"], out["error"] = event.get("kind"), event.get("message")
         elif event["type"] == "status":
-            out["state"] = event.get("state")
+            out["state"], out["message"] = event.get("state"), event.get("message")
     return out
 
 

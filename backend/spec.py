@@ -458,6 +458,14 @@ class TrainSpec(_Section):
     resume_from_checkpoint: str | None = Field(
         None, description="'latest' or a checkpoint directory to resume from; empty starts fresh."
     )
+    save_on_sigterm: bool = Field(
+        False,
+        description=(
+            "On SIGTERM (a cluster preempting the job, a plain abort), save a checkpoint at the end of the "
+            "current step before stopping, so the run can be resumed. The Stop & save button does this "
+            "whatever this says."
+        ),
+    )
 
 
 # --------------------------------------------------------------------------------------- distributed

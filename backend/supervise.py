@@ -20,7 +20,7 @@ from pathlib import Path
 
 from backend.events import EVENTS_FILE, EventWriter
 from backend.failures import classify_exit
-from backend.jobs import Registry, schedule, summarise_events
+from backend.jobs import Registry, run_processes, schedule, summarise_events
 
 
 def main(argv: list[str]) -> int:
@@ -37,6 +37,8 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
     print(f"[studio] {time.strftime('%H:%M:%S')} launching: {plan['command']}", flush=True)
+    events_path = run_dir / EVENTS_FILE
+    offset = events_path.stat().st_size if events_path.exists() else 0  # where this attempt's events begin
     child = subprocess.Popen(plan["argv"], env=env, stdin=subprocess.DEVNULL)
     registry.update(run_id, status="running", pgid=os.getpgid(0), pid=os.getpid())
     while True:
@@ -45,9 +47,17 @@ def main(argv: list[str]) -> int:
             break
         except InterruptedError:
             continue
-    summary = summarise_events(run_dir)
+    if aborting:
+        # The launcher may exit on SIGTERM before its workers do (a trainer saving on SIGTERM): the devices
+        # are busy until the last of them is gone, so the queue must not move on before.
+        deadline = time.time() + 45
+        while run_processes(run_id) and time.time() < deadline:
+            time.sleep(0.2)
+    summary = summarise_events(run_dir, offset)
     state = summary.get("state")
-    if aborting or registry.get(run_id).status == "aborting":
+    if state == "aborted":  # the trainer stopped on request and saved a checkpoint; its message says where
+        final, message = "aborted", summary.get("message") or "stopped by the user"
+    elif aborting or registry.get(run_id).status == "aborting":
         final, message = "aborted", "aborted by the user"
     elif code == 0 and state == "succeeded":
         final, message = "succeeded", "finished"

@@ -81,6 +81,7 @@ def details(home: str, run_id: str, log_lines: int = 40) -> dict:
         log=jobs.log_tail(run, log_lines),
         checkpoints="\n".join(checkpoints(run)) or "(none)",
         outputs="\n".join(outputs(run)) or str(run.path),
+        stoppable=(spec or {}).get("stage", "sft") in jobs.STOPPABLE_STAGES,
     )
 
 

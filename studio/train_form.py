@@ -56,7 +56,7 @@ GROUPS: list[tuple[str, tuple[str, ...], bool]] = [
         True,
     ),
     ("group.extras", ("train.neftune_alpha", "train.use_liger_kernel"), True),
-    ("group.resume", ("train.resume_from_checkpoint",), True),
+    ("group.resume", ("train.resume_from_checkpoint", "train.save_on_sigterm"), True),
     ("group.distributed", ("distributed.",), True),
     ("group.output", ("output.",), True),
     ("group.other", ("",), False),

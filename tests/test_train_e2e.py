@@ -67,9 +67,10 @@ def test_cli_sft_lora_run_finishes_and_loss_falls(studio_home, tiny_model):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("zero_stage", [0, 3])
+@pytest.mark.parametrize("zero_stage", [3])
 def test_two_process_cpu_run_finishes(studio_home, tiny_model, zero_stage):
-    """Plain DDP and DeepSpeed ZeRO-3 over two CPU processes; the ZeRO-3 save gathers real weights."""
+    """DeepSpeed ZeRO-3 over two CPU processes; the ZeRO-3 save gathers real weights. (Plain DDP over two
+    processes runs to the end in tests/test_stop_save.py, after its stop and resume.)"""
     proc = run_cli(
         "train",
         "presets/pt/tiny-scratch.yaml",

@@ -96,9 +96,14 @@ def test_start_runs_the_preflight_and_refuses_bad_data(server, tmp_path):
     broken = tmp_path / "broken.jsonl"
     broken.write_text('{"messages": [{"role": "user", "content": "hi"}]}\n')
     values[FIELDS.index("data.sources")] = {"headers": ["path"], "data": [[str(broken), "auto", 1, None]]}
+    values[FIELDS.index("train.per_device_batch_size")] = 100000  # far beyond this machine's memory
     before = len(jobs.Registry(home).list())
-    errors, _ = client.predict(*values, api_name="/start")
+    errors, _ = client.predict(False, *values, api_name="/start")
     assert "fail: data" in errors and f"{broken}:1" in errors
+    assert "fail: memory" in errors
+    # The override box turns only the memory check into a warning; the bad data still stops the start.
+    errors, _ = client.predict(True, *values, api_name="/start")
+    assert "warn: memory" in errors and "overridden" in errors and "fail: data" in errors
     assert len(jobs.Registry(home).list()) == before  # nothing was started
 
 
@@ -245,7 +250,7 @@ def test_start_with_bad_value_launches_nothing(server):
     client = Client(url, verbose=False)
     values = list(client.predict("presets/sft/tiny-lora.yaml", api_name="/load_preset"))[: len(FIELDS)]
     values[FIELDS.index("train.learning_rate")] = -1
-    errors, status = client.predict(*values, api_name="/start")
+    errors, status = client.predict(False, *values, api_name="/start")
     assert "train.learning_rate" in errors
     assert [r for r in jobs.Registry(home).list()] == []
 
@@ -281,7 +286,7 @@ def test_e2e_tiny_lora_run_through_the_ui(server):
     values = list(client.predict("presets/sft/tiny-lora.yaml", api_name="/load_preset"))[: len(FIELDS)]
     values[FIELDS.index("train.max_steps")] = 6
     values[FIELDS.index("data.sources")] = {"headers": ["path"], "data": [[str(data), "auto", 1, None]]}
-    errors, status = client.predict(*values, api_name="/start")
+    errors, status = client.predict(False, *values, api_name="/start")
     assert "fail:" not in errors and ">starting<" in status  # pre-flight warnings, if any, are shown
 
     seen, log, frame = _poll_until(client, lambda p, s: any(f">{x}<" in s for x in ("succeeded", "failed", "aborted")))
@@ -296,15 +301,31 @@ def test_e2e_tiny_lora_run_through_the_ui(server):
         time.sleep(0.2)
     assert run.status == "succeeded" and (run.path / "adapter").exists()
 
-    # Abort: a long run is stopped through the UI, and a second start is refused while it is active.
+    # A second Start while a run is active is accepted (two CPU runs share the machine; runs on the same
+    # GPUs would queue) and the view follows the new run. Stop & save ends it with a checkpoint; Abort
+    # without one.
     values[FIELDS.index("train.max_steps")] = 100000
-    client.predict(*values, api_name="/start")
+    values[FIELDS.index("train.logging_steps")] = 1
+    client.predict(False, *values, api_name="/start")
     _poll_until(client, lambda p, s: ">running<" in s, timeout=120)
-    with pytest.raises(AppError, match="still active"):
-        client.predict(*values, api_name="/start")
-    client.predict(api_name="/abort")
-    seen, _, _ = _poll_until(client, lambda p, s: ">aborted<" in s or ">failed<" in s, timeout=60)
-    assert ">aborted<" in seen[-1][1]
+    first = next(r for r in jobs.Registry(home).list() if r.status in jobs.ACTIVE_STATES)
+    try:
+        errors, status = client.predict(False, *values, api_name="/start")
+        assert "fail:" not in errors and (">starting<" in status or ">queued<" in status)
+        second = next(r for r in jobs.Registry(home).list() if r.status in jobs.ACTIVE_STATES and r.id != first.id)
+        _poll_until(client, lambda p, s: ">running<" in s and "step " in p, timeout=120)
+        client.predict(api_name="/stop_save")
+        seen, _, _ = _poll_until(client, lambda p, s: ">aborted<" in s or ">failed<" in s, timeout=120)
+        assert ">aborted<" in seen[-1][1]
+        deadline = time.time() + 30  # the trainer's last event comes a moment before the supervisor's record
+        while (second := jobs.Registry(home).get(second.id)).status in jobs.ACTIVE_STATES and time.time() < deadline:
+            time.sleep(0.2)
+        assert "checkpoint saved" in (second.error or ""), second and jobs.latest_checkpoint(second) is not None
+        assert jobs.Registry(home).get(first.id).status == "running"  # untouched by the other run's stop
+        with pytest.raises(AppError, match="only a starting or running run"):
+            client.predict(api_name="/stop_save")
+    finally:
+        jobs.abort_run(first.id, home)
 
     # The UI process handled all of it without loading torch.
     maps = Path(f"/proc/{proc.pid}/maps")
@@ -328,7 +349,7 @@ def test_killing_the_ui_leaves_the_run_going_and_a_new_ui_shows_it(tmp_path):
         values[FIELDS.index("train.max_steps")] = 16
         values[FIELDS.index("train.logging_steps")] = 1
         values[FIELDS.index("data.sources")] = {"headers": ["path"], "data": [[str(data), "auto", 1, None]]}
-        client.predict(*values, api_name="/start")
+        client.predict(False, *values, api_name="/start")
         registry = jobs.Registry(home)
         deadline = time.time() + 120
         while registry.list()[0].status != "running" and time.time() < deadline:

@@ -64,6 +64,11 @@ def _signal_code(code) -> bool:
     return isinstance(code, int) and 128 < code < 128 + 65
 
 
+def _stopped(exc: BaseException) -> bool:
+    stop = sys.modules.get("backend.train.stop")  # loaded by every Trainer-based stage
+    return stop is not None and isinstance(exc, stop.Stopped)
+
+
 def _is_distributed_error(exc: BaseException) -> bool:
     dist = sys.modules.get("torch.distributed")
     base = getattr(dist, "DistError", None) if dist else None
@@ -119,6 +124,10 @@ def main(argv: list[str] | None = None) -> int:
         events.emit("status", state="aborted", message="interrupted")
         return 130
     except BaseException as exc:  # noqa: BLE001 - every failure must become an event
+        if _stopped(exc):  # Stop & save: a checkpoint was written; `studio runs resume` continues from it
+            events.log(str(exc))
+            events.emit("status", state="aborted", message=str(exc), step=exc.step, checkpoint=exc.checkpoint)
+            return 0
         traceback.print_exc()
         kind = classify(exc)
         detail = "".join(traceback.format_exception(exc)[-6:])

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from backend.data.prompts import load_prompts
 from backend.spec import JobSpec, SpecError
+from backend.train import stop
 from backend.train.callbacks import EventsCallback
 from backend.train.common import load_model, load_tokenizer, resolve_precision, training_arguments
 from backend.train.loop import output_dir, peak_rss_mb
@@ -106,8 +107,7 @@ def run(spec: JobSpec, run_dir: Path, events) -> dict:
         f"grpo: {len(prompts)} prompts x {spec.rl.num_generations} generations, rewards: {rewards}; "
         f"{trainable / 1e6:.2f}M trainable parameters; precision {precision}"
     )
-    resume = spec.train.resume_from_checkpoint
-    result = trainer.train(resume_from_checkpoint=True if resume == "latest" else resume)
+    result = stop.train(trainer, spec, run_dir)
     metrics = {k: v for k, v in result.metrics.items() if isinstance(v, (int, float))}
     logged = [h for h in trainer.state.log_history if "reward" in h]
     if logged:

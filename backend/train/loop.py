@@ -9,6 +9,7 @@ from backend.data.mix import realised_shares
 from backend.data.packing import Collator
 from backend.data.templates import resolve_template
 from backend.spec import JobSpec
+from backend.train import stop
 from backend.train.callbacks import EventsCallback
 from backend.train.common import StudioTrainer, eval_metrics, load_model, resolve_precision, training_arguments
 
@@ -104,8 +105,7 @@ def train_and_save(spec: JobSpec, run_dir: Path, events, tokenizer, train_ds, ev
             *eval_callbacks(spec, run_dir, events, tokenizer),
         ],
     )
-    resume = spec.train.resume_from_checkpoint
-    result = trainer.train(resume_from_checkpoint=True if resume == "latest" else resume)
+    result = stop.train(trainer, spec, run_dir)
     metrics = {k: v for k, v in result.metrics.items() if isinstance(v, (int, float))}
     if eval_ds is not None:
         # The final evaluation, unless the periodic one just ran at the last step (its figures stand).

@@ -14,6 +14,7 @@ import torch
 
 from backend.data.templates import resolve_template
 from backend.spec import JobSpec
+from backend.train import stop
 from backend.train.callbacks import EventsCallback
 from backend.train.common import apply_method, bnb_config, torch_dtype_of, training_arguments
 from backend.train.loop import output_dir, peak_rss_mb
@@ -122,8 +123,7 @@ def train_and_save(trainer, spec: JobSpec, run_dir: Path, events, tokenizer, ext
             if param.requires_grad:
                 param.data = param.data.float()
     describe_model(events, trainer.model, "bf16" if trainer.args.bf16 else "fp16" if trainer.args.fp16 else "fp32")
-    resume = spec.train.resume_from_checkpoint
-    result = trainer.train(resume_from_checkpoint=True if resume == "latest" else resume)
+    result = stop.train(trainer, spec, run_dir)
     metrics = {k: v for k, v in result.metrics.items() if isinstance(v, (int, float))}
     if trainer.eval_dataset is not None:
         # No perplexity here: these eval losses are preference losses, not token cross-entropies.

@@ -6,7 +6,8 @@ changed. Selecting a row (or an id in the dropdown) shows that run, and its deta
 active; picking several ids in the
 comparison overlays their loss curves and lists only the JobSpec fields that differ.
 
-API names (for gradio_client): ``runs_refresh``, ``run_details``, ``runs_compare``, ``run_abort``, ``run_resume``.
+API names (for gradio_client): ``runs_refresh``, ``run_details``, ``runs_compare``, ``run_abort``, ``run_stop_save``,
+``run_resume``.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ LABELS = {
         "table": "Runs (click a row to open it)",
         "run": "Run",
         "abort": "Abort this run",
+        "stop_save": "Stop & save checkpoint",
         "resume": "Resume from the latest checkpoint",
         "status": "Status and reason",
         "curves": "Loss",
@@ -50,6 +52,7 @@ LABELS = {
         "table": "运行列表（点击一行查看）",
         "run": "运行",
         "abort": "中止该运行",
+        "stop_save": "保存检查点并停止",
         "resume": "从最新检查点继续",
         "status": "状态与原因",
         "curves": "损失",
@@ -89,6 +92,9 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
     )
     with gr.Row(equal_height=True):
         run_dd = text("run", gr.Dropdown(_ids(rows0), value=None, label=L("run"), scale=3, elem_id="runs-run"))
+        stop_btn = text(
+            "stop_save", gr.Button(L("stop_save"), scale=1, interactive=False, elem_id="runs-stop-save"), "value"
+        )
         abort_btn = text("abort", gr.Button(L("abort"), variant="stop", scale=1, interactive=False), "value")
         resume_btn = text("resume", gr.Button(L("resume"), scale=1, interactive=False, elem_id="runs-resume"), "value")
     status = text("status", gr.HTML("", label=L("status"), elem_id="runs-status"))
@@ -134,7 +140,8 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
     @guard
     def show(run_id):
         if not run_id:
-            return "", gr.skip(), "", "", "", "", gr.update(interactive=False), gr.update(interactive=False), gr.skip()
+            off = gr.update(interactive=False)
+            return "", gr.skip(), "", "", "", "", off, off, off, gr.skip()
         d = runs_view.details(home, run_id)
         run = d["run"]
         badge = status_html({"state": run.status, "run": run.id, "error": d["reason"], "message": d["reason"]})
@@ -147,6 +154,8 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
             d["checkpoints"],
             d["outputs"],
             gr.update(interactive=active),
+            # Stop & save needs a trainer that is running and a stage that keeps resumable checkpoints.
+            gr.update(interactive=run.status in ("starting", "running") and d["stoppable"]),
             # A failed or aborted run with a complete checkpoint can go on as its next attempt.
             gr.update(interactive=run.status in ("failed", "aborted") and jobs.latest_checkpoint(run) is not None),
             runs_view.realised_mix(run.run_dir),
@@ -179,6 +188,16 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
         return show(run_id)
 
     @guard
+    def stop_save(run_id):
+        if not run_id:
+            raise gr.Error("no run selected")
+        try:
+            jobs.request_stop(run_id, home)  # returns at once; the run saves, stops and ends as aborted
+        except ValueError as exc:
+            raise gr.Error(str(exc)) from None
+        return show(run_id)
+
+    @guard
     def resume(run_id):
         if not run_id:
             raise gr.Error("no run selected")
@@ -191,7 +210,7 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
     fast = dict(concurrency_limit=None, show_progress="hidden")
     listed = [status_filter, shown]
     refreshed = [table, run_dd, compare_dd, shown]
-    shown_out = [status, curves, spec, log, ckpts, outs, abort_btn, resume_btn, mix]
+    shown_out = [status, curves, spec, log, ckpts, outs, abort_btn, stop_btn, resume_btn, mix]
     gr.on([refresh_btn.click, status_filter.change], refresh_now, listed, refreshed, api_name="runs_refresh")
     timer = gr.Timer(REFRESH_S)
     timer.tick(refresh, listed, refreshed, api_visibility="private", **fast)
@@ -201,5 +220,6 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
     run_dd.change(show, run_dd, shown_out, api_name="run_details")
     compare_dd.change(compare, compare_dd, [overlay, diff], api_name="runs_compare")
     abort_btn.click(abort, run_dd, shown_out, api_name="run_abort")
+    stop_btn.click(stop_save, run_dd, shown_out, api_name="run_stop_save")
     resume_btn.click(resume, run_dd, shown_out, api_name="run_resume")
     return [text]

@@ -1,5 +1,6 @@
 """The Train tab: the whole JobSpec as a form over a preset, presets, the exact YAML and commands,
-start/abort, and a live view of the run (progress, status, log, loss/LR/grad-norm/throughput plots).
+start (or queue), stop & save, abort, and a live view of the run (progress, status, log, and
+loss/LR/grad-norm/throughput plots).
 
 Contract:
 - ``studio.form.FIELDS`` (every JobSpec leaf field) drives the components, ``form_to_spec`` and
@@ -9,8 +10,8 @@ Contract:
 - Handlers never show a traceback: it goes to the server's terminal, the page gets one line.
 - Nothing here imports torch; a run starts in its own process group through ``backend.jobs``.
 
-API names (for gradio_client): ``load_preset``, ``save_preset``, ``preview``, ``start``, ``abort``, ``poll``,
-``raw_log``.
+API names (for gradio_client): ``load_preset``, ``save_preset``, ``preview``, ``start``, ``stop_save``,
+``abort``, ``poll``, ``raw_log``.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ LABELS = {
         "save_preset": "Save as preset",
         "start": "Start",
         "abort": "Abort",
+        "stop_save": "Stop & save",
+        "override": "Start even if the memory check fails",
         "preview": "Preview: YAML and commands",
         "yaml": "job.yaml",
         "commands": "Commands",
@@ -75,6 +78,8 @@ LABELS = {
         "save_preset": "保存为预设",
         "start": "开始",
         "abort": "中止",
+        "stop_save": "保存并停止",
+        "override": "显存检查不通过也启动",
         "preview": "预览：YAML 与命令",
         "yaml": "job.yaml",
         "commands": "命令",
@@ -168,7 +173,9 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
         with gr.Column(scale=2):
             with gr.Row():
                 start_btn = text("start", gr.Button(L("start"), variant="primary", elem_id="studio-start"), "value")
+                stop_btn = text("stop_save", gr.Button(L("stop_save"), elem_id="studio-stop-save"), "value")
                 abort_btn = text("abort", gr.Button(L("abort"), variant="stop", elem_id="studio-abort"), "value")
+            override = text("override", gr.Checkbox(False, label=L("override"), elem_id="studio-override"))
             errors = gr.HTML("", elem_id="studio-train-errors")
             status = text("status", gr.HTML(status_html(None), label="Status", elem_id="studio-train-status"))
             progress = text("progress", gr.HTML(progress_html(None), label="Progress", elem_id="studio-train-progress"))
@@ -216,28 +223,41 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
         return _note(f"saved {saved}"), gr.update(choices=list_presets(), value=saved)
 
     @guard
-    def start(watch_state, base_dict, *values):
-        # The trainer's final event can come a moment before the supervisor records the exit: either ends it.
-        if (
-            watch_state
-            and watch_state["state"] not in FINAL_STATES
-            and jobs.Registry(home).get(watch_state["run"]).status in jobs.ACTIVE_STATES
-        ):
-            raise gr.Error(f"run {watch_state['run']} is still active: abort it or wait for it to end")
+    def start(watch_state, force, base_dict, *values):
+        # A second Start while this session's run is active queues the new run: it starts when its devices
+        # are free (at once when they do not overlap). The view follows the new run; the Runs tab shows both.
+        previous = None
+        if watch_state and watch_state["state"] not in FINAL_STATES:
+            run = jobs.Registry(home).get(watch_state["run"])
+            previous = run.id if run.status in jobs.ACTIVE_STATES else None
         try:
             spec = form_to_spec(base_dict, *values)
             build_launch(spec, "<run_dir>", hardware())  # hardware mistakes (bf16 on CPU …) before a run exists
         except SpecError as exc:
             return errors_html(exc), gr.skip(), gr.skip()
         # The CLI's pre-flight (files, data, disk, memory estimate); torch-free, so it runs here.
-        checks = [c for c in preflight(spec, home, hardware()) if c.level != "ok"]
+        checks = [c for c in preflight(spec, home, hardware(), override=bool(force)) if c.level != "ok"]
         lines = [_note(f"{c.level}: {c.name}: {c.message}", ok=False, warn=c.level == "warn") for c in checks]
-        report = "<br>".join(lines)
         if any(c.level == "fail" for c in checks):
-            return report, gr.skip(), gr.skip()  # nothing starts; `studio train --override` skips the memory check
+            # Nothing starts. The override box (as `studio train --override`) turns only the memory check
+            # into a warning: missing files or bad data cannot be overridden.
+            return "<br>".join(lines), gr.skip(), gr.skip()
         run = jobs.start_run(jobs.create_run(spec, home), home, hardware=hardware())
+        if run.status == "queued":
+            why = f"run {previous} is still active" if previous else "its devices are busy"
+            lines.append(_note(f"run {run.id} is queued: {why}; it starts when its devices are free", warn=True))
         state = new_watch(run)
-        return report, status_html(state), state
+        return "<br>".join(lines), status_html(state), state
+
+    @guard
+    def stop_save(watch_state):
+        if not watch_state:
+            raise gr.Error("no run to stop")
+        try:
+            run = jobs.request_stop(watch_state["run"], home)
+        except ValueError as exc:
+            raise gr.Error(str(exc)) from None
+        return status_html({**watch_state, "state": run.status, "message": "saving a checkpoint, then stopping"})
 
     @guard
     def abort(watch_state):
@@ -285,7 +305,8 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
         trigger_mode="always_last",
         **fast,
     )
-    start_btn.click(start, [watch, base, *inputs], [errors, status, watch], api_name="start")
+    start_btn.click(start, [watch, override, base, *inputs], [errors, status, watch], api_name="start")
+    stop_btn.click(stop_save, watch, status, api_name="stop_save")
     abort_btn.click(abort, watch, status, api_name="abort")
     outputs = [progress, status, log, *plots, watch]
     ticked = gr.Timer(POLL_S).tick(poll, watch, outputs, api_name="poll", **fast)
