@@ -2,7 +2,7 @@
 
 Each config trains the builtin tiny model (or a larger from-scratch shape) for a few steps in a fresh
 ``python -m backend.train RUN_DIR`` process with the launch environment of one CPU process, and reads
-``peak_rss_mb`` (ru_maxrss) from the run's result event.
+``peak_rss_mb`` (VmHWM, see ``backend.memory.peak_rss_mb``) from the run's result event.
 
     python bench/memory_estimate.py [--only NAME ...] [--write]
 
@@ -138,7 +138,7 @@ def main() -> int:
 
         section = (
             f"## Memory estimate ({time.strftime('%Y-%m-%d')})\n\n{machine_line()}. "
-            "`backend.memory.estimate_memory` (formula in its docstring) against the peak RSS (ru_maxrss) of the "
+            "`backend.memory.estimate_memory` (formula in its docstring) against the peak RSS (VmHWM) of the "
             "training process, one CPU process, fp32, 3 steps each. The runtime constant (torch, transformers, "
             "datasets resident) is included in both. Run: `python bench/memory_estimate.py --write`.\n\n" + text
         )

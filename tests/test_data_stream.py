@@ -85,8 +85,9 @@ def test_streamed_shard_folders_train_with_an_estimated_plan(tmp_path, tiny_mode
 
 
 MEASURE = r"""
-import json, resource, sys
+import json, sys
 from transformers import AutoTokenizer
+from backend.memory import peak_rss_mb  # VmHWM: ru_maxrss would start at pytest's own peak
 from backend.builtin import ensure_tiny_tokenizer
 from backend.data.build import prepare
 from backend.data.packing import Collator
@@ -108,8 +109,8 @@ for row in train:
         collate(batch)
         batch = []
     if rows == 50:
-        start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        start = peak_rss_mb()
+peak = peak_rss_mb()
 print(json.dumps({"rows": rows, "tokens": tokens, "start_mb": start, "peak_mb": peak}))
 """
 

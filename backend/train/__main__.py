@@ -19,7 +19,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from backend.events import EVENTS_FILE, EventWriter  # noqa: E402
 from backend.failures import reason, text_kind  # noqa: E402
-from backend.memory import meminfo_gb  # noqa: E402
+from backend.memory import meminfo_gb, peak_rss_mb  # noqa: E402
 from backend.spec import SpecError, load_spec  # noqa: E402
 from backend.stages import STAGES  # noqa: E402
 
@@ -86,9 +86,7 @@ def memory_figures() -> str:
             return f"peak {peak:.2f} GiB allocated of {total:.2f} GiB on cuda:{dev}"
     except Exception:  # noqa: BLE001 - the figures are a courtesy; never hide the real error
         pass
-    import resource
-
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    rss = peak_rss_mb() / 1024
     avail = meminfo_gb("MemAvailable")
     total = meminfo_gb("MemTotal")
     have = f", {avail:.2f} GiB available of {total:.2f} GiB" if avail is not None and total else ""

@@ -16,11 +16,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from backend.data.prompts import load_prompts
+from backend.memory import peak_rss_mb
 from backend.spec import JobSpec, SpecError
 from backend.train import stop
 from backend.train.callbacks import EventsCallback
 from backend.train.common import load_model, load_tokenizer, resolve_precision, training_arguments
-from backend.train.loop import output_dir, peak_rss_mb
+from backend.train.loop import output_dir
 from backend.train.rewards import load_reward_model, parse_rules
 
 

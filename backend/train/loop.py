@@ -8,6 +8,7 @@ from backend.data.build import stats
 from backend.data.mix import realised_shares
 from backend.data.packing import Collator
 from backend.data.templates import resolve_template
+from backend.memory import peak_rss_mb
 from backend.spec import JobSpec
 from backend.train import stop
 from backend.train.callbacks import EventsCallback
@@ -130,10 +131,3 @@ def train_and_save(spec: JobSpec, run_dir: Path, events, tokenizer, train_ds, ev
     metrics["peak_rss_mb"] = round(peak_rss_mb(), 1)
     metrics["output_dir"] = str(out)
     return metrics
-
-
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far (Linux reports ru_maxrss in KiB)."""
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

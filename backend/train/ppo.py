@@ -33,9 +33,10 @@ import torch
 from torch import nn
 
 from backend.data.prompts import load_prompts
+from backend.memory import peak_rss_mb
 from backend.spec import JobSpec, SpecError
 from backend.train.common import load_model, load_tokenizer, resolve_precision
-from backend.train.loop import output_dir, peak_rss_mb
+from backend.train.loop import output_dir
 from backend.train.rewards import RewardModelScorer, load_reward_model, parse_rules
 
 PROGRESS_INTERVAL_S = 0.5

@@ -13,11 +13,12 @@ from pathlib import Path
 import torch
 
 from backend.data.templates import resolve_template
+from backend.memory import peak_rss_mb
 from backend.spec import JobSpec
 from backend.train import stop
 from backend.train.callbacks import EventsCallback
 from backend.train.common import apply_method, bnb_config, torch_dtype_of, training_arguments
-from backend.train.loop import output_dir, peak_rss_mb
+from backend.train.loop import output_dir
 from backend.workspace import resolve_model_path, workspace_home
 
 
