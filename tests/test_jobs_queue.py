@@ -148,10 +148,9 @@ def trainer_pid(run: jobs.Run) -> int | None:
 @pytest.mark.slow
 def test_killed_trainer_fails_fast_and_resume_continues_the_curve(studio_home, tiny_model):
     reg = jobs.Registry(studio_home)
-    # LoRA dropout off: the comparison is about restored weights, optimiser, schedule and data position, not
-    # about replaying dropout's random stream across a process restart.
+    # LoRA dropout on (0.05): the checkpoint's RNG states replay its random stream after the restart.
     common = ("train.max_steps=16", "train.save_steps=4", "train.num_epochs=50", "train.warmup_ratio=0",
-              "method.lora.dropout=0")  # fmt: skip
+              "method.lora.dropout=0.05")  # fmt: skip
     reference = jobs.start_run(tiny_run(studio_home, "resume-ref", *common), studio_home)
     wait_for(lambda: reg.get(reference.id).finished, 300, "the reference run")
     assert reg.get(reference.id).status == "succeeded"
@@ -174,16 +173,14 @@ def test_killed_trainer_fails_fast_and_resume_continues_the_curve(studio_home, t
     assert done.status == "succeeded", jobs.log_tail(done)
     got, want = losses_by_step(done), losses_by_step(reference)
     assert max(got) == 16 and step_before >= 8
-    # The resumed attempt logs from the checkpoint on: the loss at the resumed step is the uninterrupted
-    # run's (weights, optimiser, schedule and data position restored). Later steps drift apart by up to a
-    # few percent in some runs (seen 0.2-1%: float noise amplified at lr 5e-3, not yet pinned down), so
-    # the rest of the curve is checked as a whole: every step is there and its mean agrees within 3%.
+    # The resumed attempt logs from the checkpoint on, and every step's loss is the uninterrupted run's:
+    # weights, optimiser, schedule, data position (and, through train.seed, the adapter's init) restored.
     ckpt = int(Path(load_spec(run.path / "job.yaml").train.resume_from_checkpoint).name.split("-")[-1])
-    assert got[ckpt + 1] == pytest.approx(want[ckpt + 1], rel=2e-3), (ckpt + 1, got[ckpt + 1], want[ckpt + 1])
-    later = range(ckpt + 2, 17)
-    assert all(step in got for step in later)
-    mean_got, mean_want = (sum(d[s] for s in later) / len(later) for d in (got, want))
-    assert mean_got == pytest.approx(mean_want, rel=0.03), (mean_got, mean_want)
+    later = range(ckpt + 1, 17)
+    assert all(step in got for step in later), sorted(got)
+    drift = {step: abs(got[step] / want[step] - 1) for step in later}
+    print(f"resumed from checkpoint-{ckpt}; largest relative loss difference {max(drift.values()):.2e}")
+    assert max(drift.values()) < 1e-4, drift
 
 
 @pytest.mark.slow

@@ -53,6 +53,12 @@ def torch_dtype_of(spec: JobSpec, precision: str) -> torch.dtype:
 
 def load_model(spec: JobSpec, tokenizer, precision: str):
     """The model of the job with its update method applied (full, freeze, LoRA or QLoRA)."""
+    from transformers import set_seed
+
+    # train.seed covers initialisation: LoRA's A matrices (and any resized embedding rows) are drawn here,
+    # before the Trainer seeds anything; unseeded, two runs of one job (or a run and its resumed attempt's
+    # reference) trained different adapters.
+    set_seed(spec.train.seed)
     dtype = torch_dtype_of(spec, precision)
     if spec.model.from_scratch:
         from backend.builtin import build_tiny_model
