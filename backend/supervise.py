@@ -55,12 +55,12 @@ def main(argv: list[str]) -> int:
             time.sleep(0.2)
     summary = summarise_events(run_dir, offset)
     state = summary.get("state")
-    if state == "aborted":  # the trainer stopped on request and saved a checkpoint; its message says where
+    if code == 0 and state == "succeeded":
+        final, message = "succeeded", "finished"  # done and saved, even if an abort came in at the very end
+    elif state == "aborted":  # the trainer stopped on request and saved a checkpoint; its message says where
         final, message = "aborted", summary.get("message") or "stopped by the user"
     elif aborting or registry.get(run_id).status == "aborting":
         final, message = "aborted", "aborted by the user"
-    elif code == 0 and state == "succeeded":
-        final, message = "succeeded", "finished"
     else:
         final = "failed"
         message = summary.get("error")
