@@ -315,25 +315,30 @@ def test_login_is_required_when_auth_is_set(browser, tmp_path):
 
 
 @pytest.mark.slow
-def test_abort_then_resume_from_the_runs_tab(page, ui):
+def test_stop_save_resume_and_abort_from_the_runs_tab(page, ui):
     load_preset(page, ui.preset)
     set_value(page, "train.max_steps", 5000)
-    page.get_by_text("Logging, saving and evaluation", exact=True).first.click()  # a closed accordion
-    set_value(page, "train.save_steps", 3)
     before = {r.id for r in jobs.Registry(ui.home).list()}
     page.locator("#studio-start").click()
     run = wait_for(lambda: [r for r in jobs.Registry(ui.home).list() if r.id not in before], 60, "the new run")[0]
-    wait_for(lambda: jobs.latest_checkpoint(jobs.Registry(ui.home).get(run.id)), 240, "a complete checkpoint")
+    wait_for(lambda: jobs.Registry(ui.home).get(run.id).status == "running", 120, "the run to start")
     page.get_by_role("tab", name="Runs", exact=True).click()
     page.get_by_role("button", name="Refresh", exact=True).click()
     page.locator("#runs-table").get_by_text(run.id, exact=True).last.click()
-    resume = page.locator("#runs-resume")
+    resume, stop = page.locator("#runs-resume"), page.locator("#runs-stop-save")
+    wait_for(lambda: stop.is_enabled(), 30, "the stop & save button")
     assert resume.is_disabled()  # an active run cannot be resumed
-    page.get_by_role("button", name="Abort this run", exact=True).click()
-    page.locator("#runs-status").get_by_text("aborted", exact=True).last.wait_for(timeout=60_000)
+    stop.click()  # no checkpoint exists yet (save_steps 0): the stop writes one
+    status = page.locator("#runs-status")
+    status.get_by_text("aborted", exact=True).last.wait_for(timeout=120_000)
+    wait_for(lambda: "checkpoint saved" in status.inner_text(), 30, "the stop's reason")
+    assert jobs.latest_checkpoint(jobs.Registry(ui.home).get(run.id)) is not None
     wait_for(lambda: resume.is_enabled(), 30, "the resume button")
     resume.click()
     wait_for(lambda: jobs.Registry(ui.home).get(run.id).attempt == 2, 30, "the second attempt")
-    status = page.locator("#runs-status")
     wait_for(lambda: "running" in status.inner_text() or "starting" in status.inner_text(), 120, "the resumed run")
-    jobs.abort_run(run.id, ui.home)
+    try:
+        page.get_by_role("button", name="Abort this run", exact=True).click()
+        wait_for(lambda: jobs.Registry(ui.home).get(run.id).status == "aborted", 60, "the abort")
+    finally:
+        jobs.abort_run(run.id, ui.home)
