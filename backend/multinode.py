@@ -13,7 +13,10 @@ Pure functions over :func:`backend.launch.build_launch` (no I/O, no torch), show
   a ``hostfile`` (``host slots=N`` lines), a ``.deepspeed_env`` (the variables DeepSpeed's pdsh launcher
   exports on every host) and one ``deepspeed --hostfile ... --module backend.train RUN_DIR`` command on
   the main machine. The trainer reads the DeepSpeed config through ``ACCELERATE_USE_DEEPSPEED`` /
-  ``ACCELERATE_DEEPSPEED_CONFIG_FILE``, as under accelerate. Not run here (needs ssh between machines).
+  ``ACCELERATE_DEEPSPEED_CONFIG_FILE``, as under accelerate. The ssh/pdsh fan-out is not run here (no
+  second machine); what each host then runs is: the same command without ``--hostfile`` (DeepSpeed's own
+  launcher, the ``.deepspeed_env`` variables, ``--module backend.train``) trained ZeRO-2 over 2 CPU
+  processes and saved DeepSpeed checkpoints (tests/test_multinode.py).
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ class HostfilePlan:
     deepspeed_env: str
     command: str
     files: dict[str, str]
+    argv: tuple[str, ...] = ()  # ``command`` as words (without the ``cd``), to run it from Python
 
 
 def hostfile_text(hosts: list[str], slots: int) -> str:
@@ -93,4 +97,4 @@ def deepspeed_hostfile_plan(
     # DeepSpeed reads .deepspeed_env from the directory it is started in: start it in the run dir.
     command = f"cd {shlex.quote(run_dir)} && " + " ".join(shlex.quote(a) for a in argv)
     files = {**plan.files, "hostfile": hostfile, ".deepspeed_env": deepspeed_env}
-    return HostfilePlan(hostfile=hostfile, deepspeed_env=deepspeed_env, command=command, files=files)
+    return HostfilePlan(hostfile=hostfile, deepspeed_env=deepspeed_env, command=command, files=files, argv=tuple(argv))

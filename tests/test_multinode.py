@@ -7,6 +7,7 @@ import shlex
 import signal
 import socket
 import subprocess
+import sys
 
 import pytest
 from conftest import ROOT
@@ -124,3 +125,33 @@ def test_two_machines_on_loopback_train_and_rank0_saves(tmp_path, studio_home, t
 
     model = AutoModelForCausalLM.from_pretrained(dirs[0] / "model")
     assert model.config.hidden_size == 256
+
+
+@pytest.mark.slow
+def test_what_each_host_of_a_hostfile_launch_runs_trains_with_zero2(tmp_path, studio_home, tiny_model):
+    """The hostfile plan's command minus ``--hostfile`` (what pdsh starts on every host), on one machine:
+    DeepSpeed's launcher, the ``.deepspeed_env`` variables and ``--module backend.train``, 2 CPU processes."""
+    spec = apply_overrides(
+        load_spec(ROOT / "presets/pt/tiny-scratch.yaml"),
+        ["train.max_steps=2", "train.logging_steps=1", "train.save_steps=2", "data.val_size=0",
+         "distributed.num_machines=1", "distributed.num_processes=2", "distributed.zero_stage=2",
+         f"distributed.main_process_port={free_port()}", f"output.workspace={studio_home}"],
+    )  # fmt: skip
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    spec.save(run_dir / "job.yaml")
+    plan = deepspeed_hostfile_plan(spec, str(run_dir), CPU2, ["localhost"])
+    for name, text in plan.files.items():
+        (run_dir / name).write_text(text, encoding="utf-8")
+    argv = list(plan.argv)
+    del argv[argv.index("--hostfile") : argv.index("--hostfile") + 2]  # a hostfile makes DeepSpeed ssh to hosts
+    exported = dict(line.split("=", 1) for line in plan.deepspeed_env.splitlines())
+    path = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])  # the venv's deepspeed
+    env = {**os.environ, **exported, "STUDIO_HOME": str(studio_home), "PATH": path}
+    with open(run_dir / "train.log", "wb") as log:
+        proc = subprocess.run(argv, cwd=run_dir, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=240)
+    assert proc.returncode == 0, (run_dir / "train.log").read_text(errors="replace")[-3000:]
+    events = read_events(run_dir / "events.jsonl")
+    assert any("2 processes on cpu" in e.get("message", "") for e in events) and events[-1]["state"] == "succeeded"
+    ckpt = run_dir / "checkpoints" / "checkpoint-2"
+    assert (ckpt / "latest").exists() and list(ckpt.glob("global_step2/*optim_states.pt"))  # DeepSpeed engaged
