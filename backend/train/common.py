@@ -111,6 +111,26 @@ def decoder_layers(model) -> torch.nn.ModuleList:
     raise ValueError("method.freeze: cannot find the decoder layers of this model")
 
 
+def lora_config(spec: JobSpec, task_type: str = "CAUSAL_LM"):
+    """The ``peft.LoraConfig`` of ``method.lora`` for the trainer to apply; None unless lora/qlora."""
+    from peft import LoraConfig
+
+    if spec.method.type not in ("lora", "qlora"):
+        return None
+    lora = spec.method.lora
+    return LoraConfig(
+        r=lora.rank,
+        lora_alpha=lora.alpha,
+        lora_dropout=lora.dropout,
+        target_modules=lora.target_modules,
+        use_rslora=lora.use_rslora,
+        use_dora=lora.use_dora,
+        # SEQ_CLS: peft adds the new head (score/classifier) to these, trains it in full and saves it.
+        modules_to_save=lora.modules_to_save or None,
+        task_type=task_type,
+    )
+
+
 def apply_method(model, spec: JobSpec):
     """Freeze or wrap the model as ``method.type`` says."""
     method = spec.method
@@ -130,7 +150,7 @@ def apply_method(model, spec: JobSpec):
                 "method.freeze: no parameter is left trainable; raise trainable_layers or add extra_modules"
             )
         return model
-    from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
+    from peft import get_peft_model, prepare_model_for_kbit_training
 
     if method.type == "qlora":
         model = prepare_model_for_kbit_training(
@@ -138,18 +158,7 @@ def apply_method(model, spec: JobSpec):
             use_gradient_checkpointing=spec.train.gradient_checkpointing,
             gradient_checkpointing_kwargs={"use_reentrant": False},
         )
-    lora = method.lora
-    config = LoraConfig(
-        r=lora.rank,
-        lora_alpha=lora.alpha,
-        lora_dropout=lora.dropout,
-        target_modules=lora.target_modules,
-        use_rslora=lora.use_rslora,
-        use_dora=lora.use_dora,
-        modules_to_save=lora.modules_to_save or None,
-        task_type="CAUSAL_LM",
-    )
-    return get_peft_model(model, config)
+    return get_peft_model(model, lora_config(spec))
 
 
 def report_to(trackers: list[str]) -> list[str] | str:

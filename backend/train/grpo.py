@@ -16,12 +16,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from backend.data.prompts import load_prompts
-from backend.memory import peak_rss_mb
 from backend.spec import JobSpec, SpecError
 from backend.train import stop
 from backend.train.callbacks import EventsCallback
 from backend.train.common import load_model, load_tokenizer, resolve_precision, training_arguments
-from backend.train.loop import output_dir
+from backend.train.loop import save_final
 from backend.train.rewards import load_reward_model, parse_rules
 
 
@@ -115,11 +114,4 @@ def run(spec: JobSpec, run_dir: Path, events) -> dict:
         metrics["final_reward"] = logged[-1]["reward"]
         if "kl" in logged[-1]:
             metrics["final_kl"] = logged[-1]["kl"]
-    out = output_dir(spec, run_dir)
-    trainer.save_model(str(out))
-    if trainer.is_world_process_zero():
-        tokenizer.save_pretrained(out)
-        (out / "training_args.bin").unlink(missing_ok=True)  # outputs stay pickle-free
-    metrics["peak_rss_mb"] = round(peak_rss_mb(), 1)
-    metrics["output_dir"] = str(out)
-    return metrics
+    return save_final(trainer, spec, run_dir, tokenizer, metrics)

@@ -115,19 +115,25 @@ def train_and_save(spec: JobSpec, run_dir: Path, events, tokenizer, train_ds, ev
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
     if losses:
         metrics["final_loss"] = losses[-1]
-    out = output_dir(spec, run_dir)
-    trainer.save_model(str(out))
-    if trainer.is_world_process_zero():
-        if spec.stage == "sft":
-            # Save the template the model was trained with (a named data.template, or the tokenizer's own),
-            # so chat, export and any later from_pretrained format conversations the same way.
-            tokenizer.chat_template = resolve_template(tokenizer, spec.data.template)
-        tokenizer.save_pretrained(out)
-        # The Trainer also drops its pickled arguments here; outputs stay pickle-free (safetensors only).
-        (out / "training_args.bin").unlink(missing_ok=True)
     mix = realised_mix(collator, plan)
     if mix and mix():
         metrics.update({f"mix_share/{k}": v for k, v in mix()["mix_share"].items()})
+    if spec.stage == "sft":
+        # Save the template the model was trained with (a named data.template, or the tokenizer's own),
+        # so chat, export and any later from_pretrained format conversations the same way.
+        tokenizer.chat_template = resolve_template(tokenizer, spec.data.template)
+    return save_final(trainer, spec, run_dir, tokenizer, metrics)
+
+
+def save_final(trainer, spec: JobSpec, run_dir: Path, tokenizer, metrics: dict) -> dict:
+    """Every Trainer-based stage's end: the weights and tokenizer in :func:`output_dir`, pickle-free, and
+    ``metrics`` completed with the peak memory and that folder."""
+    out = output_dir(spec, run_dir)
+    trainer.save_model(str(out))
+    if trainer.is_world_process_zero():
+        tokenizer.save_pretrained(out)
+        # The Trainer also drops its pickled arguments here; outputs stay pickle-free (safetensors only).
+        (out / "training_args.bin").unlink(missing_ok=True)
     metrics["peak_rss_mb"] = round(peak_rss_mb(), 1)
     metrics["output_dir"] = str(out)
     return metrics

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from backend.data.pairs import load_pairs
 from backend.spec import JobSpec
-from backend.train.common import load_tokenizer, resolve_precision
-from backend.train.preference import callbacks, load_base, lora_config, set_template, train_and_save, trl_config
+from backend.train.common import load_tokenizer, lora_config, resolve_precision
+from backend.train.preference import callbacks, load_base, set_template, train_and_save, trl_config
 
 
 def run(spec: JobSpec, run_dir: Path, events) -> dict:

@@ -13,12 +13,11 @@ from pathlib import Path
 import torch
 
 from backend.data.templates import resolve_template
-from backend.memory import peak_rss_mb
 from backend.spec import JobSpec
 from backend.train import stop
 from backend.train.callbacks import EventsCallback
 from backend.train.common import apply_method, bnb_config, torch_dtype_of, training_arguments
-from backend.train.loop import output_dir
+from backend.train.loop import save_final
 from backend.workspace import resolve_model_path, workspace_home
 
 
@@ -43,26 +42,6 @@ def trl_config(config_cls, spec: JobSpec, run_dir: Path, precision: str, has_eva
     )
     base.update(extra)
     return config_cls(**base)
-
-
-def lora_config(spec: JobSpec, task_type: str = "CAUSAL_LM"):
-    """The ``peft.LoraConfig`` of ``method.lora`` for the trainer to apply; None unless lora/qlora."""
-    from peft import LoraConfig
-
-    if spec.method.type not in ("lora", "qlora"):
-        return None
-    lora = spec.method.lora
-    return LoraConfig(
-        r=lora.rank,
-        lora_alpha=lora.alpha,
-        lora_dropout=lora.dropout,
-        target_modules=lora.target_modules,
-        use_rslora=lora.use_rslora,
-        use_dora=lora.use_dora,
-        # SEQ_CLS: peft adds the new head (score/classifier) to these, trains it in full and saves it.
-        modules_to_save=lora.modules_to_save or None,
-        task_type=task_type,
-    )
 
 
 def load_base(spec: JobSpec, tokenizer, precision: str, auto_class=None, **kwargs):
@@ -137,14 +116,7 @@ def train_and_save(trainer, spec: JobSpec, run_dir: Path, events, tokenizer, ext
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
     if losses:
         metrics["final_loss"] = losses[-1]
-    out = output_dir(spec, run_dir)
-    trainer.save_model(str(out))
-    if trainer.is_world_process_zero():
-        tokenizer.save_pretrained(out)
-        (out / "training_args.bin").unlink(missing_ok=True)  # outputs stay pickle-free
-    metrics["peak_rss_mb"] = round(peak_rss_mb(), 1)
-    metrics["output_dir"] = str(out)
-    return metrics
+    return save_final(trainer, spec, run_dir, tokenizer, metrics)
 
 
 def callbacks(events) -> list:

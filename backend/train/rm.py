@@ -15,12 +15,11 @@ import torch
 
 from backend.data.pairs import load_pairs
 from backend.spec import JobSpec
-from backend.train.common import load_tokenizer, resolve_precision
+from backend.train.common import load_tokenizer, lora_config, resolve_precision
 from backend.train.preference import (
     callbacks,
     eval_batches,
     load_base,
-    lora_config,
     set_template,
     summary,
     train_and_save,

@@ -84,7 +84,7 @@ class StopCallback(TrainerCallback):
     def raise_if_stopped(self) -> None:
         """After ``trainer.train()``: raise :class:`Stopped` when the run ended on a request."""
         if self.stopped_at is not None:
-            Path(self.request).unlink(missing_ok=True)
+            self.request.unlink(missing_ok=True)
             raise Stopped(self.stopped_at, self.checkpoint)
 
 
