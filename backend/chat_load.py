@@ -191,9 +191,9 @@ def load_model_and_tokenizer(source: Source, *, dtype="auto", bits=None, templat
     # A named template's end-of-turn token ends the answer even when the model's generation config omits it.
     gen = model.generation_config
     eos = gen.eos_token_id if isinstance(gen.eos_token_id, list) else [i for i in [gen.eos_token_id] if i is not None]
-    eot = TEMPLATES[template].eot.strip() if template in TEMPLATES else ""
-    eot_id = tok.convert_tokens_to_ids(eot) if eot and eot != "{eos}" else None
-    for extra in (tok.eos_token_id, eot_id):
+    named = TEMPLATES.get(template)
+    ends = [m for m in (named.eot.strip(), *named.stops) if m != "{eos}"] if named else []
+    for extra in (tok.eos_token_id, *(tok.convert_tokens_to_ids(m) for m in ends)):
         if extra is not None and extra != tok.unk_token_id and extra not in eos:
             eos.append(extra)
     gen.eos_token_id = eos

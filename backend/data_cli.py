@@ -87,9 +87,12 @@ def cmd_preview(args) -> int:
     tok = _tokenizer(args.tokenizer or "builtin:tiny-tokenizer", args.home)
     samples = encode_samples(_source(args.path), tok, args.template, args.n, args.format, args.cutoff_len)
     rows = pack_rows(samples, args.cutoff_len) if args.pack else samples
+    findings = template_findings(args, tok)
     if args.json:
-        print(json.dumps(preview_json(args, tok, samples, rows), ensure_ascii=False))
+        print(json.dumps(preview_json(args, tok, samples, rows, findings), ensure_ascii=False))
         return 0
+    for level, message in findings:
+        print(f"template check [{level}] {message}")
     colour = sys.stdout.isatty() if args.color == "auto" else args.color == "always"
     for i, row in enumerate(rows):
         title = f"packed row {i + 1}" if args.pack else f"sample {i + 1}"
@@ -98,7 +101,21 @@ def cmd_preview(args) -> int:
     return 0
 
 
-def preview_json(args, tok, samples: list[dict], rows: list[dict]) -> dict:
+def template_findings(args, tok) -> list[tuple[str, str]]:
+    """The template check (:mod:`backend.data.template_check`) on the first chat records of the previewed file."""
+    from backend.data.preview import sample_conversations
+    from backend.data.template_check import check_template, stop_token_ids
+    from backend.data.templates import resolve_template
+
+    conversations = sample_conversations(_source(args.path), args.format)
+    if not conversations:
+        return []
+    folder = getattr(tok, "name_or_path", None)
+    jinja = resolve_template(tok, args.template)
+    return check_template(tok, jinja, args.template, conversations, stop_token_ids(folder, tok))
+
+
+def preview_json(args, tok, samples: list[dict], rows: list[dict], findings=()) -> dict:
     """The preview as data: per sample (or packed row) its tokens ``{"text", "id", "loss"}``, the token
     indexes where a packed sample starts (``starts``), and token / loss-token counts, plus totals."""
     from backend.data.preview import _tokens
@@ -124,6 +141,7 @@ def preview_json(args, tok, samples: list[dict], rows: list[dict]) -> dict:
         "rows": out,
         "n_tokens": sum(r["n_tokens"] for r in out),
         "loss_tokens": sum(r["loss_tokens"] for r in out),
+        "template_check": [{"level": level, "message": message} for level, message in findings],
     }
 
 
@@ -151,7 +169,11 @@ def add_parser(sub) -> None:
         p.add_argument("--format", default="auto", choices=("auto", *ALL_FORMATS), help="record format")
         p.add_argument("--tokenizer", help="tokenizer folder or builtin:tiny-tokenizer (token counts)")
         if template:
-            p.add_argument("--template", default="auto", help="chat template: auto or a named one (see data.template)")
+            p.add_argument(
+                "--template",
+                default="auto",
+                help="chat template: auto, a named one or a .jinja file (see data.template)",
+            )
 
     p = cmds.add_parser("inspect", help="format, counts, length statistics and every bad record")
     p.add_argument("path", type=Path)

@@ -25,7 +25,11 @@ _OLLAMA_LLAMA3 = (
 OLLAMA_TEMPLATES: dict[str, tuple[str, tuple[str, ...], str | None]] = {
     "chatml": (_OLLAMA_CHATML, ("<|im_start|>", "<|im_end|>"), None),
     "yi": (_OLLAMA_CHATML, ("<|im_start|>", "<|im_end|>"), None),
-    "qwen": (_OLLAMA_CHATML, ("<|im_start|>", "<|im_end|>"), "You are a helpful assistant."),
+    "qwen": (
+        _OLLAMA_CHATML,
+        ("<|im_start|>", "<|im_end|>"),
+        "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.",
+    ),
     "llama3": (_OLLAMA_LLAMA3, ("<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"), None),
 }
 

@@ -7,6 +7,8 @@ Checks, each ``ok``, ``warn`` or ``fail``:
 * ``settings``: the launch plan builds on this hardware (processes vs GPUs, gpu_ids, precision);
 * ``model``: config.json, safetensors weights (every shard of an index) and tokenizer files present;
 * ``data``: every source exists and its first ``sample`` records validate (bad ones named file:line);
+* ``template`` (sft): the chat template check of :mod:`backend.data.template_check` on the first records:
+  replies locatable, end-of-turn learned and among the stop tokens, generation prompt as trained;
 * ``disk``: free space in the workspace vs the checkpoints (× save_total_limit) and the final output;
 * ``memory``: the peak estimate of :mod:`backend.memory` vs free memory: GPU free memory of the chosen
   devices, or MemAvailable on CPU (all processes of the machine). Above 90 % warns, above 100 % fails
@@ -125,6 +127,39 @@ def check_data(spec: JobSpec, sample: int) -> list[Check]:
     return out
 
 
+def check_template(spec: JobSpec, home: Path, sample: int = 20) -> list[Check]:
+    """The template check (:mod:`backend.data.template_check`) of an ``sft`` job on the first chat records of
+    each source, with the model's stop tokens. Torch-free: the tokenizer is read with ``tokenizers``."""
+    from backend.data.light_tokenizer import load_light_tokenizer
+    from backend.data.preview import sample_conversations
+    from backend.data.template_check import check_template as run_check
+    from backend.data.template_check import stop_token_ids
+    from backend.data.templates import resolve_template
+
+    if spec.stage != "sft":
+        return []
+    m = spec.model
+    folder = model_dir(m.tokenizer or m.name_or_path, home)
+    if not folder.is_dir():
+        return []  # the model check says what is missing (or the builtin model is built on first use)
+    tok = load_light_tokenizer(folder)
+    if tok is None:
+        return [Check("template", "ok", f"no tokenizer.json in {folder}: the template is checked when training starts")]
+    try:
+        jinja = resolve_template(tok, spec.data.template)
+        conversations = []
+        for i in range(len(spec.data.sources)):
+            path, fmt, columns = resolve_source(spec, i)
+            conversations += sample_conversations(path, fmt, sample, columns)
+    except (DataError, ValueError, OSError) as exc:
+        return [Check("template", "fail", str(exc))]
+    if not conversations:
+        return []
+    weights = model_dir(m.name_or_path, home) if not m.from_scratch else folder
+    findings = run_check(tok, jinja, spec.data.template, conversations, stop_token_ids(weights, tok))
+    return [Check("template", level, message) for level, message in findings]
+
+
 def checkpoint_gb(spec: JobSpec, est: Estimate, shape: ModelShape) -> tuple[float, float]:
     """(one checkpoint, the final output) in GiB: saved weights, plus optimizer states in a checkpoint."""
     lora = spec.method.type in ("lora", "qlora")
@@ -180,6 +215,7 @@ def preflight(
         hardware = detect_hardware()
     home = workspace_home(home or spec.output.workspace)
     checks = [check_settings(spec, hardware), check_model(spec, home), *check_data(spec, sample)]
+    checks += check_template(spec, home)
     try:
         shape = shape_for_spec(spec, home)
     except (FileNotFoundError, OSError, ValueError, KeyError) as exc:

@@ -257,9 +257,11 @@ class DataSpec(_Section):
     template: str = Field(
         "auto",
         description=(
-            "Chat template: 'auto' uses the tokenizer's own chat_template (chatml when it has none), "
-            "or a named one (chatml, qwen, yi, internlm2, llama3, llama2, mistral, baichuan2, chatglm3, deepseek, "
-            "empty: assistant turns only, for incremental pretraining on conversation data)."
+            "Chat template: 'auto' uses the tokenizer's own chat_template (chatml when it has none), a path to a "
+            ".jinja file, or a named one (chatml, qwen, qwen3, qwen3-nothink, yi, internlm2, llama3, llama2, "
+            "mistral, baichuan2, chatglm3, glm4, glm4.5, deepseek, deepseek-r1, empty: assistant turns only, for "
+            "incremental pretraining on conversation data). The loss covers each reply as the template renders it "
+            "plus its end-of-turn text; a template whose replies cannot be located is refused."
         ),
     )
     cutoff_len: int = Field(

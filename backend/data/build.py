@@ -18,13 +18,13 @@ from backend.data.formats import CHAT_FORMATS, DataError
 from backend.data.mix import SourceSize, plan_mix
 from backend.data.packing import chunk_document, pack_examples
 from backend.data.stream import source_files
-from backend.data.templates import encode_chat, encode_text, resolve_template
+from backend.data.templates import MaskError, encode_chat, encode_text, mask_error, resolve_template
 from backend.data.validate import iter_valid_records
 from backend.spec import JobSpec
 from backend.workspace import resolve_data_path, workspace_home
 
 log = logging.getLogger(__name__)
-_RECORDS_VERSION = 2  # bump when normalisation changes, so cached record sets are rebuilt
+_RECORDS_VERSION = 3  # bump when normalisation changes, so cached record sets are rebuilt
 
 
 def _workers(spec: JobSpec, n: int) -> int | None:
@@ -134,7 +134,8 @@ def _generate(path: str, fmt: str, on_error: str, limit, want: str, where: str, 
     skips = skips_file(fingerprint)
     skips.unlink(missing_ok=True)
     for record in records:
-        yield _shape(record, records.format, want, where, path) | {"source": source}
+        origin = {"origin": records.where} if want == "chat" else {}  # file:line, for loss-mask errors
+        yield _shape(record, records.format, want, where, path) | {"source": source} | origin
     if records.skipped:
         skips.parent.mkdir(parents=True, exist_ok=True)
         skips.write_text(json.dumps({"skipped": records.skipped, "first_error": records.first_error}), "utf-8")
@@ -173,14 +174,17 @@ def _encoder(spec: JobSpec, tokenizer, want: str):
         template = resolve_template(tokenizer, spec.data.template)
         on_prompt, last_only = spec.data.train_on_prompt, spec.data.mask_history
 
-        def pieces(record_value):
-            enc = encode_chat(tokenizer, record_value, template, cutoff, on_prompt, last_only)
+        def pieces(record_value, origin):
+            try:
+                enc = encode_chat(tokenizer, record_value, template, cutoff, on_prompt, last_only)
+            except MaskError as exc:  # never a shifted mask: the run stops, naming the record and the template
+                raise mask_error(exc, spec.data.template, template, origin) from None
             # A sample with nothing to learn is dropped.
             return [(enc["input_ids"], enc["labels"])] if any(x != -100 for x in enc["labels"][1:]) else []
 
     else:
 
-        def pieces(record_value):
+        def pieces(record_value, origin):
             chunks = chunk_document(encode_text(tokenizer, record_value), cutoff)
             return [(piece, list(piece)) for piece in chunks if len(piece) > 1]
 
@@ -188,9 +192,11 @@ def _encoder(spec: JobSpec, tokenizer, want: str):
 
     def encode(batch):
         out = {"input_ids": [], "labels": [], "source": []}
-        sources = batch.get("source") or [0] * len(batch[column])
-        for value, source in zip(batch[column], sources, strict=True):
-            for ids, labels in pieces(value):
+        n = len(batch[column])
+        sources = batch.get("source") or [0] * n
+        origins = batch.get("origin") or [f"data.sources[{s}]" for s in sources]
+        for value, source, origin in zip(batch[column], sources, origins, strict=True):
+            for ids, labels in pieces(value, origin):
                 out["input_ids"].append(ids)
                 out["labels"].append(labels)
                 out["source"].append(source)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from itertools import islice
 
 from backend.data.packing import IGNORE_INDEX, chunk_document, pack_examples
-from backend.data.templates import encode_chat, encode_text, resolve_template
+from backend.data.templates import MaskError, encode_chat, encode_text, mask_error, resolve_template
 from backend.data.validate import iter_valid_records, record_texts
 
 GREEN, DIM, BOLD, RESET = "\033[32m", "\033[2m", "\033[1m", "\033[0m"
@@ -41,15 +41,32 @@ def encode_samples(path, tokenizer, template: str = "auto", n: int = 3, fmt: str
     """The first ``n`` valid records as training samples ``{"input_ids", "labels"}`` (text: its chunks)."""
     jinja = resolve_template(tokenizer, template)
     samples = []
-    for record in islice(iter_valid_records(path, fmt, on_error="skip"), n):
+    records = iter_valid_records(path, fmt, on_error="skip")
+    for record in islice(records, n):
         conversation = as_conversation(record)
         if conversation is not None:
-            samples.append(encode_chat(tokenizer, conversation, jinja, cutoff_len, mask_history=mask_history))
+            try:
+                samples.append(encode_chat(tokenizer, conversation, jinja, cutoff_len, mask_history=mask_history))
+            except MaskError as exc:
+                raise mask_error(exc, template, jinja, records.where) from None
         else:
             text = record["text"] if "text" in record else "\n".join(record_texts(record))
             for piece in chunk_document(encode_text(tokenizer, text), cutoff_len):
                 samples.append({"input_ids": piece, "labels": list(piece)})
     return samples
+
+
+def sample_conversations(path, fmt: str = "auto", n: int = 20, columns=None) -> list[tuple[str, list[dict]]]:
+    """``(file:line, conversation)`` of the first ``n`` valid records that train as chat (for the template check)."""
+    records = iter_valid_records(path, fmt, on_error="skip", columns=columns)
+    out = []
+    for record in records:
+        conversation = as_conversation(record)
+        if conversation is not None:
+            out.append((records.where, conversation))
+        if len(out) >= n:
+            break
+    return out
 
 
 def preview_samples(path, tokenizer, template: str = "auto", n: int = 3, fmt: str = "auto", cutoff_len: int = 1024,

@@ -1,13 +1,35 @@
 """Chat templates and the SFT loss mask.
 
-The mask is computed from the rendering itself, so it is right for any Jinja chat template, with or
-without ``{% generation %}`` markers: each assistant turn's characters are the span between the
-rendering of the conversation up to that turn (with the generation prompt) and the rendering
-including it; tokens whose first character falls in such a span carry loss, every other token gets
-label -100. The span includes the turn's end-of-turn token, so the model learns to stop.
+The mask is read off the rendering of the whole conversation, so it holds for any Jinja chat template,
+including those that rewrite history (reasoning stripped from earlier replies, ``<think>`` blocks moved
+or added) and those whose generation prompt is not the text that precedes a reply in the full rendering.
+For each assistant turn *i* (see :func:`assistant_spans`):
+
+1. **What the reply renders as.** The conversation is rendered once more with turn *i*'s content
+   replaced by a unique sentinel. Where the two renderings first and last differ is the text that
+   depends on the reply: its rendering, whatever the template did to it (trimmed, reasoning dropped or
+   wrapped). The sentinel must appear exactly once, or the turn cannot be located: refused.
+2. **Where the labelled text starts.** At inference the model is given the conversation so far plus the
+   generation prompt and writes the rest, so the labels start where the generation prompt ends when the
+   full rendering agrees with it up to there (``<|im_start|>assistant\\n``, GLM's ``<|assistant|>`` before a
+   ``\\n<think>…`` block the model must write). Where it does not (DeepSeek-R1's ``<｜Assistant｜><think>\\n``
+   against a history rendered ``<｜Assistant｜>answer``), the labels start where the reply's own text starts,
+   never earlier than the end of the message before it: no user or system text is ever labelled.
+3. **Where it ends.** After the reply, the template's end-of-turn text: for the last message, everything
+   the template writes after it (``<|im_end|>\\n``, ``<|end|><|endoftext|>``); for an earlier turn, what a
+   conversation ending at that turn writes after the reply and the full conversation writes too, cut back
+   to a token boundary so the next turn's marker is never labelled.
+
+Tokens whose first character falls in a span carry loss; every other token gets label -100. Whatever
+cannot be made consistent raises :class:`MaskError` (the callers add the template and the record's
+file:line); nothing is shifted silently.
 """
 
 from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
 
 from backend.builtin import CHATML_TEMPLATE
 from backend.data.chat_templates import TEMPLATES
@@ -15,15 +37,85 @@ from backend.data.formats import DataError
 
 IGNORE_INDEX = -100
 NAMED_TEMPLATES = {name: t.jinja for name, t in TEMPLATES.items()}
+MAX_TEMPLATE_BYTES = 1 << 20
+# Private-use code points: no template transforms them, no tokenizer merges them with markup, no real text has them.
+_SENTINEL = "\ue000{}\ue001"
+# Role and turn markup as templates write it: <|user|>, </s>, <｜end▁of▁sentence｜>, [INST], <reserved_106>.
+_MARKUP = re.compile(r"<[^<>\s]{1,40}>|\[[^\[\]\s]{1,20}\]")
+
+
+class MaskError(DataError):
+    """A conversation whose assistant turns cannot be located consistently in the template's rendering."""
 
 
 def resolve_template(tokenizer, name: str) -> str:
-    """The Jinja template for ``data.template``: the tokenizer's own for 'auto' (chatml if it has none)."""
+    """The Jinja template for ``data.template``: the tokenizer's own for 'auto' (chatml if it has none), a
+    named one, or the text of a ``.jinja`` file (an absolute path, or relative to the current folder)."""
     if name == "auto":
         return tokenizer.chat_template or CHATML_TEMPLATE
     if name in NAMED_TEMPLATES:
         return NAMED_TEMPLATES[name]
-    raise DataError(f"data.template: unknown template {name!r}; expected auto or one of {', '.join(NAMED_TEMPLATES)}")
+    if is_template_file(name):
+        return read_template_file(name)
+    raise DataError(
+        f"data.template: unknown template {name!r}; expected auto, a .jinja file or one of {', '.join(NAMED_TEMPLATES)}"
+    )
+
+
+def is_template_file(name: str) -> bool:
+    """Whether ``data.template`` names a file rather than a template (a path ending in ``.jinja``)."""
+    return name.endswith(".jinja")
+
+
+def read_template_file(name: str) -> str:
+    """The text of a ``.jinja`` template file, or a DataError naming the file and what is wrong with it."""
+    path = Path(name).expanduser()
+    try:
+        if path.stat().st_size > MAX_TEMPLATE_BYTES:
+            raise DataError(f"data.template: {path} is larger than {MAX_TEMPLATE_BYTES >> 20} MiB; not a chat template")
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataError(f"data.template: {path}: no such file") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"data.template: {path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise DataError(f"data.template: {path}: {exc.strerror or exc}") from None
+    if not text.strip():
+        raise DataError(f"data.template: {path} is empty")
+    return text
+
+
+def template_label(name: str) -> str:
+    """How messages name a template: ``'qwen'``, ``the tokenizer's own template``, or the file."""
+    return "the tokenizer's own template (data.template: auto)" if name == "auto" else f"data.template {name!r}"
+
+
+# Markers that identify a family, most specific first: the named template to suggest when a template fails.
+_FAMILY_MARKERS = (
+    ("<｜Assistant｜><think>", "deepseek-r1"),
+    ("<｜Assistant｜>", "deepseek-r1"),
+    ("[gMASK]<sop>", "glm4"),
+    ("enable_thinking", "qwen3"),
+    ("<|im_start|>", "qwen"),
+    ("<|start_header_id|>", "llama3"),
+    ("[/INST]", "mistral"),
+    ("<reserved_106>", "baichuan2"),
+    ("<|assistant|>", "chatglm3"),
+)
+
+
+def mask_error(exc: MaskError, name: str, jinja: str, origin: str | None) -> DataError:
+    """A MaskError as the one line a user sees: the record, the template, what went wrong, what to try."""
+    where = f"{origin}: " if origin else ""
+    return DataError(
+        f"{where}{template_label(name)}: {exc}; the loss mask cannot be placed, so the record is refused rather "
+        f"than trained with shifted labels; try data.template: {suggest_template(jinja)} (or a fixed .jinja file)"
+    )
+
+
+def suggest_template(jinja: str) -> str:
+    """The named template closest to ``jinja`` by its role markers (chatml when none is recognised)."""
+    return next((name for marker, name in _FAMILY_MARKERS if marker in jinja and name in NAMED_TEMPLATES), "chatml")
 
 
 def render(tokenizer, messages: list[dict], template: str, add_generation_prompt: bool = False) -> str:
@@ -32,23 +124,131 @@ def render(tokenizer, messages: list[dict], template: str, add_generation_prompt
     )
 
 
-def assistant_spans(tokenizer, messages: list[dict], template: str) -> tuple[str, list[tuple[int, int]]]:
-    """The full rendering and the character spans of every assistant turn in it."""
-    full = render(tokenizer, messages, template)
-    spans = []
+def _render(tokenizer, messages, template, add_generation_prompt=False) -> str:
+    """:func:`render`, with a template's own failure (an unsupported role, bad Jinja) as a MaskError."""
+    try:
+        return render(tokenizer, messages, template, add_generation_prompt)
+    except Exception as exc:  # jinja2 errors, raise_exception(...) from the template, TypeErrors on odd content
+        raise MaskError(f"the template cannot render this conversation: {type(exc).__name__}: {exc}") from None
+
+
+def common_prefix(a: str, b: str) -> int:
+    n = min(len(a), len(b))
+    if a[:n] == b[:n]:
+        return n
+    lo, hi = 0, n  # binary search on slices: C-speed compares, O(log n) of them
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _common_suffix(a: str, b: str, limit: int) -> int:
+    n = min(len(a), len(b), limit)
+    lo, hi = 0, n
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[len(a) - mid :] == b[len(b) - mid :]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _with_sentinel(messages: list[dict], i: int) -> tuple[list[dict], str]:
+    sentinel = _SENTINEL.format(i)
+    return [m if j != i else {**m, "content": sentinel} for j, m in enumerate(messages)], sentinel
+
+
+def changed_region(tokenizer, messages, template, full: str, i: int, required: bool = True):
+    """Where ``full`` depends on message ``i``'s content: (start, end, the sentinel conversation, its
+    rendering, the sentinel). Raises MaskError when the template does not render that content exactly once;
+    None when it is not ``required`` and not rendered at all."""
+    swapped, sentinel = _with_sentinel(messages, i)
+    other = _render(tokenizer, swapped, template)
+    count = other.count(sentinel)
+    if count == 0 and not required:
+        return None
+    if count != 1:
+        what = "does not render" if count == 0 else f"renders {count} times"
+        raise MaskError(f"the template {what} the content of message {i} ({messages[i]['role']})")
+    start = common_prefix(full, other)
+    end = len(full) - _common_suffix(full, other, min(len(full), len(other)) - start)
+    return start, end, swapped, other, sentinel
+
+
+@dataclass
+class TurnSpan:
+    """One assistant turn in a rendering: labels cover ``[start, end)``; ``reply_start``/``reply_end`` bound
+    the text that depends on the reply; ``prompt_agrees`` says the generation prompt is a prefix of the
+    rendering at this turn (inference sees what training saw)."""
+
+    start: int
+    end: int
+    reply_start: int
+    reply_end: int
+    prompt_agrees: bool
+
+
+def turn_spans(tokenizer, messages: list[dict], template: str) -> tuple[str, list[TurnSpan], dict]:
+    """The full rendering, a :class:`TurnSpan` per assistant turn (see the module docs for the rules) and the
+    rendering's tokens (``input_ids`` and ``offset_mapping``)."""
+    full = _render(tokenizer, messages, template)
+    enc = tokenizer(full, add_special_tokens=False, return_offsets_mapping=True)
+    spans: list[TurnSpan] = []
+    floor = 0  # nothing before the end of the previous message (or span) may be labelled
     for i, message in enumerate(messages):
-        if message["role"] != "assistant":
+        if message.get("role") != "assistant":
             continue
-        start = len(render(tokenizer, messages[:i], template, add_generation_prompt=True)) if i else 0
-        prefix = render(tokenizer, messages[: i + 1], template)  # rendered once: it is ~40% of tokenising
-        end = len(prefix)
-        if not full.startswith(prefix):
-            raise DataError(
-                "the chat template renders a conversation differently from its prefixes, so assistant turns "
-                "cannot be located; choose another data.template"
-            )
-        spans.append((start, end))
-    return full, spans
+        if i and messages[i - 1].get("role") != "assistant":
+            # The end of the message before the reply (its text, however the template renders it; a template
+            # may leave it out, as the ``empty`` one does).
+            before = changed_region(tokenizer, messages, template, full, i - 1, required=False)
+            floor = max(floor, before[1] if before else 0)
+        reply_start, reply_end, swapped, other, sentinel = changed_region(tokenizer, messages, template, full, i)
+        if reply_start < floor:
+            raise MaskError(f"the reply of message {i} changes how the template renders the messages before it")
+        prompt = _render(tokenizer, messages[:i], template, add_generation_prompt=True) if i else ""
+        agreed = common_prefix(prompt, full)
+        prompt_agrees = agreed == len(prompt)
+        start = min(reply_start, agreed) if agreed >= floor else reply_start
+        end = reply_end + _end_of_turn(tokenizer, messages, template, i, enc, reply_end, swapped, other, sentinel)
+        spans.append(TurnSpan(start, end, reply_start, reply_end, prompt_agrees))
+        floor = end
+    return full, spans, enc
+
+
+def _end_of_turn(tokenizer, messages, template, i, enc, reply_end, swapped, other, sentinel) -> int:
+    """How many characters after the reply end its turn (the end-of-turn text the model must learn)."""
+    after = other[other.index(sentinel) + len(sentinel) :]  # == full[reply_end:] (the common suffix)
+    if i == len(messages) - 1:
+        return len(after)
+    alone = _render(tokenizer, swapped[: i + 1], template)  # the conversation ending at this turn
+    tail = alone[alone.index(sentinel) + len(sentinel) :] if sentinel in alone else ""
+    n = common_prefix(tail, after)
+    # A marker shared only in part ("<|end|><|" of "<|endoftext|>" and "<|user|>") belongs to the next turn: cut
+    # back to the start of the markup it is part of, and to a token boundary (markers split into pieces or not).
+    if n < len(tail):
+        n = next((m.start() for m in _MARKUP.finditer(tail) if m.start() < n < m.end()), n)
+    return _token_boundary(enc["offset_mapping"], reply_end, n)
+
+
+def _token_boundary(offsets, at: int, n: int) -> int:
+    """The largest ``k <= n`` such that no token straddles ``at + k`` (``n`` if none does)."""
+    cut = at + n
+    for start, end in offsets:
+        if start < cut < end:
+            return max(0, start - at)
+    return n
+
+
+def assistant_spans(tokenizer, messages: list[dict], template: str) -> tuple[str, list[tuple[int, int]]]:
+    """The full rendering and the character spans ``[start, end)`` that carry loss, one per assistant turn."""
+    full, spans, _enc = turn_spans(tokenizer, messages, template)
+    return full, [(s.start, s.end) for s in spans]
 
 
 def encode_chat(
@@ -62,23 +262,20 @@ def encode_chat(
     """``input_ids`` and ``labels`` of one conversation, truncated to ``cutoff_len``.
 
     Loss is on every assistant turn, only the last one with ``mask_history``, or on everything with
-    ``train_on_prompt`` (which wins).
+    ``train_on_prompt`` (which wins). Raises :class:`MaskError` when the turns cannot be located.
     """
-    full, spans = assistant_spans(tokenizer, messages, template)
-    if mask_history:
-        spans = spans[-1:]
-    enc = tokenizer(full, add_special_tokens=False, return_offsets_mapping=True)
+    _full, turns, enc = turn_spans(tokenizer, messages, template)
+    spans = [(s.start, s.end) for s in (turns[-1:] if mask_history else turns)]
     ids = enc["input_ids"][:cutoff_len]
     if train_on_prompt:
-        labels = list(ids)
-    else:
-        labels = [IGNORE_INDEX] * len(ids)
-        span_i = 0
-        for t, (start, _end) in enumerate(enc["offset_mapping"][: len(ids)]):
-            while span_i < len(spans) and start >= spans[span_i][1]:
-                span_i += 1
-            if span_i < len(spans) and spans[span_i][0] <= start < spans[span_i][1]:
-                labels[t] = ids[t]
+        return {"input_ids": ids, "labels": list(ids)}
+    labels = [IGNORE_INDEX] * len(ids)
+    span_i = 0
+    for t, (start, _end) in enumerate(enc["offset_mapping"][: len(ids)]):
+        while span_i < len(spans) and start >= spans[span_i][1]:
+            span_i += 1
+        if span_i < len(spans) and spans[span_i][0] <= start < spans[span_i][1]:
+            labels[t] = ids[t]
     return {"input_ids": ids, "labels": labels}
 
 

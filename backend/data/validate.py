@@ -181,6 +181,7 @@ class ValidRecords:
     skipped: int = 0
     first_error: str | None = None
     columns: dict[str, str] | None = None
+    where: str | None = None  # file:line of the record just yielded
 
     def __iter__(self) -> Iterator[dict]:
         if self.on_error not in ("raise", "skip"):
@@ -197,6 +198,7 @@ class ValidRecords:
                 self.first_error = self.first_error or item.message()
                 continue
             taken += 1
+            self.where = f"{item.file}:{item.line}"
             yield record
 
 
