@@ -405,6 +405,13 @@ class EvalSpec(_Section):
     few_shot: int = Field(0, ge=0, description="Few-shot examples per single-choice question.")
     max_new_tokens: int = Field(64, gt=0, description="Tokens generated per prompt.")
     limit: int | None = Field(200, gt=0, description="Use at most this many records of each file per evaluation.")
+    stop_check: bool = Field(
+        True,
+        description=(
+            "SFT: after training, reply greedily to 3 training prompts and warn when the model never stops at its "
+            "end-of-turn token (a template or EOS mismatch)."
+        ),
+    )
 
 
 # --------------------------------------------------------------------------------------------- train

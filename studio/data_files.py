@@ -147,6 +147,8 @@ def _path_arg(path) -> str:
 
 def _common(fmt, template, tokenizer) -> list[str]:
     args = ["--format", fmt or "auto", "--template", template or "auto"]
+    if str(template or "").endswith(".jinja") and not Path(template).expanduser().is_file():
+        raise DataTabError(f"template: {template}: no such file (give a named template or a .jinja file's path)")
     tokenizer = str(tokenizer or "").strip()
     if tokenizer and not is_builtin(tokenizer) and not Path(tokenizer).expanduser().is_dir():
         raise DataTabError(f"tokenizer: {tokenizer} is not a folder (give a local tokenizer folder or {BUILTIN_TOK})")

@@ -42,6 +42,7 @@ LABELS = {
         "empty": "No valid record to preview: inspect the file to see why.",
         "cut": "… {n} more tokens not drawn",
         "error": "Error",
+        "template_check": "Template check",
     },
     "zh": {
         "format": "格式",
@@ -66,6 +67,7 @@ LABELS = {
         "empty": "没有可预览的有效记录：请先检查（Inspect）该文件查看原因。",
         "cut": "… 另有 {n} 个 token 未显示",
         "error": "错误",
+        "template_check": "模板检查",
     },
 }
 
@@ -169,6 +171,22 @@ def row_html(row: dict, title: str, language: str = "en", budget: int = MAX_TOKE
     )
 
 
+CHECK_COLORS = {"ok": "#15803d", "warn": "#b45309", "fail": "#b91c1c"}
+
+
+def template_check_html(findings: list[dict], language: str = "en") -> str:
+    """The "Template check" section: one line per finding (ok, warn, fail), coloured by level."""
+    if not findings:
+        return ""
+    lines = "".join(
+        f'<li class="template-{esc(f["level"])}" style="color:{CHECK_COLORS.get(f["level"], "#374151")}">'
+        f"<b>{esc(f['level'])}</b> {esc(f['message'])}</li>"
+        for f in findings
+    )
+    title = esc(_t("template_check", language))
+    return f'<div class="template-check"><b>{title}</b><ul style="margin:4px 0">{lines}</ul></div>'
+
+
 def preview_html(preview: dict, language: str = "en") -> str:
     """A token preview (``studio data preview --json``): a legend, totals, and every row's coloured tokens."""
     rows = preview.get("rows") or []
@@ -178,6 +196,7 @@ def preview_html(preview: dict, language: str = "en") -> str:
     totals = _t("totals", language, rows=len(rows), loss=preview.get("loss_tokens", 0), **counts)
     parts = [
         '<div class="data-preview">',
+        template_check_html(preview.get("template_check") or [], language),
         f"<p>{esc(totals)}</p>",
         f"<p><small>{esc(_t('legend', language))}</small></p>",
     ]

@@ -50,6 +50,9 @@ def errors_html(exc: SpecError) -> str:
     )
 
 
+MAX_WARNINGS = 3
+
+
 def new_watch(run: jobs.Run) -> dict:
     """A session's view of ``run`` before any event is read, so the events replay from byte 0."""
     return dict(
@@ -60,6 +63,7 @@ def new_watch(run: jobs.Run) -> dict:
         message="",
         error="",
         progress=None,
+        warnings=[],
         lines=[],
         points=[],
         ema=None,
@@ -95,6 +99,7 @@ def _add_points(w: dict, e: dict) -> None:
 def fold(watch: dict, events: list[dict], offset: int) -> dict:
     """A new watch with ``events`` applied: progress, state, log lines and metric points."""
     w = {**watch, "offset": offset, "lines": list(watch["lines"]), "points": list(watch["points"])}
+    w["warnings"] = list(watch.get("warnings") or [])
     for e in events:
         kind, line = e["type"], None
         if kind in ("progress", "metric") and e.get("total_steps"):
@@ -110,6 +115,8 @@ def fold(watch: dict, events: list[dict], offset: int) -> dict:
             line = f"[{w['state']}] {w['message']}"
         elif kind == "log":
             line = e.get("message", "")
+            if e.get("level") == "warning" and line not in w["warnings"]:
+                w["warnings"] = (w["warnings"] + [line])[-MAX_WARNINGS:]  # shown under the status badge
         elif kind == "error":
             w["error"] = e.get("message", "")
             line = f"error ({e.get('kind', 'unknown')}): {w['error']}"
@@ -164,7 +171,7 @@ def progress_html(w: dict | None) -> str:
 
 
 def status_html(w: dict | None, error: str | None = None) -> str:
-    """The status badge, the run id, and the error message of a failed run."""
+    """The status badge, the run id, the error message of a failed run and the run's warnings."""
     if error:
         state, run, detail = "error", "", error
     elif not w:
@@ -173,7 +180,13 @@ def status_html(w: dict | None, error: str | None = None) -> str:
         state, run = w["state"], w["run"]
         detail = (w.get("error") or w.get("message") or "") if state in ("failed", "aborted") else ""
     badge = f'<span style="background:{_COLORS.get(state, "#6b7280")};color:#fff;border-radius:9px;padding:2px 10px">'
-    return f"<div>{badge}{html.escape(state)}</span> <code>{html.escape(run)}</code> {html.escape(detail)}</div>"
+    warned = "".join(
+        f'<div class="run-warning" style="color:#b45309">⚠ {html.escape(m)}</div>'
+        for m in (w or {}).get("warnings") or []
+    )
+    return (
+        f"<div>{badge}{html.escape(state)}</span> <code>{html.escape(run)}</code> {html.escape(detail)}{warned}</div>"
+    )
 
 
 def metric_frame(w: dict | None, series: tuple[str, ...] = PLOTS["loss"], seed: bool = True) -> pd.DataFrame:

@@ -82,6 +82,7 @@ def details(home: str, run_id: str, log_lines: int = 40) -> dict:
         checkpoints="\n".join(checkpoints(run)) or "(none)",
         outputs="\n".join(outputs(run)) or str(run.path),
         stoppable=(spec or {}).get("stage", "sft") in jobs.STOPPABLE_STAGES,
+        warnings=watch_of(run)["warnings"],  # e.g. the stop check's "the model does not stop"
     )
 
 

@@ -151,6 +151,22 @@ def test_preview_renders_loss_and_masked_tokens_escaped(studio_home, tmp_path):
     row = kept["data"]["rows"][0]
     assert "packed row 1" in html and "2 samples" in html
     assert f"{row['n_tokens']} tokens, {row['loss_tokens']} with loss" in html
+    # The template check rides along: the tokenizer's own chat template renders every record and learns its end.
+    assert '<div class="template-check"><b>Template check</b>' in html and 'class="template-ok"' in html
+    assert "end-of-turn &#x27;&lt;|im_end|&gt;\\n&#x27;" in html
+
+
+def test_preview_shows_a_failing_template_check(studio_home, tmp_path):
+    """The official GLM-4.5 template ends replies with nothing: the Data tab says so before any run."""
+    from template_oracle import SHARED_TEMPLATES
+
+    glm = str(SHARED_TEMPLATES / "glm-4.5.jinja")
+    html, kept = data_tab.preview(str(studio_home), str(SFT), "auto", glm, "builtin:tiny-tokenizer", 256, False, 1)
+    assert kept["kind"] == "preview", kept
+    assert 'class="template-fail"' in html and "the template writes nothing after a reply" in html
+    assert "try data.template: glm4" in html
+    html, kept = data_tab.preview(str(studio_home), str(SFT), "auto", "/no/x.jinja", None, 256, False, 1)
+    assert kept["kind"] == "error" and "template: /no/x.jinja: no such file" in html
 
 
 def test_preview_json_from_the_cli(studio_home):

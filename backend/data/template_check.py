@@ -123,15 +123,16 @@ def check_template(tokenizer, jinja: str, name: str, samples, stop_ids=None) -> 
 
 def stop_token_ids(folder, tokenizer) -> list[int]:
     """The ids generation stops at: ``generation_config.json``'s ``eos_token_id`` (an id or a list) in the model
-    folder, and the tokenizer's EOS."""
-    ids: list[int] = []
+    folder, and the tokenizer's EOS; empty (unknown: not checked) for a folder with no generation config, such
+    as a bare tokenizer's."""
     config = Path(folder) / "generation_config.json" if folder else None
-    if config is not None and config.is_file():
-        try:
-            eos = json.loads(config.read_text(encoding="utf-8")).get("eos_token_id")
-        except (ValueError, OSError):
-            eos = None
-        ids += [x for x in (eos if isinstance(eos, list) else [eos]) if isinstance(x, int)]
+    if config is None or not config.is_file():
+        return []
+    try:
+        eos = json.loads(config.read_text(encoding="utf-8")).get("eos_token_id")
+    except (ValueError, OSError):
+        eos = None
+    ids = [x for x in (eos if isinstance(eos, list) else [eos]) if isinstance(x, int)]
     if tokenizer.eos_token_id is not None and tokenizer.eos_token_id not in ids:
         ids.append(tokenizer.eos_token_id)
     return ids

@@ -13,6 +13,7 @@ from backend.spec import JobSpec
 from backend.train import stop
 from backend.train.callbacks import EventsCallback
 from backend.train.common import StudioTrainer, eval_metrics, load_model, resolve_precision, training_arguments
+from backend.train.stop_check import run_stop_check
 
 
 def output_dir(spec: JobSpec, run_dir: Path) -> Path:
@@ -122,7 +123,14 @@ def train_and_save(spec: JobSpec, run_dir: Path, events, tokenizer, train_ds, ev
         # Save the template the model was trained with (a named data.template, or the tokenizer's own),
         # so chat, export and any later from_pretrained format conversations the same way.
         tokenizer.chat_template = resolve_template(tokenizer, spec.data.template)
-    return save_final(trainer, spec, run_dir, tokenizer, metrics)
+    metrics = save_final(trainer, spec, run_dir, tokenizer, metrics)
+    # After the save, on the main process alone: ZeRO-3 shards the weights over every rank, so it is skipped there.
+    if spec.stage == "sft" and spec.eval.stop_check and trainer.is_world_process_zero():
+        if spec.distributed.zero_stage == 3:
+            events.log("stop check skipped: the weights are sharded over the ranks (ZeRO-3)")
+        else:
+            run_stop_check(trainer.model, tokenizer, spec, events, metrics)
+    return metrics
 
 
 def save_final(trainer, spec: JobSpec, run_dir: Path, tokenizer, metrics: dict) -> dict:

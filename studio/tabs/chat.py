@@ -211,7 +211,10 @@ def _slot(text: Labeller, L, home: str, key: str, prefix: str):
         dtype = text("dtype", gr.Dropdown(list(DTYPES), value="auto", label=L("dtype"), elem_id=f"{prefix}-dtype"))
         quant = text("quant", gr.Radio(list(QUANT), value="none", label=L("quant"), elem_id=f"{prefix}-quant"))
         names = template_choices()
-        template = text("template", gr.Dropdown(names, value="auto", label=L("template"), elem_id=f"{prefix}-tmpl"))
+        template = text(  # a named template, or a typed path to a .jinja file
+            "template",
+            gr.Dropdown(names, value="auto", allow_custom_value=True, label=L("template"), elem_id=f"{prefix}-tmpl"),
+        )
     with gr.Row():
         load_btn = text("load", gr.Button(L("load"), variant="primary", elem_id=f"{prefix}-load"), "value")
         unload_btn = text("unload", gr.Button(L("unload"), elem_id=f"{prefix}-unload"), "value")

@@ -148,7 +148,10 @@ def build(home: str | None, demo: gr.Blocks, lang: gr.components.Component | Non
         fmt = text(
             "format", gr.Dropdown(["auto", *ALL_FORMATS], value="auto", label=L("format"), elem_id="data-format")
         )
-        template = gr.Dropdown(["auto", *TEMPLATES], value="auto", label=L("template"), elem_id="data-template")
+        # A named template, or a typed path to a .jinja file.
+        template = gr.Dropdown(
+            ["auto", *TEMPLATES], value="auto", allow_custom_value=True, label=L("template"), elem_id="data-template"
+        )
         text("template", template)
         toks = list_tokenizers(home)
         custom = dict(allow_custom_value=True, label=L("tokenizer"), elem_id="data-tokenizer")

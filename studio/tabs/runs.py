@@ -144,7 +144,15 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
             return "", gr.skip(), "", "", "", "", off, off, off, gr.skip()
         d = runs_view.details(home, run_id)
         run = d["run"]
-        badge = status_html({"state": run.status, "run": run.id, "error": d["reason"], "message": d["reason"]})
+        badge = status_html(
+            {
+                "state": run.status,
+                "run": run.id,
+                "error": d["reason"],
+                "message": d["reason"],
+                "warnings": d["warnings"],
+            }
+        )
         active = run.status in jobs.ACTIVE_STATES
         return (
             badge,
