@@ -51,7 +51,7 @@ def test_a_model_that_never_stops_gets_a_warning(studio_home, model_and_tokenize
         run_stop_check(model, tok, spec(studio_home), events, metrics)
     finally:
         handle.remove()
-    (level, message, fields), = events.logged
+    ((level, message, fields),) = events.logged
     assert level == "warning" and message.startswith(NOT_STOPPING) and "0 of 3" in message
     assert metrics["stop_check"] == 0.0
     samples = fields["stop_check"]["samples"]
