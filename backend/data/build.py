@@ -10,11 +10,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 from pathlib import Path
 
 from backend.data import registry
-from backend.data.formats import CHAT_FORMATS, DataError
+from backend.data.formats import CHAT_FORMATS, TEXT_FORMATS, DataError, format_mismatch
 from backend.data.mix import SourceSize, plan_mix
 from backend.data.packing import chunk_document, pack_examples
 from backend.data.stream import source_files
@@ -135,21 +136,28 @@ def _generate(path: str, fmt: str, on_error: str, limit, want: str, where: str, 
     skips.unlink(missing_ok=True)
     for record in records:
         yield _shape(record, records.format, want, where, path) | {"source": source}
+    if not records.taken:  # raised here: datasets' own error for an empty generator says nothing useful
+        raise records.no_usable_records(where)
     if records.skipped:
         skips.parent.mkdir(parents=True, exist_ok=True)
         skips.write_text(json.dumps({"skipped": records.skipped, "first_error": records.first_error}), "utf-8")
 
 
+# The formats each kind of Trainer data takes: chat for sft; text, or chat flattened, for pt.
+ACCEPTS = {"chat": CHAT_FORMATS, "text": TEXT_FORMATS + CHAT_FORMATS}
+_NEEDS = {"chat": f"a chat format ({', '.join(CHAT_FORMATS)})", "text": "text or chat records"}
+
+
+def check_want(fmt: str | None, want: str, where: str, path) -> None:
+    """Raise the DataError for a source of ``fmt`` that the pt ('text') or sft ('chat') stage cannot use."""
+    if fmt not in ACCEPTS[want]:
+        raise format_mismatch(where, path, fmt, "sft" if want == "chat" else "pt", _NEEDS[want])
+
+
 def _shape(record: dict, fmt: str, want: str, where: str, path) -> dict:
     """A normalised record in the form a stage wants: chat messages, or text (chat flattened for pt)."""
-    if want == "chat" and "messages" not in record:
-        raise DataError(
-            f"{where}.format: {path} is {fmt!r} data; supervised fine-tuning needs a chat format "
-            f"({', '.join(CHAT_FORMATS)})"
-        )
+    check_want(fmt, want, where, path)
     if want != "chat" and "text" not in record:
-        if "messages" not in record:
-            raise DataError(f"{where}.format: {path} is {fmt!r} data; pretraining needs text or chat records")
         return {"text": "\n".join(m["content"] for m in record["messages"])}
     return record
 
@@ -159,11 +167,31 @@ def split_validation(ds, spec: JobSpec):
     size = spec.data.val_size
     if not size:
         return ds, None
+    check_val_size(size, len(ds))
     test = size if size < 1 else int(size)
-    if (test if isinstance(test, int) else int(test * len(ds))) < 1 or len(ds) < 2:
-        raise DataError(f"data.val_size: {size} leaves no validation record out of {len(ds)}")
     parts = ds.train_test_split(test_size=test, seed=spec.train.seed)
     return parts["train"], parts["test"]
+
+
+def check_val_size(size: float, n: int) -> None:
+    """Raise a DataError when ``data.val_size`` leaves no validation or no training record out of ``n``.
+
+    The split is ``datasets``' ``train_test_split``: a fraction (below 1) takes ``ceil(size * n)`` records,
+    a count (1 or more) that many. More records never make a passing size fail (pre-flight relies on it).
+    """
+    if not size:
+        return
+    test = math.ceil(size * n) if size < 1 else int(size)
+    if 1 <= test < n:
+        return
+    left = "no validation record" if test < 1 else "no training record"
+    advice = (
+        f"set data.val_size to a count from 1 to {n - 1} (or a smaller fraction), add records, or set "
+        "data.val_size: 0 to train without a validation split"
+        if n > 1
+        else "add records (a validation split needs 2 at least), or set data.val_size: 0"
+    )
+    raise DataError(f"data.val_size: {size:g} leaves {left} out of {n} record(s)", advice=advice)
 
 
 def _encoder(spec: JobSpec, tokenizer, want: str):
