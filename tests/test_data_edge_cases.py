@@ -126,9 +126,9 @@ def test_truncated_or_corrupt_zst_is_reported_as_such_and_stops_even_when_skippi
         load_records(spec(path, "pt", skip=True), "text")  # skipping would hide the lost half: it stops
     assert str(caught.value).startswith(truncated) and caught.value.advice == DAMAGED_ADVICE
     # A block that does not decode, past the first ones: corrupt, with the line reading stopped after.
-    path, blob = _zst(tmp_path, "bad.jsonl.zst", n=60_000)
+    path, blob = _zst(tmp_path, "bad.jsonl.zst", n=200_000)
     bad = bytearray(blob)
-    for k in range(len(blob) // 2, len(blob) // 2 + 32):
+    for k in range(len(blob) * 3 // 4, len(blob) * 3 // 4 + 32):
         bad[k] ^= 0xA5
     path.write_bytes(bytes(bad))
     report = inspect_source(path)
