@@ -6,7 +6,10 @@ Checks, each ``ok``, ``warn`` or ``fail``:
 
 * ``settings``: the launch plan builds on this hardware (processes vs GPUs, gpu_ids, precision);
 * ``model``: config.json, safetensors weights (every shard of an index) and tokenizer files present;
-* ``data``: every source exists and its first ``sample`` records validate (bad ones named file:line);
+* ``data``: every source exists and its first ``sample`` records validate (bad ones named file:line),
+  and the trainer's own data rules pass: the stage against the source's format, a source with no
+  usable record, a damaged file (fatal even with ``data.skip_bad_records``);
+* ``data.val_size`` (when set): the held-out size against the record count, by the trainer's rule;
 * ``disk``: free space in the workspace vs the checkpoints (× save_total_limit) and the final output;
 * ``memory``: the peak estimate of :mod:`backend.memory` vs free memory: GPU free memory of the chosen
   devices, or MemAvailable on CPU (all processes of the machine). Above 90 % warns, above 100 % fails
