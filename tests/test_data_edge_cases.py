@@ -207,6 +207,12 @@ def test_advice_fits_the_error(tmp_path):
         "rejected) records"
     )
     assert SKIP_ADVICE not in line and line.endswith("or use this messages data with the sft stage (or pt, ppo, grpo)")
+    with pytest.raises(DataError) as caught:  # a source that does not exist
+        load_records(spec(tmp_path / "missing.jsonl"), "chat")
+    assert describe(caught.value, "data") == (
+        f"Data error: data.sources[0].path: {tmp_path / 'missing.jsonl'}: no such file or folder — check "
+        "data.sources[].path: the file or folder must exist on every machine that trains"
+    )
 
 
 def _job(home, path, **data) -> dict:

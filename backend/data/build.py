@@ -51,13 +51,15 @@ def resolve_source(spec: JobSpec, i: int) -> tuple[Path, str, dict | None]:
         try:
             entry = registry.lookup(source.path, workspace_home(spec.output.workspace))
         except DataError as exc:
-            raise DataError(f"data.sources[{i}].path: {exc}") from None
+            advice = "fix the dataset registry entry, or point data.sources[].path at a file or folder"
+            raise DataError(f"data.sources[{i}].path: {exc}", advice=advice) from None
         fmt = source.format if source.format != "auto" else entry.format
         path, columns = entry.path, entry.columns or None
     else:
         path, fmt, columns = resolve_data_path(source.path), source.format, None
     if not Path(path).exists():
-        raise DataError(f"data.sources[{i}].path: {path}: no such file or folder")
+        advice = "check data.sources[].path: the file or folder must exist on every machine that trains"
+        raise DataError(f"data.sources[{i}].path: {path}: no such file or folder", advice=advice)
     return Path(path), fmt, columns
 
 
@@ -99,7 +101,9 @@ def cached_records(generate, kwargs: dict, tag: str, i: int, events=None, extra:
         ds = datasets.Dataset.from_generator(generate, gen_kwargs=gen, features=features, fingerprint=fingerprint)
     except datasets.exceptions.DatasetGenerationError as exc:
         cause = exc.__cause__ or exc
-        raise (cause if isinstance(cause, DataError) else DataError(f"{path}: {cause}")) from None
+        if isinstance(cause, DataError):
+            raise cause from None
+        raise DataError(f"{path}: {cause}", advice="see train.log for where reading it failed") from None
     if len(ds) == 0:
         raise DataError(f"data.sources[{i}].path: {path} holds no usable records")
     _report_skips(fingerprint, f"data.sources[{i}] ({path})", events)
@@ -319,7 +323,10 @@ def mix_rows(rows, spec: JobSpec, labels: list[str]):
         picks.append(rest[: int(np.searchsorted(filled, part * size.tokens, side="left"))])
     order = rng.permutation(np.concatenate(picks)) if picks else np.array([], dtype=int)
     if len(order) == 0:
-        raise DataError("data.mix: the plan takes no rows; raise data.mix.total_tokens or the epoch caps")
+        advice = "raise data.mix.total_tokens or the sources' max_epochs"
+        raise DataError(
+            "data.mix: the plan takes no rows; raise data.mix.total_tokens or the epoch caps", advice=advice
+        )
     return rows.select(order), plan
 
 
