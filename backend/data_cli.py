@@ -7,8 +7,8 @@
                       [--no-near-dup] [--num-perm 128] [--shingle 5] [--max-symbol-ratio 0.5] [--max-repeat-ratio 0.3]
 
 PATH may be ``builtin:samples/<file>`` (a shipped sample). Exit status: inspect returns 1 when bad
-records were found, shard and clean when any were skipped. ``--json`` (inspect, preview) prints one JSON
-document for programs such as the studio's Data tab.
+records were found or the source holds no usable record, shard and clean when any were skipped.
+``--json`` (inspect, preview) prints one JSON document for programs such as the studio's Data tab.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def cmd_inspect(args) -> int:
         max_line_bytes=args.max_line_bytes,
     )
     print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if args.json else report.render())
-    return 1 if report.bad else 0
+    return 1 if report.bad or not report.records else 0  # bad records, or nothing usable at all
 
 
 def cmd_shard(args) -> int:

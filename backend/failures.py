@@ -54,11 +54,13 @@ def text_kind(text: str) -> str | None:
     return None
 
 
-def reason(kind: str, message: str) -> str:
-    """The one human line: ``<title>: <what happened> — <what to do>`` (no newlines)."""
+def reason(kind: str, message: str, advice: str | None = None) -> str:
+    """The one human line: ``<title>: <what happened> — <what to do>`` (no newlines). ``advice`` replaces
+    the class's advice when the error knows better (a DataError's ``advice``: skipping cannot fix it)."""
     first = " ".join((message or "").split())[:600]
     title = TITLES.get(kind, TITLES["unknown"])
-    return f"{title}: {first} — {ADVICE.get(kind, ADVICE['unknown'])}" if first else f"{title} — {ADVICE[kind]}"
+    todo = advice or ADVICE.get(kind, ADVICE["unknown"])
+    return f"{title}: {first} — {todo}" if first else f"{title} — {todo}"
 
 
 def _signal_name(number: int) -> str:

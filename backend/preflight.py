@@ -6,7 +6,10 @@ Checks, each ``ok``, ``warn`` or ``fail``:
 
 * ``settings``: the launch plan builds on this hardware (processes vs GPUs, gpu_ids, precision);
 * ``model``: config.json, safetensors weights (every shard of an index) and tokenizer files present;
-* ``data``: every source exists and its first ``sample`` records validate (bad ones named file:line);
+* ``data``: every source exists and its first ``sample`` records validate (bad ones named file:line),
+  and the trainer's own data rules pass: the stage against the source's format, a source with no
+  usable record, a damaged file (fatal even with ``data.skip_bad_records``);
+* ``data.val_size`` (when set): the held-out size against the record count, by the trainer's rule;
 * ``template`` (sft): the chat template check of :mod:`backend.data.template_check` on the first records:
   replies locatable, end-of-turn learned and among the stop tokens, generation prompt as trained;
 * ``disk``: free space in the workspace vs the checkpoints (× save_total_limit) and the final output;
@@ -24,7 +27,7 @@ from pathlib import Path
 
 from backend.data.build import resolve_source
 from backend.data.formats import DataError
-from backend.data.validate import iter_checked
+from backend.data.validate import ValidRecords, iter_checked
 from backend.launch import Hardware, build_launch
 from backend.memory import GB, OPTIMIZER_BYTES, Estimate, estimate_memory, meminfo_gb
 from backend.model_shape import ModelShape, model_dir, shape_for_spec
@@ -100,30 +103,57 @@ def check_model(spec: JobSpec, home: Path) -> Check:
     return Check("model", "ok", f"model {what}: files present{extra}")
 
 
+def _stage_format(spec: JobSpec, fmt: str, where: str, path) -> None:
+    """The trainer's own stage-vs-format rule for one source (raises its DataError)."""
+    from backend.data.build import check_want
+    from backend.data.pairs import STAGE_FORMATS, check_pair_format
+    from backend.data.prompts import check_prompt_format
+
+    if spec.stage in ("pt", "sft"):
+        check_want(fmt, "chat" if spec.stage == "sft" else "text", where, path)
+    elif spec.stage in STAGE_FORMATS:
+        check_pair_format(fmt, spec.stage, where, path)
+    else:
+        check_prompt_format(fmt, spec.stage, where, path)
+
+
+def _failed(name: str, exc: Exception) -> Check:
+    advice = getattr(exc, "advice", None)
+    return Check(name, "fail", f"{exc}" + (f" — {advice}" if advice else ""))
+
+
 def check_data(spec: JobSpec, sample: int) -> list[Check]:
-    out = []
+    """Per source: its first ``sample`` records validated (bad ones named file:line), then the checks the
+    trainer's data build makes, with its own functions: the format against the stage, a source with no
+    usable record (read to its end when the sample finds none), a damaged file (fatal even when skipping),
+    and ``data.val_size`` against the record count (counted only as far as the rule needs)."""
+    out, scans = [], []
     for i, source in enumerate(spec.data.sources):
         name = f"data.sources[{i}]"
         try:
             path, fmt, columns = resolve_source(spec, i)
-            good, bad, first, found = 0, 0, None, None
-            for resolved, record, item in iter_checked(path, fmt, columns=columns):
-                if good + bad >= sample:
-                    break
-                if record is None:
-                    bad, first = bad + 1, first or item.message()
-                else:
-                    good, found = good + 1, found or resolved
+            scan = _Scan(iter_checked(path, fmt, columns=columns), source.max_samples)
+            scan.read(lambda s: s.good + s.bad >= sample and s.good > 0)
+            if scan.good:
+                _stage_format(spec, scan.format, name, path)
         except (DataError, ValueError, OSError) as exc:
-            out.append(Check(name, "fail", str(exc)))
+            out.append(_failed(name, exc))
             continue
-        head = f"{source.path}: format {found or '?'}, first {good + bad} records checked, {bad} bad"
-        if bad and not spec.data.skip_bad_records:
-            out.append(Check(name, "fail", f"{head}; first: {first} (or set data.skip_bad_records)"))
-        elif bad or not good:
-            out.append(Check(name, "warn", head + (f"; first: {first}" if first else "; no usable records")))
+        head = (
+            f"{source.path}: format {scan.format or '?'}, first {scan.good + scan.bad} records checked, {scan.bad} bad"
+        )
+        if scan.done and not scan.good:  # the trainer's error for it, word for word
+            none = ValidRecords(path, skipped=scan.bad, first_error=scan.first).no_usable_records(name)
+            out.append(_failed(name, none))
+        elif scan.bad and not spec.data.skip_bad_records:
+            out.append(Check(name, "fail", f"{head}; first: {scan.first} (or set data.skip_bad_records: true)"))
+        elif scan.bad or not scan.good:
+            out.append(Check(name, "warn", head + (f"; first: {scan.first}" if scan.first else "; no usable records")))
         else:
             out.append(Check(name, "ok", head))
+        scans.append(scan)
+    if spec.data.val_size and len(scans) == len(spec.data.sources):
+        out.append(check_val_size(spec, scans))
     return out
 
 
@@ -158,6 +188,63 @@ def check_template(spec: JobSpec, home: Path, sample: int = 20) -> list[Check]:
     weights = model_dir(m.name_or_path, home) if not m.from_scratch else folder
     findings = run_check(tok, jinja, spec.data.template, conversations, stop_token_ids(weights, tok))
     return [Check("template", level, message) for level, message in findings]
+
+
+def check_val_size(spec: JobSpec, scans: list) -> Check:
+    """``data.val_size`` against the records the trainer would split (the trainer's own rule; more records
+    never make a passing size fail, so sources are read on only while it fails)."""
+    from backend.data.build import check_val_size as rule
+
+    per = [2 if spec.stage == "kto" and s.format == "preference" else 1 for s in scans]
+
+    def total() -> int:  # a KTO stage unpairs each preference record into two examples
+        return sum(s.good * k for s, k in zip(scans, per, strict=True))
+
+    def passes() -> bool:
+        try:
+            rule(spec.data.val_size, total())
+            return True
+        except DataError:
+            return False
+
+    for scan in scans:
+        try:
+            scan.read(lambda _: passes())
+        except (DataError, ValueError, OSError) as exc:
+            return _failed("data.val_size", exc)
+    try:
+        rule(spec.data.val_size, total())
+    except DataError as exc:
+        return _failed("data.val_size", exc)
+    counted = "" if all(s.done for s in scans) else " at least"
+    return Check("data.val_size", "ok", f"{spec.data.val_size:g} of{counted} {total()} records held out for validation")
+
+
+class _Scan:
+    """A source read as far as needed: good and bad record counts, its format, its first problem."""
+
+    def __init__(self, items, limit: int | None):
+        self.items, self.limit = items, limit
+        self.good = self.bad = 0
+        self.format = self.first = None
+        self.done = False
+
+    def read(self, enough) -> None:
+        """Read until ``enough(self)`` or the end (or ``limit`` good records); a damaged file raises."""
+        from backend.data.validate import DAMAGED_ADVICE
+
+        while not self.done and not enough(self):
+            resolved, record, item = next(self.items, (None, None, None))
+            if item is None or (self.limit is not None and self.good >= self.limit):
+                self.done = True
+            elif record is not None:
+                self.good, self.format = self.good + 1, self.format or resolved
+            elif item.field == "file" and item.what.startswith("is empty"):
+                continue
+            elif item.fatal:
+                raise DataError(item.message(), advice=DAMAGED_ADVICE)
+            else:
+                self.bad, self.first = self.bad + 1, self.first or item.message()
 
 
 def checkpoint_gb(spec: JobSpec, est: Estimate, shape: ModelShape) -> tuple[float, float]:
@@ -215,7 +302,8 @@ def preflight(
         hardware = detect_hardware()
     home = workspace_home(home or spec.output.workspace)
     checks = [check_settings(spec, hardware), check_model(spec, home), *check_data(spec, sample)]
-    checks += check_template(spec, home)
+    if not failed(checks):  # a source that is missing or of the wrong format was named once already
+        checks += check_template(spec, home)
     try:
         shape = shape_for_spec(spec, home)
     except (FileNotFoundError, OSError, ValueError, KeyError) as exc:

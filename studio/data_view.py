@@ -32,6 +32,7 @@ LABELS = {
         "no_stats": "No valid record to measure.",
         "errors": "Bad records (first {shown} of {total})",
         "clean": "No bad records.",
+        "unusable": "This source holds no usable records: a training run would stop on it.",
         "legend": "green: carries loss (the model learns it) · grey: masked (prompt, template markers) · "
         "│ sample boundary in a packed row",
         "row_counts": "{tokens} tokens, {loss} with loss, {masked} masked",
@@ -58,6 +59,7 @@ LABELS = {
         "no_stats": "没有可统计的有效记录。",
         "errors": "错误记录（显示前 {shown} 条，共 {total} 条）",
         "clean": "没有错误记录。",
+        "unusable": "该数据源没有可用的记录：训练会因此停止。",
         "legend": "绿色：计算损失（模型学习的部分）· 灰色：被屏蔽（提示词、模板标记）· │ 打包行中的样本边界",
         "row_counts": "{tokens} 个 token，{loss} 个计算损失，{masked} 个被屏蔽",
         "row_samples": "{n} 个样本",
@@ -134,8 +136,10 @@ def report_html(report: dict, language: str = "en") -> str:
         title = _t("errors", language, shown=len(errors), total=bad)
         lines = "\n".join(esc(e) for e in errors)
         parts.append(f'<p><b>{esc(title)}</b></p><pre class="data-errors" style="white-space:pre-wrap">{lines}</pre>')
-    elif not bad:
+    elif not bad and records:
         parts.append(f"<p>{esc(_t('clean', language))}</p>")
+    if not records:  # `[]` or whitespace only is not "clean": inspect exits 1 and a run would stop
+        parts.append(f'<p class="data-unusable" style="color:#b91c1c">{esc(_t("unusable", language))}</p>')
     parts.append("</div>")
     return "".join(parts)
 

@@ -143,7 +143,7 @@ M = json.dumps
         (M({"prompt": "q", "chosen": [U("p"), A("a")], "rejected": [U("p"), A("b")]}), "prompt", "differs"),
         (M({"prompt": "p", "completion": "c", "label": 2}), "label", "expected true or false"),
         (M({"prompt": "p", "completion": "c", "label": "yes"}), "label", "expected true or false"),
-        (M({"prompt": "p", "completion": "c", "label": None}), "label", "is missing"),
+        (M({"prompt": "p", "completion": "c", "label": None}), "label", "is null; expected true or false (or 1 or 0)"),
         (M({"prompt": "p", "completion": [U("c")], "label": True}), "completion[0].role", "assistant's reply only"),
         (M({"completion": "c", "label": True}), "prompt", "is missing"),
         (M({"question": "q", "A": "a", "B": "b", "answer": "C"}), "answer", "out of range"),
@@ -299,5 +299,8 @@ def test_sft_rejects_preference_data_with_a_stage_message(tmp_path):
 
     data = {"sources": [{"path": "builtin:samples/preference.jsonl"}]}
     spec = JobSpec.model_validate({"stage": "sft", "model": {"name_or_path": "builtin:tiny-llama"}, "data": data})
-    with pytest.raises(DataError, match="'preference' data; supervised fine-tuning needs a chat format"):
+    with pytest.raises(DataError, match="'preference' data; the sft stage needs a chat format") as caught:
         load_records(spec, "chat")
+    assert caught.value.advice == (
+        "point data.sources[0].path at such data, or use this preference data with the rm, dpo, orpo or kto stage"
+    )

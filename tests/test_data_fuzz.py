@@ -1,4 +1,8 @@
-"""Fuzzing the readers: malformed input gives file:line problems or skip counts, never an exception."""
+"""Fuzzing the readers: malformed input gives file:line problems or skip counts, never an exception.
+
+3,000 hypothesis examples (500 per test); ``tests/test_data_fuzz_build.py`` adds 3,100 deterministic cases
+through `studio data inspect` and the trainer's own data build.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,15 @@ import json
 import tempfile
 from pathlib import Path
 
+import pytest
 import zstandard
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from backend.data.validate import inspect_source, iter_valid_records
+from backend.data.formats import DataError
+from backend.data.validate import inspect_source, iter_checked, iter_valid_records
 
-SETTINGS = settings(max_examples=1000, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+SETTINGS = settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 GOOD = json.dumps({"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]})
 
 # JSON-ish fragments mixed with raw bytes: mostly near-valid lines, the hardest case for a reader.
@@ -28,12 +34,22 @@ DIR = Path(tempfile.mkdtemp(prefix="fuzz-"))
 
 
 def _check(path: Path, fmt: str = "auto", columns: dict | None = None) -> list[dict]:
-    report = inspect_source(path, fmt, max_line_bytes=200, columns=columns)
+    """Inspect names every problem file:line; skipping keeps exactly inspect's good records, except that a
+    fatal problem (the rest of the file is unreadable) stops it with that very problem."""
+    report = inspect_source(path, fmt, max_line_bytes=200, columns=columns, max_errors=10_000)
     for err in report.errors:
         assert err.startswith(f"{path}:"), err
+    fatal = [item.message() for _, _, item in iter_checked(path, fmt, 200, columns) if item.fatal]
     records = iter_valid_records(path, fmt, on_error="skip", max_line_bytes=200, columns=columns)
+    if fatal:
+        assert len(fatal) == 1 and fatal[0] == report.errors[-1]  # reading stops at a fatal problem
+        with pytest.raises(DataError) as caught:
+            list(records)
+        assert str(caught.value) == fatal[0]
+        return []
     good = list(records)
-    assert len(good) == report.records and records.skipped == report.bad
+    empty = [e for e in report.errors if e.endswith(": file: is empty")]  # nothing to skip in an empty file
+    assert len(good) == report.records and records.skipped == report.bad - len(empty)
     return good
 
 

@@ -122,6 +122,13 @@ def test_report_lists_the_first_errors_and_the_total():
     assert "first 2 of 7" in html and "unknown" in html and "No valid record to measure" in html
 
 
+def test_a_source_with_no_records_is_not_called_clean():
+    html = data_view.report_html({"format": None, "records": 0, "bad_records": 0, "errors": []})
+    assert "No bad records" not in html
+    assert "This source holds no usable records: a training run would stop on it." in html
+    assert "该数据源没有可用的记录" in data_view.report_html({"records": 0, "bad_records": 0}, "中文")
+
+
 def test_dataset_text_is_escaped_everywhere():
     span = data_view.token_span(XSS, 5, True)
     assert "<script>" not in span and "&lt;script&gt;" in span and 'data-loss="1"' in span

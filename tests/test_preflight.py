@@ -49,8 +49,9 @@ def fake_7b(tmp_path: Path, tiny_model: Path, weights: str = "model.safetensors"
 
 def test_tiny_job_passes(studio_home, tiny_model):
     checks = pf.preflight(spec_from_dict(tiny(studio_home)), studio_home, CPU)
-    assert [c.level for c in checks] == ["ok"] * 6, checks
+    assert [c.level for c in checks] == ["ok"] * 7, checks
     found = by_name(checks)
+    assert found["data.val_size"].message == "0.05 of at least 200 records held out for validation"
     assert "format messages, first 200 records checked, 0 bad" in found["data.sources[0]"].message
     assert "MemAvailable" in found["memory"].message and "free" in found["disk"].message
     assert "end-of-turn '<|im_end|>\\n', a stop token" in found["template"].message
@@ -156,4 +157,4 @@ def test_preflight_does_not_import_torch(studio_home, tiny_model):
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     # The template check renders with transformers' torch-free chat_template_utils and reads tokenizer.json with
     # `tokenizers`; neither the tokenizer classes nor the model side of transformers (both import torch) load.
-    assert out.stdout.split() == ["6", "False", "False", "False"], out.stderr
+    assert out.stdout.split() == ["7", "False", "False", "False"], out.stderr

@@ -10,11 +10,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 from pathlib import Path
 
 from backend.data import registry
-from backend.data.formats import CHAT_FORMATS, DataError
+from backend.data.formats import CHAT_FORMATS, TEXT_FORMATS, DataError, format_mismatch
 from backend.data.mix import SourceSize, plan_mix
 from backend.data.packing import chunk_document, pack_examples
 from backend.data.stream import source_files
@@ -50,13 +51,15 @@ def resolve_source(spec: JobSpec, i: int) -> tuple[Path, str, dict | None]:
         try:
             entry = registry.lookup(source.path, workspace_home(spec.output.workspace))
         except DataError as exc:
-            raise DataError(f"data.sources[{i}].path: {exc}") from None
+            advice = "fix the dataset registry entry, or point data.sources[].path at a file or folder"
+            raise DataError(f"data.sources[{i}].path: {exc}", advice=advice) from None
         fmt = source.format if source.format != "auto" else entry.format
         path, columns = entry.path, entry.columns or None
     else:
         path, fmt, columns = resolve_data_path(source.path), source.format, None
     if not Path(path).exists():
-        raise DataError(f"data.sources[{i}].path: {path}: no such file or folder")
+        advice = "check data.sources[].path: the file or folder must exist on every machine that trains"
+        raise DataError(f"data.sources[{i}].path: {path}: no such file or folder", advice=advice)
     return Path(path), fmt, columns
 
 
@@ -98,7 +101,9 @@ def cached_records(generate, kwargs: dict, tag: str, i: int, events=None, extra:
         ds = datasets.Dataset.from_generator(generate, gen_kwargs=gen, features=features, fingerprint=fingerprint)
     except datasets.exceptions.DatasetGenerationError as exc:
         cause = exc.__cause__ or exc
-        raise (cause if isinstance(cause, DataError) else DataError(f"{path}: {cause}")) from None
+        if isinstance(cause, DataError):
+            raise cause from None
+        raise DataError(f"{path}: {cause}", advice="see train.log for where reading it failed") from None
     if len(ds) == 0:
         raise DataError(f"data.sources[{i}].path: {path} holds no usable records")
     _report_skips(fingerprint, f"data.sources[{i}] ({path})", events)
@@ -136,21 +141,28 @@ def _generate(path: str, fmt: str, on_error: str, limit, want: str, where: str, 
     for record in records:
         origin = {"origin": records.where} if want == "chat" else {}  # file:line, for loss-mask errors
         yield _shape(record, records.format, want, where, path) | {"source": source} | origin
+    if not records.taken:  # raised here: datasets' own error for an empty generator says nothing useful
+        raise records.no_usable_records(where)
     if records.skipped:
         skips.parent.mkdir(parents=True, exist_ok=True)
         skips.write_text(json.dumps({"skipped": records.skipped, "first_error": records.first_error}), "utf-8")
 
 
+# The formats each kind of Trainer data takes: chat for sft; text, or chat flattened, for pt.
+ACCEPTS = {"chat": CHAT_FORMATS, "text": TEXT_FORMATS + CHAT_FORMATS}
+_NEEDS = {"chat": f"a chat format ({', '.join(CHAT_FORMATS)})", "text": "text or chat records"}
+
+
+def check_want(fmt: str | None, want: str, where: str, path) -> None:
+    """Raise the DataError for a source of ``fmt`` that the pt ('text') or sft ('chat') stage cannot use."""
+    if fmt not in ACCEPTS[want]:
+        raise format_mismatch(where, path, fmt, "sft" if want == "chat" else "pt", _NEEDS[want])
+
+
 def _shape(record: dict, fmt: str, want: str, where: str, path) -> dict:
     """A normalised record in the form a stage wants: chat messages, or text (chat flattened for pt)."""
-    if want == "chat" and "messages" not in record:
-        raise DataError(
-            f"{where}.format: {path} is {fmt!r} data; supervised fine-tuning needs a chat format "
-            f"({', '.join(CHAT_FORMATS)})"
-        )
+    check_want(fmt, want, where, path)
     if want != "chat" and "text" not in record:
-        if "messages" not in record:
-            raise DataError(f"{where}.format: {path} is {fmt!r} data; pretraining needs text or chat records")
         return {"text": "\n".join(m["content"] for m in record["messages"])}
     return record
 
@@ -160,11 +172,31 @@ def split_validation(ds, spec: JobSpec):
     size = spec.data.val_size
     if not size:
         return ds, None
+    check_val_size(size, len(ds))
     test = size if size < 1 else int(size)
-    if (test if isinstance(test, int) else int(test * len(ds))) < 1 or len(ds) < 2:
-        raise DataError(f"data.val_size: {size} leaves no validation record out of {len(ds)}")
     parts = ds.train_test_split(test_size=test, seed=spec.train.seed)
     return parts["train"], parts["test"]
+
+
+def check_val_size(size: float, n: int) -> None:
+    """Raise a DataError when ``data.val_size`` leaves no validation or no training record out of ``n``.
+
+    The split is ``datasets``' ``train_test_split``: a fraction (below 1) takes ``ceil(size * n)`` records,
+    a count (1 or more) that many. More records never make a passing size fail (pre-flight relies on it).
+    """
+    if not size:
+        return
+    test = math.ceil(size * n) if size < 1 else int(size)
+    if 1 <= test < n:
+        return
+    left = "no validation record" if test < 1 else "no training record"
+    advice = (
+        f"set data.val_size to a count from 1 to {n - 1} (or a smaller fraction), add records, or set "
+        "data.val_size: 0 to train without a validation split"
+        if n > 1
+        else "add records (a validation split needs 2 at least), or set data.val_size: 0"
+    )
+    raise DataError(f"data.val_size: {size:g} leaves {left} out of {n} record(s)", advice=advice)
 
 
 def _encoder(spec: JobSpec, tokenizer, want: str):
@@ -297,7 +329,10 @@ def mix_rows(rows, spec: JobSpec, labels: list[str]):
         picks.append(rest[: int(np.searchsorted(filled, part * size.tokens, side="left"))])
     order = rng.permutation(np.concatenate(picks)) if picks else np.array([], dtype=int)
     if len(order) == 0:
-        raise DataError("data.mix: the plan takes no rows; raise data.mix.total_tokens or the epoch caps")
+        advice = "raise data.mix.total_tokens or the sources' max_epochs"
+        raise DataError(
+            "data.mix: the plan takes no rows; raise data.mix.total_tokens or the epoch caps", advice=advice
+        )
     return rows.select(order), plan
 
 

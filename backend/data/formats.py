@@ -45,13 +45,40 @@ class DataError(ValueError):
     """A record or file is not usable; the message names the file, line and field when known.
 
     ``field`` (e.g. ``messages[0].content``) and ``what`` (e.g. ``is missing``) are set when the error
-    is about one field, so reports can be laid out as ``file:line: field: what``.
+    is about one field, so reports can be laid out as ``file:line: field: what``. ``advice`` is what to
+    do about it when the generic data advice (fix the record or skip bad records) does not fit, e.g. a
+    damaged file, a source with no usable records, a ``val_size`` too large or a format the stage cannot use.
     """
 
-    def __init__(self, message: str, field: str | None = None, what: str | None = None):
+    def __init__(self, message: str, field: str | None = None, what: str | None = None, advice: str | None = None):
         super().__init__(message)
         self.field = field
         self.what = what or message
+        self.advice = advice
+
+
+# Where data of each format is used, for advice when a stage is given a format it cannot train on.
+USED_BY = {
+    **dict.fromkeys(CHAT_FORMATS, "the sft stage (or pt, ppo, grpo)"),
+    "text": "the pt stage",
+    "preference": "the rm, dpo, orpo or kto stage",
+    "kto": "the kto stage",
+    "choice": "eval.choice_data (scored while training) or `studio eval --task choice`",
+    "generation": "the ppo or grpo stage, or eval.prompts_data",
+}
+
+
+def format_mismatch(where: str, path, fmt: str | None, stage: str, needs: str) -> DataError:
+    """The error for a source whose format ``stage`` cannot train on, advising where that data fits.
+
+    Skipping bad records cannot help here (every record is of that format), so the advice never says so.
+    """
+    if fmt is None:
+        message = f"{where}.format: {path} has no record whose format can be told; the {stage} stage needs {needs}"
+        return DataError(message, advice=f"check the file with `studio data inspect {path}`")
+    message = f"{where}.format: {path} is {fmt!r} data; the {stage} stage needs {needs}"
+    used = USED_BY.get(fmt, "another stage")
+    return DataError(message, advice=f"point {where}.path at such data, or use this {fmt} data with {used}")
 
 
 def bad(field: str, what: str) -> DataError:
@@ -132,10 +159,16 @@ def apply_columns(record: Any, columns: dict[str, str] | None) -> Any:
     return out
 
 
+def absent(record: dict, key: str, expected: str) -> str:
+    """What is wrong with ``record[key]`` being None: the key is missing, or it is JSON null."""
+    return f"is null; expected {expected}" if key in record else "is missing"
+
+
 def need_str(record: dict, key: str, where: str = "", allow_empty: bool = False) -> str:
     value = record.get(key)
     if not isinstance(value, str):
-        raise bad(where + key, "is missing" if value is None else f"is a {type(value).__name__}, not a string")
+        what = absent(record, key, "a string") if value is None else f"is a {type(value).__name__}, not a string"
+        raise bad(where + key, what)
     if not allow_empty and not value.strip():
         raise bad(where + key, "is empty")
     return value
@@ -242,7 +275,9 @@ def _alpaca(record: dict) -> list[dict]:
         out += [{"role": "user", "content": pair[0]}, {"role": "assistant", "content": pair[1]}]
     prompt = need_str(record, "instruction")
     extra = record.get("input")
-    if isinstance(extra, str) and extra:
+    if extra is not None and not isinstance(extra, str):  # a number or list here is a broken record, not "no input"
+        raise bad("input", f"is a {type(extra).__name__}, not a string")
+    if extra:
         prompt = f"{prompt}\n{extra}"
     out += [{"role": "user", "content": prompt}, {"role": "assistant", "content": need_str(record, "output")}]
     _prepend_system(record, out)
@@ -251,7 +286,9 @@ def _alpaca(record: dict) -> list[dict]:
 
 def _prepend_system(record: dict, out: list[dict]) -> None:
     system = record.get("system")
-    if isinstance(system, str) and system.strip():
+    if system is not None and not isinstance(system, str):  # never drop a system prompt silently
+        raise bad("system", f"is a {type(system).__name__}, not a string")
+    if system and system.strip():
         out.insert(0, {"role": "system", "content": system})
 
 

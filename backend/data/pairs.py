@@ -14,7 +14,7 @@ format and the one the stage needs, before anything is tokenised.
 from __future__ import annotations
 
 from backend.data.build import cached_records, resolve_source, skips_file, split_validation
-from backend.data.formats import DataError
+from backend.data.formats import format_mismatch
 from backend.data.task_formats import task_features
 from backend.data.validate import iter_valid_records
 from backend.spec import JobSpec
@@ -31,17 +31,28 @@ _KEYS = {"preference": "prompt, chosen, rejected", "kto": "prompt, completion, l
 
 def source_format(spec: JobSpec, i: int, stage: str) -> str:
     """The format of ``data.sources[i]`` (detected from its first good record when 'auto'), checked
-    against what ``stage`` trains on; raises a DataError naming both otherwise."""
+    against what ``stage`` trains on; raises a DataError naming both otherwise.
+
+    A source whose format cannot be told raises what stopped it: a damaged or unreadable file, or the
+    source holding no usable record (with its first bad one), never a bare 'unknown' format.
+    """
     path, fmt, columns = resolve_source(spec, i)
     if fmt == "auto":
         records = iter_valid_records(path, "auto", on_error="skip", limit=1, columns=columns)
-        next(iter(records), None)
-        fmt = records.format or "unknown"
+        next(iter(records), None)  # a damaged file raises here (fatal problems raise even when skipping)
+        if records.format is None:
+            raise records.no_usable_records(f"data.sources[{i}]")
+        fmt = records.format
+    check_pair_format(fmt, stage, f"data.sources[{i}]", path)
+    return fmt
+
+
+def check_pair_format(fmt: str | None, stage: str, where: str, path) -> None:
+    """Raise the DataError for a source of ``fmt`` that ``stage`` (rm, dpo, kto, orpo) cannot train on."""
     accepted = STAGE_FORMATS[stage]
     if fmt not in accepted:
         wanted = " or ".join(f"{f!r} ({_KEYS[f]})" for f in accepted)
-        raise DataError(f"data.sources[{i}].format: {path} is {fmt!r} data; the {stage} stage needs {wanted} records")
-    return fmt
+        raise format_mismatch(where, path, fmt, stage, f"{wanted} records")
 
 
 def load_pairs(spec: JobSpec, events=None):
@@ -59,13 +70,13 @@ def load_pairs(spec: JobSpec, events=None):
         path, _, columns = resolve_source(spec, i)
         fmt = source_format(spec, i, stage)
         kwargs = {"path": str(path), "fmt": fmt, "on_error": "skip" if spec.data.skip_bad_records else "raise",
-                  "limit": source.max_samples, "columns": columns, "shape": shape}  # fmt: skip
+                  "limit": source.max_samples, "columns": columns, "shape": shape, "source": i}  # fmt: skip
         parts.append(cached_records(_generate, kwargs, f"pairs-{shape}", i, events, features=task_features(shape)))
     ds = parts[0] if len(parts) == 1 else datasets.concatenate_datasets(parts)
     return split_validation(ds, spec)
 
 
-def _generate(path: str, fmt: str, on_error: str, limit, columns, shape: str, fingerprint: str):
+def _generate(path: str, fmt: str, on_error: str, limit, columns, shape: str, source: int, fingerprint: str):
     import json
 
     records = iter_valid_records(path, fmt, on_error, limit, columns=columns)
@@ -77,6 +88,8 @@ def _generate(path: str, fmt: str, on_error: str, limit, columns, shape: str, fi
             yield {"prompt": record["prompt"], "completion": record["rejected"], "label": False}
         else:
             yield record
+    if not records.taken:  # raised here: datasets' own error for an empty generator says nothing useful
+        raise records.no_usable_records(f"data.sources[{source}]")
     if records.skipped:
         skips.parent.mkdir(parents=True, exist_ok=True)
         skips.write_text(json.dumps({"skipped": records.skipped, "first_error": records.first_error}), "utf-8")

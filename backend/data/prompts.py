@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 
 from backend.data.build import resolve_source
-from backend.data.formats import DataError
+from backend.data.formats import CHAT_FORMATS, DataError, format_mismatch
 from backend.data.validate import iter_valid_records
 from backend.spec import JobSpec
 
@@ -38,6 +38,15 @@ def record_prompt(record: dict) -> list[dict]:
     raise DataError("a pretraining text has no prompt; RL stages need generation, preference or chat records")
 
 
+PROMPT_FORMATS = ("generation", "preference", "kto", *CHAT_FORMATS)  # the formats a record_prompt exists for
+
+
+def check_prompt_format(fmt: str | None, stage: str, where: str, path) -> None:
+    """Raise the DataError for a source of ``fmt`` that an RL stage cannot take prompts from."""
+    if fmt not in PROMPT_FORMATS:
+        raise format_mismatch(where, path, fmt, stage, "generation, preference, kto or chat records (a prompt)")
+
+
 def load_prompts(spec: JobSpec, events=None) -> list[list[dict]]:
     """The prompts of every ``data.sources`` entry (``max_samples`` respected), shuffled with ``train.seed``.
 
@@ -52,11 +61,16 @@ def load_prompts(spec: JobSpec, events=None) -> list[list[dict]]:
         before = len(prompts)
         try:
             for record in records:
+                if len(prompts) == before:
+                    check_prompt_format(records.format, spec.stage, f"data.sources[{i}]", path)
                 prompts.append(record_prompt(record))
         except DataError as exc:
-            raise DataError(f"data.sources[{i}] ({path}): {exc}", field=exc.field, what=exc.what) from None
+            if str(exc).startswith(f"data.sources[{i}]"):
+                raise  # already names the source
+            raise DataError(f"data.sources[{i}] ({path}): {exc}", field=exc.field, what=exc.what,
+                            advice=exc.advice) from None  # fmt: skip
         if len(prompts) == before:
-            raise DataError(f"data.sources[{i}].path: {path} holds no usable prompts")
+            raise records.no_usable_records(f"data.sources[{i}]", "prompts")
         counts.append(
             f"{path.name} {len(prompts) - before}" + (f" ({records.skipped} skipped)" if records.skipped else "")
         )

@@ -68,6 +68,7 @@ class Report:
             "errors": self.errors,
             "chars": {k: v.to_dict() for k, v in self.fields.items()},
             "tokens": self.tokens.to_dict() if self.tokens else None,
+            "usable": self.records > 0,  # false: a trainer would stop with "holds no usable records"
         }
 
     def render(self) -> str:
@@ -88,6 +89,8 @@ class Report:
         lines += self.errors
         if self.bad > len(self.errors):
             lines.append(f"... and {self.bad - len(self.errors)} more bad records")
+        if not self.records:
+            lines.append(f"{self.path} holds no usable records")
         return "\n".join(lines)
 
 

@@ -4,7 +4,7 @@
 chunks and trimmed behind the cursor, so memory stays at about one record plus one chunk. A record
 that does not parse once ``limit`` characters are buffered past its start is reported as malformed
 (or enormous); after a malformed element the rest of an array cannot be resynchronised, so reading
-stops there with that error.
+stops there with that error, marked ``fatal``. An element holding a lone surrogate is a bad record.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from backend.data.stream import Item
+from backend.data.stream import Item, surrogate_item
 
 _CHUNK = 1 << 20
 _WS = " \t\r\n"
@@ -54,7 +54,7 @@ def iter_array(file: str, fh, limit: int) -> Iterator[Item]:
         if buf.skip_ws() == "\ufeff":
             buf.pos += 1
         if buf.skip_ws() != "[":
-            yield Item(file, buf.line, field="json", what="malformed JSON: expected '[' to open an array")
+            yield Item(file, buf.line, field="json", what="malformed JSON: expected '[' to open an array", fatal=True)
             return
         buf.pos += 1
         while True:
@@ -64,9 +64,10 @@ def iter_array(file: str, fh, limit: int) -> Iterator[Item]:
             start_line = buf.line
             value, what = _element(buf, decoder, limit)
             if what:
-                yield Item(file, start_line, field="json", what=what, index=index)
+                what += "; the rest of the array cannot be read"
+                yield Item(file, start_line, field="json", what=what, index=index, fatal=True)
                 return
-            yield Item(file, start_line, value, index=index)
+            yield surrogate_item(file, start_line, value, index) or Item(file, start_line, value, index=index)
             index += 1
             ch = buf.skip_ws()
             if ch == ",":
@@ -74,14 +75,17 @@ def iter_array(file: str, fh, limit: int) -> Iterator[Item]:
                 continue
             if ch != "]":
                 found = repr(ch) if ch else "the end of the file"
-                yield Item(file, buf.line, field="json", what=f"malformed JSON: expected ',' or ']', found {found}")
+                what = f"malformed JSON: expected ',' or ']', found {found}; the rest of the array cannot be read"
+                yield Item(file, buf.line, field="json", what=what, fatal=True)
                 return
             break
         buf.pos += 1
         if buf.skip_ws():
-            yield Item(file, buf.line, field="json", what="malformed JSON: extra data after the closing ']'")
+            what = "malformed JSON: extra data after the closing ']'"
+            yield Item(file, buf.line, field="json", what=what, fatal=True)
     except UnicodeDecodeError as exc:
-        yield Item(file, buf.line, field="json", what=f"non-UTF-8 bytes ({exc.reason}); reading stopped here")
+        what = f"non-UTF-8 bytes ({exc.reason}); reading stopped here"
+        yield Item(file, buf.line, field="json", what=what, fatal=True)
 
 
 def _element(buf: _Buffer, decoder, limit: int):

@@ -27,6 +27,8 @@ def iter_csv(file: str, max_line_bytes: int) -> Iterator[Item]:
                 elif b"\x00" in raw:
                     problems[number] = "binary data (NUL bytes) in the line"
                     raw = raw.replace(b"\x00", b"")
+                if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                    raw = raw[3:]  # a UTF-8 byte-order mark (Excel writes one) is not part of the first column
                 try:
                     text = raw.decode("utf-8")
                 except UnicodeDecodeError as exc:
@@ -42,10 +44,10 @@ def iter_csv(file: str, max_line_bytes: int) -> Iterator[Item]:
         yield Item(file, 1, field="file", what="is empty: no header row")
         return
     except csv.Error as exc:
-        yield Item(file, 1, field="header", what=f"malformed CSV: {exc}")
+        yield Item(file, 1, field="header", what=f"malformed CSV: {exc}", fatal=True)
         return
     if problems:
-        yield Item(file, 1, field="header", what=problems[min(problems)])
+        yield Item(file, 1, field="header", what=problems[min(problems)], fatal=True)
         return
     while True:
         start = reader.line_num + 1
@@ -54,8 +56,9 @@ def iter_csv(file: str, max_line_bytes: int) -> Iterator[Item]:
         except StopIteration:
             return
         except csv.Error as exc:
-            yield Item(file, start, field="row", what=f"malformed CSV: {exc}")
-            if reader.line_num < start:  # no progress: stop rather than loop
+            stuck = reader.line_num < start  # no progress: stop rather than loop
+            yield Item(file, start, field="row", what=f"malformed CSV: {exc}", fatal=stuck)
+            if stuck:
                 return
             continue
         bad = [problems.pop(n) for n in range(start, reader.line_num + 1) if n in problems]
@@ -76,7 +79,7 @@ def iter_parquet(file: str) -> Iterator[Item]:
 
         pf = pq.ParquetFile(file)
     except Exception as exc:  # pyarrow raises ArrowInvalid/OSError on a non-Parquet file
-        yield Item(file, 1, field="file", what=f"is not a readable Parquet file: {exc}")
+        yield Item(file, 1, field="file", what=f"is not a readable Parquet file: {exc}", fatal=True)
         return
     row = 0
     try:
@@ -85,4 +88,5 @@ def iter_parquet(file: str) -> Iterator[Item]:
                 row += 1
                 yield Item(file, row, value)
     except Exception as exc:
-        yield Item(file, row + 1, field="file", what=f"stopped reading: {exc}")
+        what = f"is corrupt: reading stopped after row {row:,} ({exc}); the rest is lost"
+        yield Item(file, row + 1, field="file", what=what, fatal=True)

@@ -19,7 +19,6 @@ import logging
 from pathlib import Path
 
 from backend.data.build import _encoder, _shape, mixing, resolve_source, source_labels
-from backend.data.formats import DataError
 from backend.data.mix import SourceSize, plan_mix
 from backend.data.packing import pack_examples
 from backend.data.shard import MANIFEST
@@ -85,8 +84,12 @@ def prepare_stream(spec: JobSpec, tokenizer, want: str, events=None):
     labels = source_labels(spec)
     sizes = [estimate_size(spec, i, label, tokenizer, want) for i, label in enumerate(labels)]
     for i, size in enumerate(sizes):
-        if size.records == 0:
-            raise DataError(f"data.sources[{i}].path: {spec.data.sources[i].path} holds no usable records")
+        if size.records == 0:  # say why: a pass that counts the bad records
+            path, fmt, columns = resolve_source(spec, i)
+            records = iter_valid_records(path, fmt, "skip", columns=columns)
+            for _ in records:
+                pass
+            raise records.no_usable_records(f"data.sources[{i}]")
     s = spec.data.sources
     if mixing(spec):
         plan = plan_mix(sizes, [x.weight for x in s], [x.max_epochs for x in s], spec.data.mix.temperature,

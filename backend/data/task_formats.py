@@ -17,6 +17,7 @@ from __future__ import annotations
 from backend.data.formats import (
     OPTION_KEYS,
     DataError,
+    absent,
     bad,
     check_order,
     need_list,
@@ -145,20 +146,24 @@ def to_preference(record: dict) -> dict:
     return {"prompt": prompt, "chosen": chosen, "rejected": rejected}
 
 
-def _label(value) -> bool:
+def _label(record: dict) -> bool:
+    value = record.get("label")
     if isinstance(value, bool):
         return value
     if isinstance(value, int) and value in (0, 1):
         return bool(value)
     if isinstance(value, str) and value.strip().lower() in _LABELS:
         return _LABELS[value.strip().lower()]
-    raise bad("label", "is missing" if value is None else f"is {_short(value)}; expected true or false (or 1 or 0)")
+    expected = "true or false (or 1 or 0)"
+    raise bad(
+        "label", absent(record, "label", expected) if value is None else f"is {_short(value)}; expected {expected}"
+    )
 
 
 def to_kto(record: dict) -> dict:
     """An unpaired KTO example as ``{"prompt", "completion", "label"}``."""
     prompt = prompt_messages(record)
-    return {"prompt": prompt, "completion": reply_messages(record, "completion"), "label": _label(record.get("label"))}
+    return {"prompt": prompt, "completion": reply_messages(record, "completion"), "label": _label(record)}
 
 
 def _option(value, key: str) -> str:

@@ -4,8 +4,11 @@
 :class:`Report`: the detected format, record counts per file, length statistics per field (characters,
 and tokens when a tokenizer is given) and every bad record as ``file:line: field: what is wrong``.
 :func:`iter_valid_records` is the same walk for training: normalised records, bad ones either raised
-(the first, as a :class:`DataError`) or skipped and counted. Both take an optional column mapping
-(``{canonical key: key in the file}``, see :func:`backend.data.formats.apply_columns`).
+(the first, as a :class:`DataError`) or skipped and counted; a ``fatal`` problem (a damaged file, see
+:mod:`backend.data.stream`) is raised even when skipping, since skipping it would lose the rest of the
+file. Both take an optional column mapping (``{canonical key: key in the file}``, see
+:func:`backend.data.formats.apply_columns`). :meth:`ValidRecords.no_usable_records` is the one error
+for a source that yielded nothing, with advice that fits why.
 """
 
 from __future__ import annotations
@@ -168,6 +171,12 @@ def inspect_source(path, fmt: str = "auto", tokenizer=None, template: str | None
     return report
 
 
+DAMAGED_ADVICE = (
+    "fix or re-create the file (`studio data inspect FILE` shows the problem); skipping bad records cannot "
+    "recover what the file lost"
+)
+
+
 @dataclass
 class ValidRecords:
     """Normalised records of a source; iterate once. ``skipped``/``first_error`` fill in as it runs."""
@@ -182,24 +191,41 @@ class ValidRecords:
     first_error: str | None = None
     columns: dict[str, str] | None = None
     where: str | None = None  # file:line of the record just yielded
+    taken: int = 0
 
     def __iter__(self) -> Iterator[dict]:
         if self.on_error not in ("raise", "skip"):
             raise ValueError(f"on_error must be 'raise' or 'skip', not {self.on_error!r}")
-        taken = 0
+        self.taken = 0
         for resolved, record, item in iter_checked(self.path, self.fmt, self.max_line_bytes, self.columns):
-            if self.limit is not None and taken >= self.limit:
+            if self.limit is not None and self.taken >= self.limit:
                 return
             self.format = self.format or resolved
             if record is None:
+                if item.field == "file" and item.what.startswith("is empty"):
+                    continue  # an empty file holds no record to lose; a source of nothing else has none at all
+                if item.fatal:
+                    raise DataError(item.message(), field=item.field, what=item.what, advice=DAMAGED_ADVICE)
                 if self.on_error == "raise":
                     raise DataError(item.message(), field=item.field, what=item.what)
                 self.skipped += 1
                 self.first_error = self.first_error or item.message()
                 continue
-            taken += 1
+            self.taken += 1
             self.where = f"{item.file}:{item.line}"
             yield record
+
+    def no_usable_records(self, where: str, noun: str = "records") -> DataError:
+        """The error for a source that yielded no record (after a full pass): why, and what to do about it."""
+        if self.skipped:
+            detail = f": all {self.skipped} are bad (first: {self.first_error})"
+            advice = (
+                f"fix the bad {noun} (`studio data inspect {self.path}` lists each one); skipping cannot help "
+                "when none is good"
+            )
+        else:
+            detail, advice = ": it is empty", "add records to it, or remove it from data.sources"
+        return DataError(f"{where}.path: {self.path} holds no usable {noun}{detail}", advice=advice)
 
 
 def iter_valid_records(path, fmt: str = "auto", on_error: str = "raise", limit: int | None = None,

@@ -100,7 +100,7 @@ def describe(exc: BaseException, kind: str) -> str:
         first = f"{first or type(exc).__name__} ({memory_figures()})"
     elif kind in ("unknown", "launch"):
         first = f"{type(exc).__name__}: {first}"
-    return reason(kind, first)[:900]
+    return reason(kind, first, getattr(exc, "advice", None) if kind == "data" else None)[:900]
 
 
 def main(argv: list[str] | None = None) -> int:
