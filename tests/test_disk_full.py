@@ -329,3 +329,24 @@ def test_runs_tab_works_read_only_and_ui_errors_are_one_disk_line(tmp_path, monk
     line = one_line(exc)
     assert line.startswith(f"[disk] Disk full: no space left writing {tmp_path / 'runs' / 'r1' / 'job.yaml'} (")
     assert "\n" not in line
+
+
+def test_export_and_other_one_line_commands_say_disk(tmp_path, capsys):
+    """``studio export``/``data shard``/… fail through ``one_line_errors``: a full disk is one ``[disk]`` line."""
+    import argparse
+
+    from safetensors import SafetensorError
+
+    from backend.cli_errors import one_line_errors
+
+    @one_line_errors
+    def export(args):
+        raise SafetensorError(SAFETENSORS_ENOSPC)
+
+    assert export(argparse.Namespace(out=str(tmp_path / "exported"), home=None)) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert (
+        err.startswith(f"error: [disk] Disk full: no space left under {tmp_path / 'exported'} (")
+        and " free): SafetensorError: Error while serializing: IoError(Os { code: 28, kind: StorageFull" in err
+    )
