@@ -43,6 +43,13 @@ class BoundedLoader(yaml.SafeLoader):
     def _refuse(self, problem: str, mark) -> None:
         raise YAMLLimitError(problem=problem, problem_mark=mark)
 
+    def fetch_flow_collection_start(self, TokenClass):
+        # The scanner looks up to 1024 characters ahead for a possible "[...]: value" key, re-checking every
+        # open bracket at each step: 1,000 brackets cost seconds before the composer sees any depth.
+        if self.flow_level >= MAX_DEPTH:
+            self._refuse(f"nesting deeper than {MAX_DEPTH} levels", self.get_mark())
+        super().fetch_flow_collection_start(TokenClass)
+
     def compose_node(self, parent, index):
         if self.check_event(AliasEvent):
             event = self.peek_event()

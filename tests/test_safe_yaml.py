@@ -74,8 +74,8 @@ def test_deep_nesting_spec_is_one_line_not_recursion_error(tmp_path):
     start = time.perf_counter()
     with pytest.raises(SpecError) as caught:
         load_spec(path)
-    assert time.perf_counter() - start < 2
-    assert str(caught.value) == f"invalid job spec {path}: line 2, column 76: nesting deeper than 64 levels"
+    assert time.perf_counter() - start < 0.5  # the scanner stops at the 65th bracket
+    assert str(caught.value) == f"invalid job spec {path}: line 2, column 78: nesting deeper than 64 levels"
 
 
 def test_oversized_spec_file_is_refused_before_reading(tmp_path):
