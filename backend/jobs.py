@@ -655,4 +655,4 @@ def follow(run: Run, poll_s: float = 0.25, reader: EventReader | None = None):
 
 
 # How long a follower waits for the registry to record an end the events already announced.
-UNRECORDED_END_S = 15.0
+UNRECORDED_END_S = 60.0

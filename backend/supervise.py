@@ -111,12 +111,12 @@ def main(argv: list[str]) -> int:
             # No error event: the trainer was killed (e.g. by the kernel's OOM killer) or died in the launcher.
             tail = (run_dir / "train.log").read_text(encoding="utf-8", errors="replace")[-20000:]
             summary["error_kind"], message = classify_exit(code, tail)
-            if summary["error_kind"] != "disk" and low_space(run_dir) and (code or 0) > 0:
+            if summary["error_kind"] == "unknown" and low_space(run_dir) and (code or 0) > 0:
                 # It could not even write its error: the full disk is the likeliest story, and says what to do.
                 line = f"the trainer exited with code {code} while {run_dir} was full ({free_space(run_dir)})"
                 summary["error_kind"], message = "disk", reason("disk", line)
     say(f"{final}: {message} (exit code {code})")
-    persist(
+    recorded = persist(
         "the end of the run in the registry",
         lambda: registry.finish(
             run_id,
@@ -132,7 +132,7 @@ def main(argv: list[str]) -> int:
         persist(
             "the final status event",
             lambda: EventWriter(run_dir / EVENTS_FILE).emit("status", state=final, message=message, exit_code=code),
-            wait_s,
+            wait_s if recorded else 0,  # the wait for space is already spent
         )
     try:
         started = schedule(home)  # the devices are free now: the next queued run starts without any UI
