@@ -22,11 +22,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
 from backend import chat_cli, data_cli, eval_cli, export_cli, jobs, preflight_cli, tokenizer_cli
+from backend.cli_errors import disk_line
+from backend.failures import is_disk_error
 from backend.spec import SpecError, apply_overrides, field_docs, load_spec
 from backend.workspace import PROJECT_ROOT
 
@@ -93,12 +96,19 @@ def _follow(run: jobs.Run, home) -> int:
     if bar:
         bar.close()
     final = jobs.Registry(home).get(run.id)
+    if not final.finished:  # the events say it ended, but the registry could not record it (a full disk)
+        state, kind, message, _ = jobs.vanished_story(final)
+        print(f"run {final.id}: {state} - [{kind}] {message.splitlines()[0]} (the registry records it once it can)")
+        return 0 if state == "succeeded" else 1
     print(f"run {final.id}: {final.status}" + (f" - {final.error}" if final.error else ""))
     return 0 if final.status == "succeeded" else 1
 
 
 def cmd_runs_list(args) -> int:
-    runs = jobs.reconcile(args.home)
+    notes: list[str] = []
+    runs = jobs.reconcile(args.home, notes)
+    for note in notes:  # a full disk: listed read-only, as last recorded
+        print(f"warning: {note}", file=sys.stderr)
     if args.status:
         runs = [r for r in runs if r.status == args.status]
     if not runs:
@@ -115,7 +125,10 @@ def cmd_runs_list(args) -> int:
 
 
 def cmd_runs_show(args) -> int:
-    jobs.reconcile(args.home)
+    notes: list[str] = []
+    jobs.reconcile(args.home, notes)
+    for note in notes:
+        print(f"warning: {note}", file=sys.stderr)
     run = jobs.Registry(args.home).get(args.run_id)
     print(f"run      {run.id}\nstatus   {run.status}\nstage    {run.stage} ({run.method})\nmodel    {run.model}")
     print(f"started  {_fmt_time(run.started)}  duration {jobs.format_duration(run.duration)}\ndir      {run.run_dir}")
@@ -264,6 +277,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyError as exc:
         print(f"error: {exc.args[0]}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - a full disk is one line wherever it surfaces
+        if not is_disk_error(exc) or os.environ.get("STUDIO_DEBUG"):
+            raise
+        print(f"error: {disk_line(exc, args.home)}", file=sys.stderr)
         return 2
 
 

@@ -66,11 +66,47 @@ class EventWriter:
         self.close()
 
 
-class EventReader:
-    """Follows an events file from a byte offset; returns only complete new lines.
+# Fields every reader formats or does arithmetic with: a line whose value has another type is not an event.
+_NUMBERS = ("time", "step", "total_steps", "epoch", "elapsed", "eta", "exit_code", "attempt", "loss", "eval_loss",
+            "learning_rate", "grad_norm", "tokens_per_s")  # fmt: skip
+_TEXTS = ("state", "message", "level", "kind", "path", "output_dir", "raw", "detail", "checkpoint")
+_MAPPINGS = ("metrics", "mix_share", "mix_tokens", "mix_plan")
 
-    A partly written last line is left for the next call, and a corrupt line is skipped (counted in
-    ``skipped``), so a reader never fails because of a writer that was killed mid-line.
+
+def is_event(obj: Any) -> bool:
+    """Whether a parsed JSON line is an event every reader can use.
+
+    A JSON object with a known ``type`` whose shared fields have the right type (a numeric ``time``,
+    numbers for step/loss/…, strings for message/state/…, objects for metrics/mix figures). Valid JSON
+    that is not such an object (``[1, 2, 3]``, ``null``, ``"x"``, a log whose message is a list, a metric
+    whose time is a string) is not an event: readers skip it instead of failing on it.
+    """
+    if not isinstance(obj, dict) or obj.get("type") not in EVENT_TYPES:
+        return False
+    for key in _NUMBERS:
+        if key in obj and obj[key] is not None and not _is_number(obj[key]):
+            return False
+    for key in _TEXTS:
+        if key in obj and obj[key] is not None and not isinstance(obj[key], str):
+            return False
+    for key in _MAPPINGS:
+        if key in obj and not isinstance(obj[key], dict):
+            return False
+    plan = obj.get("mix_plan")
+    return plan is None or (isinstance(plan.get("names"), list) and isinstance(plan.get("shares"), list))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+class EventReader:
+    """Follows an events file from a byte offset; returns only complete new lines that are events.
+
+    A partly written last line is left for the next call; a corrupt line, or valid JSON that is not an
+    event (:func:`is_event`), is skipped (counted in ``skipped``), so a reader never fails because of a
+    writer that was killed mid-line or a line some other program appended. Every reader of events (the
+    CLI, the Train and Runs tabs, the supervisor, export) reads through this class.
     """
 
     def __init__(self, path: str | os.PathLike, offset: int = 0):
@@ -95,8 +131,12 @@ class EventReader:
             if not line.strip():
                 continue
             try:
-                events.append(json.loads(line))
-            except (json.JSONDecodeError, UnicodeDecodeError):
+                event = json.loads(line)
+            except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+                event = None  # RecursionError: json's C decoder on a very deeply nested line
+            if is_event(event):
+                events.append(event)
+            else:
                 self.skipped += 1
         return events
 

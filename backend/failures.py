@@ -2,7 +2,9 @@
 
 Classes: ``oom`` (with the memory figures), ``data`` (file:line: field), ``model`` (model/tokenizer
 files missing), ``config`` (a bad field), ``launch`` (NCCL/gloo/DeepSpeed/torch.distributed/rendezvous,
-port in use), ``killed`` (a signal: an abort, or the kernel's out-of-memory killer) and ``unknown``.
+port in use), ``disk`` (no space left: a checkpoint, the events, the registry or an export could not be
+written; the line names the path and the free space), ``killed`` (a signal: an abort, or the kernel's
+out-of-memory killer) and ``unknown``.
 The trainer classifies its exception (``backend.train.__main__.classify``); when it could not say
 anything (killed, crashed in the launcher), :func:`classify_exit` reads the exit code and log tail.
 The raw traceback always stays in ``train.log``.
@@ -10,8 +12,11 @@ The raw traceback always stays in ``train.log``.
 
 from __future__ import annotations
 
+import errno
 import re
+import shutil
 import signal
+from pathlib import Path
 
 TITLES = {
     "oom": "Out of memory",
@@ -19,6 +24,7 @@ TITLES = {
     "model": "Model or tokenizer files missing",
     "config": "Invalid job settings",
     "launch": "Distributed launch failed",
+    "disk": "Disk full",
     "killed": "Killed",
     "unknown": "Unexpected error",
 }
@@ -32,6 +38,8 @@ ADVICE = {
     "config": "fix the named field in the job YAML",
     "launch": "check that main_process_ip:main_process_port is reachable from every machine and the port "
     "is free, that every machine runs the same job, and the NCCL/gloo lines in train.log",
+    "disk": "free space on that filesystem (old runs' checkpoints, exports), lower train.save_total_limit, or "
+    "use a workspace on a larger disk (--home); then `studio runs resume` continues from the last checkpoint",
     "killed": "the run was stopped from outside: an abort, or the system ran out of memory (check `dmesg`)",
     "unknown": "see train.log for the traceback",
 }
@@ -42,16 +50,84 @@ _LAUNCH = re.compile(
     re.I,
 )
 _OOM = re.compile(r"out of memory|can't allocate memory|cannot allocate memory|outofmemoryerror|memoryerror", re.I)
+# ENOSPC/EDQUOT as Python, safetensors ("No space left on device" inside a SafetensorError), SQLite and
+# torch.save ("PytorchStreamWriter failed writing file … file write failed") put them.
+_DISK = re.compile(
+    r"no space left on device|enospc|disk quota exceeded|edquot|database or disk is full|disk i/o error"
+    r"|file write failed",
+    re.I,
+)
+_DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 _SIGNAL = re.compile(r"(?:exitcode\s*:\s*-|Signal\s+|signal\s+)(\d+)|Signals\.(SIG[A-Z]+)")
 
 
 def text_kind(text: str) -> str | None:
     """A failure class read from free text (an exception message or a log tail), or None."""
+    if _DISK.search(text):
+        return "disk"
     if _OOM.search(text):
         return "oom"
     if _LAUNCH.search(text):
         return "launch"
     return None
+
+
+def is_disk_error(exc: BaseException) -> bool:
+    """Whether an exception means the disk is full: ENOSPC/EDQUOT/EFBIG, SQLite's "database or disk is full" /
+    "disk I/O error", or a library's wrapped "No space left on device" (safetensors, torch.save)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:  # the cause chain: a wrapper may hide the OSError
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno in _DISK_ERRNOS:
+            return True
+        if _DISK.search(f"{type(exc).__name__}: {exc}"):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def free_space(path: str | Path) -> str:
+    """Free space of the filesystem holding ``path`` (its nearest existing parent), e.g. ``"12.0 KiB free"``."""
+    where = Path(path).absolute()
+    while not where.exists() and where != where.parent:
+        where = where.parent
+    try:
+        return f"{human_bytes(shutil.disk_usage(where).free)} free"
+    except OSError:
+        return "free space unknown"
+
+
+def human_bytes(n: float) -> str:
+    """``1536`` -> ``"1.5 KiB"``: binary units, one decimal."""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(n) < 1024 or unit == "GiB":
+            return f"{n:.0f} B" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GiB"
+
+
+def disk_path(exc: BaseException) -> str | None:
+    """The file an out-of-space error names (an OSError's ``filename`` in the cause chain), or None."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.filename:
+            return str(exc.filename)
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def disk_message(exc: BaseException, folder: str | Path) -> str:
+    """What happened, for the ``disk`` class, with the path and the free space there:
+    ``no space left writing FILE (0 B free): <error>`` when the error names its file, else
+    ``no space left under FOLDER (…)``."""
+    file = disk_path(exc)
+    where = f"writing {file}" if file else f"under {folder}"
+    if isinstance(exc, OSError) and exc.strerror:
+        what = exc.strerror  # the message without the repeated "[Errno 28]" and file name
+    else:
+        what = f"{type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[0][:300]}"
+    return f"no space left {where} ({free_space(file or folder)}): {what}"
 
 
 def reason(kind: str, message: str, advice: str | None = None) -> str:

@@ -12,20 +12,24 @@ everything in the group was killed; then ``abort`` or ``reconcile`` record it.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import secrets
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
+from urllib.parse import quote
 
-from backend.events import EVENTS_FILE, FINAL_STATES, STOP_FILE, EventReader, EventWriter
+from backend.events import EVENTS_FILE, FINAL_STATES, STOP_FILE, EventReader, EventWriter, read_events
+from backend.failures import disk_message, free_space, is_disk_error, reason, text_kind
 from backend.spec import JobSpec, load_spec
 from backend.workspace import workspace_home
 
@@ -105,27 +109,69 @@ def format_duration(seconds: float | None, missing: str = "-") -> str:
 
 
 class Registry:
-    """SQLite registry of runs (WAL; one short connection per call, safe across processes)."""
+    """SQLite registry of runs (WAL; one short connection per call, safe across processes).
+
+    On a full disk SQLite cannot even read a WAL database (it must create its ``-shm``/``-wal`` files):
+    reads then fall back to an immutable read-only view of ``registry.db`` and ``read_only`` says why, so
+    ``runs list|show`` and the Runs tab still work; a write raises ``OSError(ENOSPC)`` naming the file
+    (never a bare ``sqlite3.OperationalError``), so callers can tell a full disk from a bug.
+    """
 
     def __init__(self, home: str | os.PathLike | None = None):
         self.home = workspace_home(home)
         self.db = self.home / "registry.db"
-        with closing(self._connect()) as con, con:
-            con.execute("PRAGMA journal_mode=WAL")
-            version = con.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise RuntimeError(f"{self.db} was written by a newer studio (schema {version})")
-            con.executescript(SCHEMA)
-            con.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        self.read_only: str | None = None  # why reads use the immutable fallback (the disk is full)
+        try:
+            with closing(self._connect()) as con:
+                version = con.execute("PRAGMA user_version").fetchone()[0]
+                if version > SCHEMA_VERSION:
+                    raise RuntimeError(f"{self.db} was written by a newer studio (schema {version})")
+                if version < SCHEMA_VERSION:  # a new registry: a write, so only once (not on every open)
+                    with con:
+                        con.execute("PRAGMA journal_mode=WAL")
+                        con.executescript(SCHEMA)
+                        con.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except sqlite3.OperationalError as exc:
+            if not is_disk_error(exc) or not self.db.exists():
+                raise self._disk(exc) if is_disk_error(exc) else exc from None
+            self.read_only = f"{exc} ({free_space(self.db)})"
 
     def _connect(self) -> sqlite3.Connection:
         con = sqlite3.connect(self.db, timeout=30)
         con.row_factory = sqlite3.Row
         return con
 
+    def _disk(self, exc: sqlite3.OperationalError) -> OSError:
+        return OSError(errno.ENOSPC, f"cannot write the run registry: {exc}", str(self.db))
+
+    @contextmanager
+    def _writing(self):
+        """A connection in a transaction; a full disk comes out as OSError(ENOSPC, …, registry.db)."""
+        try:
+            with closing(self._connect()) as con, con:
+                yield con
+        except sqlite3.OperationalError as exc:
+            if is_disk_error(exc):
+                raise self._disk(exc) from None
+            raise
+
+    def _reading(self, query: str, args: tuple) -> list[sqlite3.Row]:
+        try:  # the normal way first, every time: space may have come back since the last call
+            with closing(self._connect()) as con:
+                return con.execute(query, args).fetchall()
+        except sqlite3.OperationalError as exc:
+            if not is_disk_error(exc) or not self.db.exists():
+                raise
+            self.read_only = f"{exc} ({free_space(self.db)})"
+        # immutable: no lock, no -shm/-wal files; it sees what the last writer checkpointed into the file.
+        uri = f"file:{quote(str(self.db))}?immutable=1"
+        with closing(sqlite3.connect(uri, uri=True)) as con:
+            con.row_factory = sqlite3.Row
+            return con.execute(query, args).fetchall()
+
     def insert(self, run: Run) -> None:
         cols = [f.name for f in fields(Run)]
-        with closing(self._connect()) as con, con:
+        with self._writing() as con:
             con.execute(
                 f"INSERT INTO runs ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
                 [getattr(run, c) for c in cols],
@@ -135,7 +181,7 @@ class Registry:
         if not values:
             return
         sets = ", ".join(f"{k} = ?" for k in values)
-        with closing(self._connect()) as con, con:
+        with self._writing() as con:
             con.execute(f"UPDATE runs SET {sets} WHERE id = ?", [*values.values(), run_id])
 
     def finish(self, run_id: str, status: str, **values) -> bool:
@@ -143,7 +189,7 @@ class Registry:
         values = {"status": status, "ended": time.time(), **values}
         sets = ", ".join(f"{k} = ?" for k in values)
         placeholders = ", ".join("?" * len(FINAL_STATES))
-        with closing(self._connect()) as con, con:
+        with self._writing() as con:
             cur = con.execute(
                 f"UPDATE runs SET {sets} WHERE id = ? AND status NOT IN ({placeholders})",
                 [*values.values(), run_id, *FINAL_STATES],
@@ -151,22 +197,19 @@ class Registry:
             return cur.rowcount == 1
 
     def get(self, run_id: str) -> Run:
-        with closing(self._connect()) as con:
-            row = con.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
-            if row is None:
-                # A unique prefix is enough, as with git hashes.
-                rows = con.execute("SELECT * FROM runs WHERE id LIKE ?", (run_id + "%",)).fetchall()
-                if len(rows) != 1:
-                    raise KeyError(f"no run {run_id!r}" if not rows else f"run id {run_id!r} is ambiguous")
-                row = rows[0]
-        return Run(**dict(row))
+        rows = self._reading("SELECT * FROM runs WHERE id = ?", (run_id,))
+        if not rows:
+            # A unique prefix is enough, as with git hashes.
+            rows = self._reading("SELECT * FROM runs WHERE id LIKE ?", (run_id + "%",))
+            if len(rows) != 1:
+                raise KeyError(f"no run {run_id!r}" if not rows else f"run id {run_id!r} is ambiguous")
+        return Run(**dict(rows[0]))
 
     def list(self, status: str | None = None) -> list[Run]:
         query, args = "SELECT * FROM runs", ()
         if status:
             query, args = query + " WHERE status = ?", (status,)
-        with closing(self._connect()) as con:
-            return [Run(**dict(r)) for r in con.execute(query + " ORDER BY created DESC", args)]
+        return [Run(**dict(r)) for r in self._reading(query + " ORDER BY created DESC", args)]
 
 
 # ------------------------------------------------------------------------------------ lifecycle
@@ -185,7 +228,11 @@ def create_run(spec: JobSpec, home: str | os.PathLike | None = None) -> Run:
     run_id, name = _new_id(spec)
     run_dir = registry.home / "runs" / run_id
     run_dir.mkdir(parents=True)
-    spec.save(run_dir / "job.yaml")
+    try:
+        spec.save(run_dir / "job.yaml")
+    except OSError:
+        shutil.rmtree(run_dir, ignore_errors=True)  # a full disk: leave no half-made run behind
+        raise
     run = Run(
         id=run_id,
         name=name,
@@ -196,7 +243,11 @@ def create_run(spec: JobSpec, home: str | os.PathLike | None = None) -> Run:
         run_dir=str(run_dir),
         created=time.time(),
     )
-    registry.insert(run)
+    try:
+        registry.insert(run)
+    except OSError:
+        shutil.rmtree(run_dir, ignore_errors=True)  # no row, so no folder either
+        raise
     return run
 
 
@@ -233,11 +284,19 @@ def queue_run(run: Run, home: str | os.PathLike | None = None, hardware=None) ->
     when a run holding them ends (its supervisor calls :func:`schedule`), with no UI or daemon needed.
     """
     registry = Registry(home)
-    devices = _prepare_launch(run, registry, hardware)
-    registry.update(run.id, status="queued", devices=devices)
-    where = "the CPU" if devices == "cpu" else f"GPU {devices}"
-    events = EventWriter(run.path / EVENTS_FILE)
-    events.emit("status", state="queued", message=f"waiting for {where}", attempt=run.attempt)
+    try:
+        devices = _prepare_launch(run, registry, hardware)
+        registry.update(run.id, status="queued", devices=devices)
+        where = "the CPU" if devices == "cpu" else f"GPU {devices}"
+        events = EventWriter(run.path / EVENTS_FILE)
+        events.emit("status", state="queued", message=f"waiting for {where}", attempt=run.attempt)
+    except OSError as exc:
+        if is_disk_error(exc):  # keep the row and say why it never started, if the registry can still take it
+            try:
+                registry.finish(run.id, "failed", error_kind="disk", error=reason("disk", disk_message(exc, run.path)))
+            except OSError:
+                pass
+        raise
     schedule(registry.home)
     return registry.get(run.id)
 
@@ -251,7 +310,7 @@ def schedule(home: str | os.PathLike | None = None) -> list[str]:
     """
     registry = Registry(home)
     claimed = []
-    with closing(registry._connect()) as con:
+    with registry._writing() as con:
         con.execute("BEGIN IMMEDIATE")  # one scheduler at a time across processes
         try:
             rows = con.execute(
@@ -459,22 +518,75 @@ def abort_run(
     return registry.get(run.id)
 
 
-def reconcile(home: str | os.PathLike | None = None) -> list[Run]:
-    """Mark active runs whose processes are gone as failed ('process disappeared'), start queued runs that
-    can start now; returns all runs."""
+def reconcile(home: str | os.PathLike | None = None, notes: list[str] | None = None) -> list[Run]:
+    """Record the end of active runs whose processes are gone, start queued runs that can start now; all runs.
+
+    A vanished run's story comes from what it left (:func:`vanished_story`): its own final events, a full
+    disk, else "process disappeared". On a full disk nothing can be recorded: the runs are listed as they
+    are (read-only) and ``notes`` gets one line saying so; the next call after space returns records them.
+    """
     registry = Registry(home)
-    for run in registry.list():
-        # Claimed by a scheduler that died before it could spawn the supervisor:
-        orphan = run.status == "starting" and not run.pgid and time.time() - (run.started or run.created) > 60
-        if orphan and registry.finish(run.id, "failed", error_kind="killed", error="the process starting it died"):
-            EventWriter(run.path / EVENTS_FILE).emit("status", state="failed", message="never started")
-        if run.status in ("starting", "running", "aborting") and run.pgid and not run_alive(run):
-            # The supervisor records the end itself; reaching here means it was killed too.
-            tail = log_tail(run, 5)
-            if registry.finish(run.id, "failed", error_kind="killed", error="process disappeared\n" + tail):
-                EventWriter(run.path / EVENTS_FILE).emit("status", state="failed", message="process disappeared")
-    schedule(registry.home)
+    try:
+        for run in registry.list():
+            # Claimed by a scheduler that died before it could spawn the supervisor:
+            orphan = run.status == "starting" and not run.pgid and time.time() - (run.started or run.created) > 60
+            if orphan and registry.finish(run.id, "failed", error_kind="killed", error="the process starting it died"):
+                EventWriter(run.path / EVENTS_FILE).emit("status", state="failed", message="never started")
+            if run.status in ("starting", "running", "aborting") and run.pgid and not run_alive(run):
+                # The supervisor records the end itself; reaching here means it was killed too (or gave up
+                # waiting for disk space to record it).
+                final, kind, message, said = vanished_story(run)
+                recorded = registry.finish(
+                    run.id, final, error_kind=kind or None, error=message if final != "succeeded" else None
+                )
+                if recorded and not said:
+                    EventWriter(run.path / EVENTS_FILE).emit("status", state=final, message=message.splitlines()[0])
+        schedule(registry.home)
+    except OSError as exc:
+        if not is_disk_error(exc):
+            raise
+        if notes is not None:
+            notes.append(reason("disk", disk_message(exc, registry.db) + "; runs are shown as last recorded"))
+    if registry.read_only and notes is not None and not notes:
+        notes.append(reason("disk", f"cannot open {registry.db}: {registry.read_only}; runs are shown read-only"))
     return registry.list()
+
+
+# Below this much free space, a run that died without saying why is taken to have died of the full disk.
+LOW_SPACE_BYTES = 64 << 20
+
+
+def vanished_story(run: Run) -> tuple[str, str, str, bool]:
+    """(final status, failure class, message, whether its events already say so) of a run whose processes
+    are all gone unrecorded.
+
+    Its own last events first (the trainer's error and final status of this attempt, e.g. a ``disk``
+    error written before the supervisor could record it), then a full disk (train.log says so, or the
+    run's filesystem is nearly full), else ``killed``/"process disappeared" with the log tail.
+    """
+    summary: dict = {}
+    for event in read_events(run.path / EVENTS_FILE):
+        if event["type"] == "status" and event.get("state") == "queued":
+            summary = {}  # a new attempt begins: what an earlier one said does not count
+        elif event["type"] == "error":
+            summary["error_kind"], summary["error"] = event.get("kind"), event.get("message")
+        elif event["type"] == "status":
+            summary["state"], summary["message"] = event.get("state"), event.get("message")
+    tail = log_tail(run, 5)
+    state = summary.get("state")
+    if state == "succeeded":
+        return "succeeded", "", "finished", True
+    if state in FINAL_STATES:
+        kind = summary.get("error_kind") or ("killed" if state == "aborted" else "unknown")
+        return state, kind, summary.get("error") or summary.get("message") or state, True
+    try:
+        low = shutil.disk_usage(run.path).free < LOW_SPACE_BYTES
+    except OSError:
+        low = False
+    if text_kind(tail) == "disk" or low:
+        line = f"the run's processes ended while the disk was full ({run.path}, {free_space(run.path)} now)"
+        return "failed", "disk", reason("disk", line) + ("\n" + tail if tail else ""), False
+    return "failed", "killed", "process disappeared\n" + tail, False
 
 
 def _saves_on_sigterm(run: Run) -> bool:
@@ -521,13 +633,26 @@ def follow(run: Run, poll_s: float = 0.25, reader: EventReader | None = None):
     """
     reader = reader or EventReader(run.path / EVENTS_FILE)
     registry = Registry(Path(run.run_dir).parents[1])
+    ended_at = None  # when the events said the attempt ended (its final status)
     while True:
-        yield from reader.read_new()
+        for event in reader.read_new():
+            if event["type"] == "status":
+                ended_at = time.time() if event.get("state") in FINAL_STATES else None
+            yield event
         current = registry.get(run.id)
         if current.finished:
             yield from reader.read_new()
             return
+        if ended_at and time.time() - ended_at > UNRECORDED_END_S:
+            return  # ended, but the registry cannot record it (a full disk): the caller reads the events
         if current.status in ("starting", "running", "aborting") and current.pgid and not run_alive(current):
-            reconcile(registry.home)
+            notes: list[str] = []
+            reconcile(registry.home, notes)
+            if notes:
+                return  # a full disk: nothing can be recorded now; the caller tells the story (vanished_story)
             continue
         time.sleep(poll_s)
+
+
+# How long a follower waits for the registry to record an end the events already announced.
+UNRECORDED_END_S = 60.0

@@ -12,7 +12,8 @@ Checks, each ``ok``, ``warn`` or ``fail``:
 * ``data.val_size`` (when set): the held-out size against the record count, by the trainer's rule;
 * ``template`` (sft): the chat template check of :mod:`backend.data.template_check` on the first records:
   replies locatable, end-of-turn learned and among the stop tokens, generation prompt as trained;
-* ``disk``: free space in the workspace vs the checkpoints (× save_total_limit) and the final output;
+* ``disk``: free space in the workspace vs the checkpoints (× save_total_limit) and the final output, sized
+  from the model and method (weights or adapter, optimizer state, tokenizer files);
 * ``memory``: the peak estimate of :mod:`backend.memory` vs free memory: GPU free memory of the chosen
   devices, or MemAvailable on CPU (all processes of the machine). Above 90 % warns, above 100 % fails
   unless ``override`` (then it warns and says so).
@@ -28,8 +29,9 @@ from pathlib import Path
 from backend.data.build import resolve_source
 from backend.data.formats import DataError
 from backend.data.validate import ValidRecords, iter_checked
+from backend.failures import human_bytes
 from backend.launch import Hardware, build_launch
-from backend.memory import GB, OPTIMIZER_BYTES, Estimate, estimate_memory, meminfo_gb
+from backend.memory import OPTIMIZER_BYTES, Estimate, _weight_bytes, estimate_memory, meminfo_gb
 from backend.model_shape import ModelShape, model_dir, shape_for_spec
 from backend.spec import JobSpec, SpecError
 from backend.workspace import BUILTIN_PREFIX, workspace_home
@@ -247,22 +249,48 @@ class _Scan:
                 self.bad, self.first = self.bad + 1, self.first or item.message()
 
 
-def checkpoint_gb(spec: JobSpec, est: Estimate, shape: ModelShape) -> tuple[float, float]:
-    """(one checkpoint, the final output) in GiB: saved weights, plus optimizer states in a checkpoint."""
+# Files the tokenizer saves next to the weights (in every checkpoint and in the output).
+TOKENIZER_SAVED = ("tokenizer.json", "tokenizer_config.json", "tokenizer.model", "vocab.json", "merges.txt",
+                   "special_tokens_map.json", "added_tokens.json", "chat_template.jinja")  # fmt: skip
+
+
+def checkpoint_bytes(spec: JobSpec, est: Estimate, shape: ModelShape, home: Path) -> tuple[int, int]:
+    """(one checkpoint, the final output) in bytes, from the model and the method.
+
+    Weights: the adapter for LoRA/QLoRA (trainable parameters × 4, PEFT keeps adapters in fp32), else every
+    parameter × the dtype the trainer holds them in (``backend.memory._weight_bytes``: fp32 masters for full
+    training). A Trainer checkpoint adds the optimizer state (trainable × bytes per parameter of
+    ``train.optim``, all ranks' shards together); both carry the tokenizer files.
+    """
     lora = spec.method.type in ("lora", "qlora")
-    weights = est.trainable * 4 if lora else shape.total_params() * (2 if est.precision != "fp32" else 4)
-    optim = est.trainable * OPTIMIZER_BYTES.get(spec.train.optim, 0)  # all ranks' shards together
-    return (weights + optim) / GB, weights / GB
+    weights = est.trainable * 4 if lora else shape.total_params() * _weight_bytes(spec, est.precision)
+    optim = est.trainable * OPTIMIZER_BYTES.get(spec.train.optim, 0)
+    tok = _tokenizer_bytes(spec, home)
+    return int(weights + optim + tok), int(weights + tok)
+
+
+def _tokenizer_bytes(spec: JobSpec, home: Path) -> int:
+    name = spec.model.tokenizer or spec.model.name_or_path
+    try:
+        folder = model_dir(name, home)
+        return sum((folder / f).stat().st_size for f in TOKENIZER_SAVED if (folder / f).is_file())
+    except (OSError, ValueError):
+        return 0  # a builtin not built yet, or an unreadable folder: the weights dominate anyway
 
 
 def check_disk(spec: JobSpec, home: Path, est: Estimate, shape: ModelShape) -> Check:
-    ckpt, final = checkpoint_gb(spec, est, shape)
+    ckpt, final = checkpoint_bytes(spec, est, shape, home)
     t = spec.train
-    saves = t.max_steps // t.save_steps if t.save_steps and t.max_steps > 0 else 10  # unknown: assume 10
+    known = t.max_steps > 0
+    saves = t.max_steps // t.save_steps if t.save_steps and known else 10  # unknown length: assume 10
     keep = min(t.save_total_limit or saves, saves) if t.save_steps else 0
     need = ckpt * keep + final
-    free = shutil.disk_usage(home).free / GB
-    msg = f"needs ~{need:.2f} GiB ({keep} checkpoint(s) × {ckpt:.2f} + output {final:.2f}), {free:.1f} GiB free"
+    free = shutil.disk_usage(home).free
+    count = f"{keep}" if known or not t.save_steps else f"~{keep}"
+    msg = (
+        f"needs ~{human_bytes(need)} ({count} checkpoint(s) × {human_bytes(ckpt)} + output {human_bytes(final)}), "
+        f"{human_bytes(free)} free"
+    )
     level = "fail" if need > free else "warn" if need > WARN_AT * free else "ok"
     return Check("disk", level, msg + f" in {home}")
 

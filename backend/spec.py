@@ -21,6 +21,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from backend.safe_yaml import MAX_BYTES as MAX_YAML_BYTES
+from backend.safe_yaml import load_yaml, read_yaml_file, yaml_problem
 from backend.stages import IMPLEMENTED_STAGES, STAGE_NAMES
 
 SPEC_VERSION = 1
@@ -332,13 +334,11 @@ def load_policy(path: str | os.PathLike) -> MixPolicy:
 
         file = workspace_home() / file
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        data = read_yaml_file(file)
     except (OSError, UnicodeDecodeError) as exc:
         raise _field_error("mix.policy", f"cannot read {file}: {getattr(exc, 'strerror', None) or exc}", None) from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise _field_error("mix.policy", f"{file}{where}: YAML syntax error", None) from None
+        raise _field_error("mix.policy", f"{file}: {yaml_problem(exc)}", None) from None
     if not isinstance(data, dict):
         raise _field_error("mix.policy", f"{file}: expected a mapping with 'sources'", None)
     try:
@@ -690,26 +690,34 @@ def spec_from_dict(data: Any, source: str | None = None) -> JobSpec:
 
 
 def load_spec(path: str | os.PathLike) -> JobSpec:
-    """Load and validate a JobSpec YAML file (``yaml.safe_load``; YAML errors name the line)."""
+    """Load and validate a JobSpec YAML file with the bounded loader (``backend.safe_yaml``).
+
+    Every failure is a SpecError naming the file: missing, not UTF-8, over ``MAX_BYTES``, a YAML syntax
+    error or a YAML bomb (aliases, depth) with its line, or a bad field.
+    """
     path = Path(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_YAML_BYTES:
+            raise SpecError(
+                [("", f"the file is {size:,} bytes; a job spec may be at most {MAX_YAML_BYTES:,}")], str(path)
+            )
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SpecError([("", "file not found")], str(path)) from None
     except UnicodeDecodeError as exc:
         raise SpecError([("", f"not UTF-8 text (byte {exc.start})")], str(path)) from None
+    except OSError as exc:
+        raise SpecError([("", f"cannot read: {exc.strerror or exc}")], str(path)) from None
     return spec_from_yaml(text, source=str(path))
 
 
 def spec_from_yaml(text: str, source: str | None = None) -> JobSpec:
-    """Parse YAML text into a validated JobSpec."""
+    """Parse YAML text (bounded: ``backend.safe_yaml``) into a validated JobSpec."""
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise SpecError([("", f"{where}YAML syntax error: {problem}")], source) from None
+        raise SpecError([("", yaml_problem(exc))], source) from None
     return spec_from_dict(data if data is not None else {}, source)
 
 
@@ -721,7 +729,7 @@ def apply_overrides(spec: JobSpec, overrides: list[str]) -> JobSpec:
         if not sep or not key.strip():
             raise SpecError([("", f"override {item!r} must look like section.field=value")])
         try:
-            value = yaml.safe_load(raw) if raw.strip() else None
+            value = load_yaml(raw) if raw.strip() else None
         except yaml.YAMLError:
             value = raw
         node = data

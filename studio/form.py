@@ -8,7 +8,8 @@ Contract:
 - ``form_to_spec(base, *values)`` and ``spec_to_form(spec)`` are the only mapping between the form
   and a JobSpec; values travel in FIELDS order and nothing else depends on positions.
 - List fields are typed as text: ``q_proj, v_proj`` or YAML (``[q_proj, v_proj]``), parsed with
-  ``yaml.safe_load`` only. ``data.sources`` is a table (path, format, weight, max_samples, max_epochs, name).
+  the bounded safe loader (``backend.safe_yaml``) only. ``data.sources`` is a table (path, format,
+  weight, max_samples, max_epochs, name).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import math
 
 import yaml
 
+from backend.safe_yaml import load_yaml
 from backend.spec import DataSource, JobSpec, SpecError, field_docs, spec_from_dict
 from studio.field_labels import field_label
 
@@ -71,7 +73,7 @@ def _parse_list(field: str, text) -> object:
         return None if doc["default"] is None else []
     if text.startswith("["):
         try:
-            return yaml.safe_load(text)
+            return load_yaml(text)
         except yaml.YAMLError:
             raise SpecError([(field, f"not a valid list (got {text!r}); write e.g. a, b or [a, b]")]) from None
     items = [item.strip() for item in text.split(",") if item.strip()]

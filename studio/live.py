@@ -19,7 +19,9 @@ import pandas as pd
 
 from backend import jobs
 from backend.events import EVENTS_FILE, FINAL_STATES, EventReader
+from backend.failures import disk_message, is_disk_error, reason
 from backend.spec import SpecError
+from backend.workspace import workspace_home
 
 LOG_LINES = 200
 POLL_S = 0.5
@@ -33,7 +35,10 @@ _COLORS = {
 
 
 def one_line(exc: BaseException) -> str:
-    """An exception as one short human line (never a traceback)."""
+    """An exception as one short human line (never a traceback); a full disk is the ``disk`` class's line,
+    with the path and the free space there."""
+    if is_disk_error(exc):
+        return "[disk] " + reason("disk", disk_message(exc, workspace_home()))
     lines = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {lines[0] if lines else ''}"[:300]
 

@@ -26,11 +26,12 @@ def load_settings(path: str | Path) -> dict:
     "percents", "caps", "alpha", "budget", "mode"}``; SpecError naming the field when it is invalid."""
     import yaml
 
+    from backend.safe_yaml import read_yaml_file
     from backend.spec import load_spec
 
     file = Path(path).expanduser()
     try:
-        head = yaml.safe_load(file.read_text(encoding="utf-8"))
+        head = read_yaml_file(file)
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         head = None  # the loaders below report it with the file and line
     return settings_of(load_policy(file) if isinstance(head, dict) and "sources" in head else load_spec(file).data)

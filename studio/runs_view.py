@@ -17,6 +17,7 @@ import yaml
 
 from backend import jobs
 from backend.events import EVENTS_FILE, read_events
+from backend.safe_yaml import read_yaml_file
 from studio.live import PLOTS, fold, metric_frame, new_watch
 
 COLUMNS = ["id", "name", "stage", "method", "model", "status", "started", "duration", "final loss"]
@@ -44,9 +45,10 @@ def table_rows(home: str, status: str | None = None) -> list[list]:
 def spec_dict(run: jobs.Run) -> dict:
     """The run's job.yaml as a dict ({} when it cannot be read)."""
     try:
-        return yaml.safe_load((run.path / "job.yaml").read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
+        data = read_yaml_file(run.path / "job.yaml")
+    except (OSError, ValueError, yaml.YAMLError):  # ValueError: not UTF-8
         return {}
+    return data if isinstance(data, dict) else {}
 
 
 def checkpoints(run: jobs.Run) -> list[str]:

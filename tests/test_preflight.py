@@ -115,7 +115,8 @@ def test_disk_space_check(studio_home, tiny_model, monkeypatch):
     spec = spec_from_dict(tiny(studio_home, method__type="full", train__save_steps=10, train__max_steps=100))
     Usage = namedtuple("Usage", "total used free")
     monkeypatch.setattr(pf.shutil, "disk_usage", lambda p: Usage(10**12, 0, 10**12))
-    assert by_name(pf.preflight(spec, studio_home, CPU))["disk"].message.startswith("needs ~0.")
+    ok = by_name(pf.preflight(spec, studio_home, CPU))["disk"]
+    assert ok.level == "ok" and ok.message.startswith("needs ~") and " MiB (2 checkpoint(s) × " in ok.message
     monkeypatch.setattr(pf.shutil, "disk_usage", lambda p: Usage(10**12, 0, 10**6))
     disk = by_name(pf.preflight(spec, studio_home, CPU))["disk"]
     assert disk.level == "fail" and "2 checkpoint(s)" in disk.message  # save_total_limit 2 of the preset

@@ -24,6 +24,7 @@ from pathlib import Path
 import yaml
 
 from backend.data.formats import ALL_FORMATS, DataError
+from backend.safe_yaml import YAMLLimitError, read_yaml_file
 
 REGISTRY_FILE = "datasets.yaml"
 LLAMA_FACTORY_FILE = "dataset_info.json"
@@ -74,11 +75,12 @@ def lookup(path: str, home: Path) -> Entry:
 
 def _read_yaml(file: Path) -> dict[str, Entry]:
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        data = read_yaml_file(file)  # bounded: a YAML bomb or a 100k-deep nesting is refused with its line
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark else ""
-        raise DataError(f"{file}{where}: YAML syntax error: {getattr(exc, 'problem', exc)}") from None
+        kind = "" if isinstance(exc, YAMLLimitError) else "YAML syntax error: "
+        raise DataError(f"{file}{where}: {kind}{getattr(exc, 'problem', None) or exc}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise DataError(f"{file}: cannot read: {exc}") from None
     if data is None:

@@ -18,7 +18,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from backend.events import EVENTS_FILE, EventWriter  # noqa: E402
-from backend.failures import reason, text_kind  # noqa: E402
+from backend.failures import disk_message, is_disk_error, reason, text_kind  # noqa: E402
 from backend.memory import meminfo_gb, peak_rss_mb  # noqa: E402
 from backend.spec import SpecError, load_spec  # noqa: E402
 from backend.stages import STAGES  # noqa: E402
@@ -32,19 +32,36 @@ class RunEvents:
 
     def emit(self, type: str, **fields) -> None:
         if self.writer:
-            self.writer.emit(type, **fields)
+            try:
+                self.writer.emit(type, **fields)
+            except OSError as exc:
+                if not is_disk_error(exc):
+                    raise
+                # A full disk must not turn into a second failure: the supervisor classifies the exit
+                # (train.log, free space) when the error event could not be written.
+                _say(f"[studio] could not write a {type} event: {exc}")
 
     def log(self, message: str, level: str = "info", **fields) -> None:
         print(message, flush=True)
         self.emit("log", level=level, message=message, **fields)
 
 
+def _say(line: str) -> None:
+    """Print to train.log, which may be on the full disk too (then the line is lost, not raised)."""
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except OSError:
+        pass
+
+
 def classify(exc: BaseException) -> str:
-    """Failure class of an exception: oom, data, model, config, launch, killed or unknown (backend.failures)."""
+    """Failure class of an exception: oom, data, model, config, launch, disk, killed or unknown (backend.failures)."""
     from backend.data.formats import DataError
 
     text = f"{type(exc).__name__}: {exc}"
     low = text.lower()
+    if is_disk_error(exc):  # before "model": an OSError writing a checkpoint's config.json is not a missing model
+        return "disk"
     if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError" or text_kind(text) == "oom":
         return "oom"
     if isinstance(exc, DataError):
@@ -93,10 +110,13 @@ def memory_figures() -> str:
     return f"peak RSS {rss:.2f} GiB{have}"
 
 
-def describe(exc: BaseException, kind: str) -> str:
-    """The one human line of the error event (the OOM one carries the memory figures)."""
+def describe(exc: BaseException, kind: str, run_dir: Path | None = None) -> str:
+    """The one human line of the error event (the OOM one carries the memory figures, the disk one the path
+    it could not write and the free space there)."""
     first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    if kind == "oom":
+    if kind == "disk":
+        first = disk_message(exc, run_dir or Path.cwd())
+    elif kind == "oom":
         first = f"{first or type(exc).__name__} ({memory_figures()})"
     elif kind in ("unknown", "launch"):
         first = f"{type(exc).__name__}: {first}"
@@ -126,11 +146,16 @@ def main(argv: list[str] | None = None) -> int:
             events.log(str(exc))
             events.emit("status", state="aborted", message=str(exc), step=exc.step, checkpoint=exc.checkpoint)
             return 0
-        traceback.print_exc()
+        try:
+            traceback.print_exc()
+        except OSError:
+            pass  # train.log is on a full disk
         kind = classify(exc)
         detail = "".join(traceback.format_exception(exc)[-6:])
         raw = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
-        events.emit("error", kind=kind, message=describe(exc, kind), raw=raw, detail=detail, log="train.log")
+        message = describe(exc, kind, run_dir)
+        _say(f"[studio] error ({kind}): {message}")
+        events.emit("error", kind=kind, message=message, raw=raw, detail=detail, log="train.log")
         events.emit("status", state="failed", message=f"{kind} error")
         return 1
     events.emit(
