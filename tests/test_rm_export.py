@@ -147,3 +147,23 @@ def test_rl_reward_model_takes_the_export_and_refuses_a_chat_model(rm_run, rm_ex
     # A causal LM has no score head: loaded as a classifier it would score with a random one.
     with pytest.raises(SpecError, match=r"rl.reward_model.*is not a reward model \(no sequence-classification head"):
         load_reward_model(spec(str(tiny_model)))
+
+
+def test_full_reward_model_folder_exports_as_a_classifier(tiny_model, tiny_tokenizer, studio_home, tmp_path):
+    """A full/freeze rm run saves a ``*ForSequenceClassification`` folder; the export keeps that class and head."""
+    from transformers import AutoModelForSequenceClassification
+
+    from backend.export import export
+
+    torch.manual_seed(0)
+    full = AutoModelForSequenceClassification.from_pretrained(tiny_model, num_labels=1)
+    full.save_pretrained(tmp_path / "model")
+    tiny_tokenizer.save_pretrained(tmp_path / "model")
+    result = export(str(tmp_path / "model"), tmp_path / "out", home=studio_home, dtype="fp32")
+    assert result.modelfile == "no Modelfile: a reward model scores conversations and generates no text"
+    assert not (tmp_path / "out" / "Modelfile").exists()
+    config = json.loads((tmp_path / "out" / "config.json").read_text(encoding="utf-8"))
+    assert config["architectures"] == ["LlamaForSequenceClassification"]
+    assert torch.equal(tensors(tmp_path / "out")["score.weight"], full.score.weight.detach())
+    exported = AutoModelForSequenceClassification.from_pretrained(tmp_path / "out")
+    assert torch.equal(scores(exported, tiny_tokenizer), scores(full, tiny_tokenizer))
