@@ -108,6 +108,8 @@ def load_reward_model(target: Target, *, trust_remote_code: bool = False):
     tok = AutoTokenizer.from_pretrained(target.tokenizer, trust_remote_code=trust_remote_code)
     if target.adapter is not None and adapter_head_labels(target.adapter) is not None:
         model = load_adapter(target.adapter, target.base, trust_remote_code, len(tok), merge=True)
+        if tok.pad_token_id is not None:  # as the rm stage (and the export) set it: rows end at the last non-pad
+            model.config.pad_token_id = tok.pad_token_id
     elif is_seq_cls(target.base):
         model = AutoModelForSequenceClassification.from_pretrained(target.base, trust_remote_code=trust_remote_code)
         if target.adapter is not None:
