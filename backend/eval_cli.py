@@ -68,7 +68,7 @@ def cmd_eval(args) -> int:
     extra: dict = {}
     if args.task == "reward":
         model, tok = eval_load.load_reward_model(target, trust_remote_code=args.trust_remote_code)
-        tmpl = None if args.template == "auto" else args.template
+        tmpl = None if target.template == "auto" else target.template  # an rm run's own template, if it named one
         if tmpl is not None:
             from backend.data.templates import resolve_template
 

@@ -71,7 +71,7 @@ def resolve_target(model: str, adapter: str | None = None, *, home=None, checkpo
     if tokenizer is None:
         raise ExportError(f"no tokenizer files in {adapter_dir or base}")
     spec = owner.spec
-    if template == "auto" and spec is not None and spec.stage == "sft":
+    if template == "auto" and spec is not None and spec.stage in ("sft", "rm"):
         template = spec.data.template  # what the run rendered its samples with (checkpoints may lack it)
     label = model if is_builtin(model) and not adapter else owner.label
     return Target(base, adapter_dir, tokenizer, template, owner.run_dir, label, owner.checkpoint)
@@ -93,22 +93,34 @@ def load_causal_lm(target: Target, *, dtype: str = "auto", bits: int | None = No
 
 
 def load_reward_model(target: Target, *, trust_remote_code: bool = False):
-    """(model, tokenizer) of a sequence-classification reward model (an adapter is merged into its base)."""
+    """(model, tokenizer) of a sequence-classification reward model, on the GPU when there is one.
+
+    A reward model is a ``*ForSequenceClassification`` folder (a full ``rm`` run or its export), or a
+    base with a SEQ_CLS adapter (a LoRA ``rm`` run): the base is then loaded as a sequence classifier in
+    fp32, the adapter's trained head replaces the new one and the adapter is merged, exactly as
+    ``studio export`` does, so the run and its export score alike.
+    """
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    tok = AutoTokenizer.from_pretrained(target.tokenizer, trust_remote_code=trust_remote_code)
-    config = json.loads((target.base / "config.json").read_text(encoding="utf-8"))
-    if not any(a.endswith("ForSequenceClassification") for a in config.get("architectures") or []):
-        raise ExportError(
-            f"{target.base} is not a reward model (its architectures are {config.get('architectures')}; "
-            "expected a *ForSequenceClassification head, as the rm stage saves)"
-        )
-    model = AutoModelForSequenceClassification.from_pretrained(target.base, trust_remote_code=trust_remote_code)
-    if target.adapter is not None:
-        from peft import PeftModel
+    from backend.export_weights import adapter_head_labels, is_seq_cls, load_adapter
 
-        model = PeftModel.from_pretrained(model, target.adapter).merge_and_unload()
+    tok = AutoTokenizer.from_pretrained(target.tokenizer, trust_remote_code=trust_remote_code)
+    if target.adapter is not None and adapter_head_labels(target.adapter) is not None:
+        model = load_adapter(target.adapter, target.base, trust_remote_code, len(tok), merge=True)
+        if tok.pad_token_id is not None:  # as the rm stage (and the export) set it: rows end at the last non-pad
+            model.config.pad_token_id = tok.pad_token_id
+    elif is_seq_cls(target.base):
+        model = AutoModelForSequenceClassification.from_pretrained(target.base, trust_remote_code=trust_remote_code)
+        if target.adapter is not None:
+            from peft import PeftModel
+
+            model = PeftModel.from_pretrained(model, target.adapter).merge_and_unload()
+    else:
+        config = json.loads((target.base / "config.json").read_text(encoding="utf-8"))
+        what = f"{target.base} is not a reward model (its architectures are {config.get('architectures')}"
+        what += f" and the adapter {target.adapter} is not of task type SEQ_CLS" if target.adapter else ""
+        raise ExportError(what + "; expected a *ForSequenceClassification head, as the rm stage trains)")
     if torch.cuda.is_available():
         model = model.to("cuda")
     return model.eval(), tok

@@ -10,6 +10,10 @@ merged into the fp32 base; a DeepSpeed ZeRO checkpoint is consolidated), and wri
   the round trip), and the base's custom modelling code files, if any;
 * ``README.md`` (model card) and, for a known chat template, an Ollama ``Modelfile``.
 
+A reward model (an ``rm`` run, a SEQ_CLS adapter or a ``*ForSequenceClassification`` folder) is exported
+as a sequence classifier with its trained score head (``score.weight``), merged like any adapter; it
+scores conversations and generates nothing, so it gets no Modelfile and a card that says how to score.
+
 Every failure is an :class:`ExportError` with one line for the user. Nothing here starts a UI.
 """
 
@@ -21,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from backend.export_card import model_card, ollama_modelfile
-from backend.export_source import Source, base_dir_of, load_tokenizer, resolve_source, run_metrics
+from backend.export_source import Source, base_dir_of, is_reward, load_tokenizer, resolve_source, run_metrics
 from backend.export_weights import ExportError
 
 SAMPLE_CONVERSATION = [
@@ -93,6 +97,7 @@ def export(
     tok = load_tokenizer(source, base_dir, trc)
     notes: list[str] = []
     method = spec.method.type if spec else ("lora" if source.kind == "adapter" else "full")
+    reward = is_reward(source)
     if source.kind == "model":
         model = W.load_model_dir(source.weights, trc)
     elif source.kind == "adapter":
@@ -104,12 +109,18 @@ def export(
     merged = merge and adapter_out
     what = "adapter merged into the full-precision base" if merged else "adapter (not merged)"
     what = what if adapter_out else f"full model ({method} training; no adapter to merge)"
+    if reward:
+        what += "; a reward model (sequence classifier with its trained score head)"
     if method == "qlora" and merge:
         notes.append("the run trained on a quantised base; the adapter was merged into the full-precision base")
     config = (base_dir and W.base_config(base_dir, trc)) or model.config
     out_dtype = W.export_dtype(dtype, config)
     model = W.cast(model, out_dtype)
     model.config.use_cache = True  # training turned the KV cache off; generation wants it back
+    if reward and tok.pad_token_id is not None:
+        # The classifier scores each row at its last non-pad token, found by this id; the rm stage set it
+        # from the tokenizer it trained with, which a LoRA export's base config does not carry.
+        model.config.pad_token_id = tok.pad_token_id
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
@@ -122,6 +133,8 @@ def export(
         modelfile, mf_note = ollama_modelfile(tok.chat_template)
         if adapter_out and not merged:
             modelfile, mf_note = None, "no Modelfile: the adapter was not merged (--no-merge)"
+        if reward:
+            modelfile, mf_note = None, "no Modelfile: a reward model scores conversations and generates no text"
         if modelfile:
             (tmp / "Modelfile").write_text(modelfile, encoding="utf-8")
         final, at_ckpt = run_metrics(source)
@@ -132,6 +145,7 @@ def export(
             method=method, spec=spec, spec_yaml=spec.to_yaml() if spec else "", metrics=final,
             checkpoint_metrics=at_ckpt, source=source.label, merged=merged, weights=what, notes=notes, dtype=out_dtype,
             shards=sorted(p.name for p in tmp.glob("*.safetensors")), command=command, modelfile=bool(modelfile),
+            reward=reward,
         )  # fmt: skip
         (tmp / "README.md").write_text(model_card(info), encoding="utf-8")
         if W.pickles_in(tmp):

@@ -1,7 +1,8 @@
 """What an export writes beside the weights: the README.md model card and an Ollama ``Modelfile``.
 
 Pure text functions (no torch): the card names the base model, the method, the data, the full
-training spec, the run's final metrics, the date and the command that made the export. The
+training spec, the run's final metrics, the date and the command that made the export. A reward
+model's card says how to score a conversation with it (and claims no text generation). The
 Modelfile maps the studio's named chat templates onto Ollama's Go-template syntax; a template the
 studio does not recognise gets no Modelfile, and :func:`ollama_modelfile` says why.
 """
@@ -96,21 +97,63 @@ def _metrics_table(metrics: dict) -> list[str]:
     return rows
 
 
+def _chat_use() -> list[str]:
+    return [
+        "## Use",
+        "",
+        "```python",
+        "from transformers import AutoModelForCausalLM, AutoTokenizer",
+        "",
+        'tokenizer = AutoTokenizer.from_pretrained("path/to/this/folder")',
+        'model = AutoModelForCausalLM.from_pretrained("path/to/this/folder")',
+        'messages = [{"role": "user", "content": "Hello"}]',
+        "ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors='pt')",
+        "```",
+        "",
+    ]
+
+
+def _reward_use() -> list[str]:
+    return [
+        "## Use",
+        "",
+        "A reward model: it scores a whole conversation with one number (higher is preferred) and generates",
+        "no text. Render the conversation with the tokenizer's chat template, as training did:",
+        "",
+        "```python",
+        "import torch",
+        "from transformers import AutoModelForSequenceClassification, AutoTokenizer",
+        "",
+        'tokenizer = AutoTokenizer.from_pretrained("path/to/this/folder")',
+        'model = AutoModelForSequenceClassification.from_pretrained("path/to/this/folder").eval()',
+        'chat = [{"role": "user", "content": "Hello"}, {"role": "assistant", "content": "Hi! How can I help?"}]',
+        "batch = tokenizer.apply_chat_template(chat, return_tensors='pt', return_dict=True)",
+        "with torch.no_grad():",
+        "    score = model(**batch).logits[0, 0].item()",
+        "```",
+        "",
+        "Or: `studio eval path/to/this/folder --task reward --data PAIRS.jsonl` (pair accuracy and margin).",
+        "",
+    ]
+
+
 def model_card(info: dict) -> str:
     """README.md text from an export's facts.
 
     ``info`` keys: ``title``, ``base``, ``method``, ``spec`` (JobSpec or None), ``spec_yaml``,
     ``metrics`` (run's final metrics), ``checkpoint_metrics``, ``source``, ``merged``, ``notes``,
-    ``weights`` (what they are, in words), ``dtype``, ``shards`` (names), ``command``, ``modelfile`` (bool).
+    ``weights`` (what they are, in words), ``dtype``, ``shards`` (names), ``command``, ``modelfile`` (bool),
+    ``reward`` (bool: a sequence-classification reward model, not a chat model).
     """
     spec = info.get("spec")
+    reward = bool(info.get("reward"))
     base = info.get("base") or "unknown"
     tags = ["llm-studio"] + ([spec.stage] if spec else []) + [info["method"]]
     out = [
         "---",
         f"base_model: {base}",
         "library_name: transformers",
-        "pipeline_tag: text-generation",
+        "pipeline_tag: " + ("text-classification" if reward else "text-generation"),
         "tags: [" + ", ".join(tags) + "]",
         "---",
         "",
@@ -140,19 +183,7 @@ def model_card(info: dict) -> str:
         out += ["## Metrics at the exported checkpoint", "", *_metrics_table(info["checkpoint_metrics"]), ""]
     if info.get("spec_yaml"):
         out += ["## Training spec", "", "```yaml", info["spec_yaml"].rstrip(), "```", ""]
-    out += [
-        "## Use",
-        "",
-        "```python",
-        "from transformers import AutoModelForCausalLM, AutoTokenizer",
-        "",
-        'tokenizer = AutoTokenizer.from_pretrained("path/to/this/folder")',
-        'model = AutoModelForCausalLM.from_pretrained("path/to/this/folder")',
-        'messages = [{"role": "user", "content": "Hello"}]',
-        "ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors='pt')",
-        "```",
-        "",
-    ]
+    out += _reward_use() if reward else _chat_use()
     if info.get("modelfile"):
         out += ["With Ollama: `ollama create my-model -f Modelfile` in this folder.", ""]
     return "\n".join(out)

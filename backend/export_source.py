@@ -137,8 +137,8 @@ def load_tokenizer(source: Source, base: Path | None, trust_remote_code: bool):
     if not has:
         raise ExportError(f"no tokenizer files in {source.weights} or the base model")
     tok = AutoTokenizer.from_pretrained(has[0], trust_remote_code=trust_remote_code)
-    if source.spec is not None and source.spec.stage == "sft":
-        # SFT rendered every sample with this template, so the exported model must carry the same one.
+    if source.spec is not None and source.spec.stage in ("sft", "rm"):
+        # SFT and the reward model rendered every sample with this template, so the export must carry it.
         tok.chat_template = resolve_template(tok, source.spec.data.template)
     return tok
 
@@ -158,3 +158,17 @@ def run_metrics(source: Source) -> tuple[dict, dict]:
         logged = [h for h in history if "loss" in h]
         at_ckpt = dict(logged[-1]) if logged else {}
     return final, at_ckpt
+
+
+def is_reward(source: Source) -> bool:
+    """Whether ``source`` is a reward model: an ``rm`` run, a SEQ_CLS adapter or a sequence-classifier folder."""
+    from backend.export_weights import adapter_head_labels, is_seq_cls
+
+    if source.spec is not None and source.spec.stage == "rm":
+        return True
+    if source.kind == "adapter":
+        return adapter_head_labels(source.weights) is not None
+    config = source.weights / "adapter_config.json"  # a ZeRO checkpoint of a LoRA run
+    if config.is_file():
+        return json.loads(config.read_text(encoding="utf-8")).get("task_type") == "SEQ_CLS"
+    return is_seq_cls(source.weights)

@@ -9,6 +9,11 @@ Three kinds of input:
   ``deepspeed.utils.zero_to_fp32`` (what XTuner's ``pth_to_hf`` does) and loaded into the
   architecture of the checkpoint's ``config.json`` (or the base's), or into base + adapter.
 
+A reward model (an ``rm`` run) stays a sequence classifier throughout: a full one is loaded with the
+class its ``config.json`` names, and the base of a SEQ_CLS adapter is loaded as
+``AutoModelForSequenceClassification`` so that the adapter's trained head (peft's ``modules_to_save``,
+saved as ``base_model.model.score.weight``) replaces the new one; a causal-LM base would drop it.
+
 Everything is loaded in fp32 and cast to the export dtype at the end. trust_remote_code is only on
 when the caller passes it (the run's spec asked for it, or the user did).
 """
@@ -38,13 +43,73 @@ def export_dtype(choice: str, config) -> str:
     return {v: k for k, v in DTYPES.items()}.get(stored, "fp32")
 
 
-def _load_base(base: Path | None, trust_remote_code: bool, n_tokens: int | None):
+def is_seq_cls(folder: Path | None) -> bool:
+    """Whether ``folder/config.json`` names a ``*ForSequenceClassification`` architecture (a reward model)."""
+    import json
+
+    config = folder / "config.json" if folder is not None else None
+    if config is None or not config.is_file():
+        return False
+    architectures = json.loads(config.read_text(encoding="utf-8")).get("architectures") or []
+    return any(str(a).endswith("ForSequenceClassification") for a in architectures)
+
+
+def adapter_head_labels(adapter: Path | None) -> int | None:
+    """The number of outputs of the head a SEQ_CLS adapter trained (None for any other adapter or folder).
+
+    peft saves a SEQ_CLS adapter's new head in full (``modules_to_save``) beside the LoRA matrices; an
+    adapter that claims the task but holds no head cannot be scored, and says so.
+    """
+    import json
+
+    config = adapter / "adapter_config.json" if adapter is not None else None
+    if config is None or not config.is_file():
+        return None
+    if json.loads(config.read_text(encoding="utf-8")).get("task_type") != "SEQ_CLS":
+        return None
+    from safetensors import safe_open
+
+    for file in sorted(adapter.glob("adapter_model*.safetensors")):
+        with safe_open(file, "pt") as f:
+            for key in f.keys():  # noqa: SIM118 (safe_open is not iterable)
+                if key.endswith(("score.weight", "classifier.weight")):
+                    return int(f.get_slice(key).get_shape()[0])
+    raise ExportError(f"{adapter} is a SEQ_CLS (reward) adapter without its trained score head (modules_to_save)")
+
+
+def causal_or_seq_cls(folder: Path | None):
+    """``AutoModelForSequenceClassification`` for a reward model folder, else ``AutoModelForCausalLM``."""
+    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
+
+    return AutoModelForSequenceClassification if is_seq_cls(folder) else AutoModelForCausalLM
+
+
+@contextlib.contextmanager
+def _quiet_new_head():
+    """Silence transformers' load report while a base grows a new head that the adapter's trained one replaces."""
+    from transformers.utils import logging as hf_logging
+
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(level)
+
+
+def _load_base(base: Path | None, trust_remote_code: bool, n_tokens: int | None, num_labels: int | None = None):
+    """The base in fp32; with ``num_labels`` as a sequence classifier, for a reward adapter's head to replace."""
     import torch
-    from transformers import AutoModelForCausalLM
+    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
 
     if base is None or not (base / "config.json").exists():
         raise ExportError(f"base model: no config.json in {base}; pass --base DIR (a local Hugging Face model)")
-    model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32, trust_remote_code=trust_remote_code)
+    kwargs = dict(dtype=torch.float32, trust_remote_code=trust_remote_code)
+    if num_labels:
+        with _quiet_new_head():
+            model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=num_labels, **kwargs)
+    else:
+        model = AutoModelForCausalLM.from_pretrained(base, **kwargs)
     if getattr(model.config, "quantization_config", None):
         raise ExportError(f"base model {base} is itself quantised; merging needs a full-precision base (--base DIR)")
     # Training grew the embedding the same way when the tokenizer had more tokens than the model.
@@ -63,19 +128,23 @@ def _merge(peft_model):
 
 
 def load_adapter(adapter: Path, base: Path | None, trust_remote_code: bool, n_tokens: int | None, merge: bool):
-    """Base + adapter; merged into a plain model unless ``merge`` is false (then the PeftModel)."""
+    """Base + adapter; merged into a plain model unless ``merge`` is false (then the PeftModel).
+
+    A SEQ_CLS (reward) adapter goes on the base loaded as a sequence classifier, so its head is kept.
+    """
     from peft import PeftModel
 
-    model = _load_base(base, trust_remote_code, n_tokens)
+    model = _load_base(base, trust_remote_code, n_tokens, adapter_head_labels(adapter))
     peft_model = PeftModel.from_pretrained(model, adapter, is_trainable=False)
     return _merge(peft_model) if merge else peft_model
 
 
 def load_model_dir(path: Path, trust_remote_code: bool):
+    """A full model folder with the class its config names (a reward model keeps its score head)."""
     import torch
-    from transformers import AutoModelForCausalLM
 
-    return AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32, trust_remote_code=trust_remote_code)
+    auto = causal_or_seq_cls(path)
+    return auto.from_pretrained(path, dtype=torch.float32, trust_remote_code=trust_remote_code)
 
 
 def zero_state_dict(checkpoint: Path) -> dict:
@@ -94,13 +163,16 @@ def zero_state_dict(checkpoint: Path) -> dict:
 def load_zero(checkpoint: Path, base: Path | None, trust_remote_code: bool, n_tokens: int | None, merge: bool):
     """A model rebuilt from a ZeRO checkpoint: full weights, or base + adapter (then merged)."""
     import torch
-    from transformers import AutoConfig, AutoModelForCausalLM
+    from transformers import AutoConfig
 
     state = zero_state_dict(checkpoint)
     if (checkpoint / "adapter_config.json").exists():
         from peft import PeftConfig, get_peft_model
 
-        model = get_peft_model(_load_base(base, trust_remote_code, n_tokens), PeftConfig.from_pretrained(checkpoint))
+        config = PeftConfig.from_pretrained(checkpoint)
+        # The rm stage's head has one output; its trained weights are among the ZeRO states loaded below.
+        labels = 1 if config.task_type == "SEQ_CLS" else None
+        model = get_peft_model(_load_base(base, trust_remote_code, n_tokens, labels), config)
         missing, _ = model.load_state_dict(state, strict=False)
         lost = [k for k in missing if "lora_" in k or "modules_to_save" in k]
         if lost:
@@ -110,7 +182,8 @@ def load_zero(checkpoint: Path, base: Path | None, trust_remote_code: bool, n_to
     if source is None or not (source / "config.json").exists():
         raise ExportError(f"no config.json in {checkpoint} or the base model; pass --base DIR")
     config = AutoConfig.from_pretrained(source, trust_remote_code=trust_remote_code)
-    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32, trust_remote_code=trust_remote_code)
+    auto = causal_or_seq_cls(source)
+    model = auto.from_config(config, dtype=torch.float32, trust_remote_code=trust_remote_code)
     embed = state.get("model.embed_tokens.weight")
     if embed is not None and embed.shape[0] != model.get_input_embeddings().num_embeddings:
         model.resize_token_embeddings(embed.shape[0])

@@ -128,14 +128,24 @@ def load_reward_model(spec: JobSpec, dtype=None):
     """(model, tokenizer) of ``rl.reward_model``, in eval mode with gradients off.
 
     An adapter folder is loaded onto the base its ``adapter_config.json`` names and merged, so scoring
-    costs one plain forward.
+    costs one plain forward. A folder without a sequence-classification head (a chat model or its export,
+    a causal-LM adapter) is a SpecError: loaded as a classifier it would score with a random head.
     """
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+    from backend.export_weights import ExportError, adapter_head_labels, is_seq_cls
+
     folder = find_reward_model(spec.rl.reward_model, spec)
     remote = spec.model.trust_remote_code
     adapter = folder / "adapter_config.json"
+    try:
+        reward = adapter_head_labels(folder) is not None if adapter.exists() else is_seq_cls(folder)
+    except ExportError as exc:
+        raise SpecError([("rl.reward_model", str(exc))]) from None
+    if not reward:
+        raise SpecError([("rl.reward_model", f"{folder} is not a reward model (no sequence-classification head); "
+                          "name an rm run, its export or a *ForSequenceClassification folder")])  # fmt: skip
     if adapter.exists():
         from peft import PeftModel
 
