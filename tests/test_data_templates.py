@@ -20,9 +20,11 @@ from backend.data.templates import (
     IGNORE_INDEX,
     MaskError,
     assistant_spans,
+    changed_region,
     encode_chat,
     resolve_template,
     turn_spans,
+    verbatim_regions,
 )
 
 CONVERSATIONS = {
@@ -215,3 +217,22 @@ def test_preview_cli_takes_a_jinja_file(studio_home, tiny_model):
     assert trained.endswith("<|end|><|endoftext|>") and "<|user|>" not in trained
     levels = {c["level"] for c in out["template_check"]}
     assert "fail" not in levels and out["template_check"][0]["message"].startswith(f"data.template {str(jinja)!r}")
+
+
+@pytest.mark.parametrize("name", [*sorted(TEMPLATES), *OFFICIAL])
+def test_the_one_render_fast_path_finds_what_the_per_message_renders_find(marked_tokenizer, name):
+    """Verbatim templates get every message's place from one extra render; where that applies it must agree with
+    the per-message sentinel renders, message by message (and it must apply to the plain ChatML family)."""
+    tok = marked_tokenizer
+    jinja = _jinja(tok, name)
+    applied = 0
+    for messages in CONVERSATIONS.values():
+        full = tok.apply_chat_template(messages, chat_template=jinja, tokenize=False)
+        fast = verbatim_regions(tok, messages, jinja, full)
+        if fast is None:
+            continue
+        applied += 1
+        slow = [changed_region(tok, messages, jinja, full, i, required=False) for i in range(len(messages))]
+        assert fast == slow
+    if name in ("chatml", "qwen", "baichuan2", "phi-4-mini"):
+        assert applied == len(CONVERSATIONS)

@@ -164,9 +164,8 @@ def _with_sentinel(messages: list[dict], i: int) -> tuple[list[dict], str]:
 
 
 def changed_region(tokenizer, messages, template, full: str, i: int, required: bool = True):
-    """Where ``full`` depends on message ``i``'s content: (start, end, the sentinel conversation, its
-    rendering, the sentinel). Raises MaskError when the template does not render that content exactly once;
-    None when it is not ``required`` and not rendered at all."""
+    """Where ``full`` depends on message ``i``'s content: ``(start, end)``. Raises MaskError when the template does
+    not render that content exactly once; None when it is not ``required`` and not rendered at all."""
     swapped, sentinel = _with_sentinel(messages, i)
     other = _render(tokenizer, swapped, template)
     count = other.count(sentinel)
@@ -176,8 +175,35 @@ def changed_region(tokenizer, messages, template, full: str, i: int, required: b
         what = "does not render" if count == 0 else f"renders {count} times"
         raise MaskError(f"the template {what} the content of message {i} ({messages[i]['role']})")
     start = common_prefix(full, other)
-    end = len(full) - _common_suffix(full, other, min(len(full), len(other)) - start)
-    return start, end, swapped, other, sentinel
+    return start, len(full) - _common_suffix(full, other, min(len(full), len(other)) - start)
+
+
+def verbatim_regions(tokenizer, messages, template, full: str) -> list[tuple[int, int] | None] | None:
+    """Every message's ``(start, end)`` in ``full`` from one extra render, when the template writes each content
+    verbatim (most do); None when it transforms one (trims, drops reasoning), for :func:`changed_region` instead.
+
+    All contents are swapped for sentinels at once; if putting the contents back where the sentinels are gives
+    ``full`` exactly, each content sits there, and the regions are what :func:`changed_region` would find.
+    """
+    sentinels = [_SENTINEL.format(i) for i in range(len(messages))]
+    if not all(isinstance(m.get("content"), str) for m in messages):
+        return None
+    swapped = [{**m, "content": s} for m, s in zip(messages, sentinels, strict=True)]
+    other = _render(tokenizer, swapped, template)
+    parts = re.split("(" + "|".join(map(re.escape, sentinels)) + ")", other)
+    regions: list[tuple[int, int] | None] = [None] * len(messages)
+    rebuilt, at = [], 0
+    for k, part in enumerate(parts):
+        if k % 2:  # a sentinel: its message's content goes here
+            j = sentinels.index(part)
+            if regions[j] is not None:
+                return None  # rendered twice: the slow path says so
+            content = messages[j]["content"]
+            regions[j] = (at, at + len(content))
+            part = content
+        rebuilt.append(part)
+        at += len(part)
+    return regions if "".join(rebuilt) == full else None
 
 
 @dataclass
@@ -198,6 +224,13 @@ def turn_spans(tokenizer, messages: list[dict], template: str) -> tuple[str, lis
     rendering's tokens (``input_ids`` and ``offset_mapping``)."""
     full = _render(tokenizer, messages, template)
     enc = tokenizer(full, add_special_tokens=False, return_offsets_mapping=True)
+    fast = verbatim_regions(tokenizer, messages, template, full)
+
+    def region(i: int, required: bool = True):
+        if fast is not None and (fast[i] is not None or not required):
+            return fast[i]
+        return changed_region(tokenizer, messages, template, full, i, required)
+
     spans: list[TurnSpan] = []
     floor = 0  # nothing before the end of the previous message (or span) may be labelled
     for i, message in enumerate(messages):
@@ -206,27 +239,28 @@ def turn_spans(tokenizer, messages: list[dict], template: str) -> tuple[str, lis
         if i and messages[i - 1].get("role") != "assistant":
             # The end of the message before the reply (its text, however the template renders it; a template
             # may leave it out, as the ``empty`` one does).
-            before = changed_region(tokenizer, messages, template, full, i - 1, required=False)
+            before = region(i - 1, required=False)
             floor = max(floor, before[1] if before else 0)
-        reply_start, reply_end, swapped, other, sentinel = changed_region(tokenizer, messages, template, full, i)
+        reply_start, reply_end = region(i)
         if reply_start < floor:
             raise MaskError(f"the reply of message {i} changes how the template renders the messages before it")
         prompt = _render(tokenizer, messages[:i], template, add_generation_prompt=True) if i else ""
         agreed = common_prefix(prompt, full)
         prompt_agrees = agreed == len(prompt)
         start = min(reply_start, agreed) if agreed >= floor else reply_start
-        end = reply_end + _end_of_turn(tokenizer, messages, template, i, enc, reply_end, swapped, other, sentinel)
+        end = reply_end + _end_of_turn(tokenizer, messages, template, i, enc, full, reply_end)
         spans.append(TurnSpan(start, end, reply_start, reply_end, prompt_agrees))
         floor = end
     return full, spans, enc
 
 
-def _end_of_turn(tokenizer, messages, template, i, enc, reply_end, swapped, other, sentinel) -> int:
+def _end_of_turn(tokenizer, messages, template, i, enc, full: str, reply_end: int) -> int:
     """How many characters after the reply end its turn (the end-of-turn text the model must learn)."""
-    after = other[other.index(sentinel) + len(sentinel) :]  # == full[reply_end:] (the common suffix)
+    after = full[reply_end:]
     if i == len(messages) - 1:
         return len(after)
-    alone = _render(tokenizer, swapped[: i + 1], template)  # the conversation ending at this turn
+    swapped, sentinel = _with_sentinel(messages[: i + 1], i)
+    alone = _render(tokenizer, swapped, template)  # the conversation ending at this turn
     tail = alone[alone.index(sentinel) + len(sentinel) :] if sentinel in alone else ""
     n = common_prefix(tail, after)
     # A marker shared only in part ("<|end|><|" of "<|endoftext|>" and "<|user|>") belongs to the next turn: cut
