@@ -22,7 +22,6 @@ is refused with 400 before anything runs. Errors are OpenAI's shape:
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import json
 import sys
 import time
@@ -35,6 +34,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from backend.host_guard import HostGuard, allowed_hosts, is_loopback, send_response
 from backend.serve_limits import ENV, Limits
 
 DEFAULT_MAX_TOKENS = 1024  # a reply's budget when the request names none (then cut to what the context leaves)
@@ -110,60 +110,12 @@ def error_body(message: str, type_: str = "invalid_request_error", param: str | 
     return {"error": {"message": message, "type": type_, "param": param, "code": code}}
 
 
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` only accepts connections from this machine (the same rule as the web UI's)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False  # a hostname may resolve to a public address
+def _host_refused(host: str) -> bytes:
+    return json.dumps(error_body(f"Host {host!r} is not allowed")).encode()
 
 
-LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
-
-
-def host_name(header: str) -> str:
-    """The name in a ``Host`` header, without port or IPv6 brackets, lower case: ``[::1]:8000`` -> ``::1``."""
-    header = header.strip().lower()
-    if header.startswith("["):
-        return header[1 : header.find("]")] if "]" in header else header
-    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
-
-
-def allowed_hosts(bind: str) -> frozenset[str] | None:
-    """Host names a server bound to ``bind`` answers to: loopback names and ``bind`` itself when ``bind`` is
-    loopback; None (any) off loopback, where a key or password guards the server instead."""
-    return frozenset({*LOOPBACK_NAMES, bind.strip("[]").lower()}) if is_loopback(bind) else None
-
-
-class HostGuard:
-    """ASGI middleware: a request whose ``Host`` is not one of ``hosts`` gets a 400 and reaches nothing else.
-
-    The defence against DNS rebinding: a page at evil.example that re-resolves its name to 127.0.0.1 reaches a
-    loopback server with ``Host: evil.example``; a browser cannot forge that header. WebSockets are refused too.
-    """
-
-    def __init__(self, app, hosts: frozenset[str] | None, body=None):
-        self.app, self.hosts = app, hosts
-        self.body = body or (lambda host: json.dumps(error_body(f"Host {host!r} is not allowed")).encode())
-
-    async def __call__(self, scope, receive, send):
-        if self.hosts is None or scope["type"] not in ("http", "websocket"):
-            return await self.app(scope, receive, send)
-        raw = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1")
-        if host_name(raw) in self.hosts:
-            return await self.app(scope, receive, send)
-        if scope["type"] == "websocket":
-            return await send({"type": "websocket.close", "code": 1008})
-        await _send_json(send, 400, self.body(raw))
-
-
-async def _send_json(send, status: int, body: bytes, headers=()) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                            *headers]})  # fmt: skip
-    await send({"type": "http.response.body", "body": body})
+async def _send_json(send, status: int, body: bytes) -> None:
+    await send_response(send, status, body)
 
 
 class BodyLimit:
@@ -314,7 +266,7 @@ def build_app(engine, model_name: str, api_key: str | None = None, limits: Limit
                           "finish_reason": _finish(s)}]}, headers=headers,
         )  # fmt: skip
 
-    return BodyLimit(HostGuard(_KeyCheck(app, api_key), hosts), limits.max_body_bytes)
+    return BodyLimit(HostGuard(_KeyCheck(app, api_key), hosts, _host_refused), limits.max_body_bytes)
 
 
 class _KeyCheck:
