@@ -26,6 +26,12 @@ from backend.chat_load import ChatError, Source, load_model_and_tokenizer, resol
 
 MODES = ("greedy", "sampling", "beam")
 ROLES = ("system", "user", "assistant")
+# Limits every caller gets (``studio serve``, the Chat tab, ``studio chat``): a stop string is searched for in a
+# window of the newest tokens on every step, so count x length bounds the work per token.
+MAX_STOP_STRINGS = 16
+MAX_STOP_CHARS = 200
+MAX_SEED = 2**32 - 1  # numpy's and torch's seeding range (set_seed)
+MAX_BEAMS = 16
 __all__ = ["ChatEngine", "ChatError", "GenerationOptions", "Generation", "Source", "resolve_source", "memory_report"]
 
 
@@ -62,13 +68,17 @@ class GenerationOptions:
             ("top_p", _num(self.top_p) and 0 < self.top_p <= 1, "a number in (0, 1]"),
             ("top_k", isinstance(self.top_k, int) and self.top_k >= 0, "an integer >= 0 (0: off)"),
             ("repetition_penalty", _num(self.repetition_penalty) and self.repetition_penalty > 0, "a number > 0"),
-            ("num_beams", isinstance(self.num_beams, int) and self.num_beams >= 1, "an integer >= 1"),
-            ("seed", self.seed is None or isinstance(self.seed, int), "an integer"),
+            ("num_beams", _int(self.num_beams) and 1 <= self.num_beams <= MAX_BEAMS, f"an integer in 1..{MAX_BEAMS}"),
+            (
+                "seed",
+                self.seed is None or (_int(self.seed) and 0 <= self.seed <= MAX_SEED),
+                f"an integer in 0..{MAX_SEED}",
+            ),
             ("stop", isinstance(self.stop, list) and all(isinstance(s, str) for s in self.stop), "a list of strings"),
         ]
         for name, ok, expected in checks:
             if not ok:
-                raise ChatError(f"options.{name} must be {expected}, got {getattr(self, name)!r}")
+                raise ChatError(f"options.{name} must be {expected}, got {getattr(self, name)!r:.80}")
         self.stop = [s for s in self.stop if s]
         return self
 
@@ -88,6 +98,31 @@ class GenerationOptions:
 
 def _num(x) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _int(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def check_stop(stop: list[str], field: str, max_count: int = MAX_STOP_STRINGS, max_chars: int = MAX_STOP_CHARS):
+    """ChatError naming ``field`` when ``stop`` holds more than ``max_count`` strings or one over ``max_chars``."""
+    if len(stop) > max_count:
+        raise ChatError(f"{field}: at most {max_count} stop strings, got {len(stop)}")
+    for i, text in enumerate(stop):
+        if len(text) > max_chars:
+            raise ChatError(f"{field}[{i}]: a stop string has at most {max_chars} characters, got {len(text)}")
+
+
+def context_length(model, tokenizer) -> int | None:
+    """The most tokens (prompt + reply) the model attends to: its config's position limit, else the tokenizer's
+    ``model_max_length`` when that is a real number (transformers uses ~1e30 for "unknown"); None if neither."""
+    config = getattr(model, "config", None)
+    for name in ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length"):
+        value = getattr(config, name, None)
+        if isinstance(value, int) and value > 0:
+            return value
+    value = getattr(tokenizer, "model_max_length", None)
+    return value if isinstance(value, int) and 0 < value < 10**7 else None
 
 
 def memory_report() -> dict:
@@ -110,6 +145,8 @@ class ChatEngine:
     def __init__(self, model, tokenizer, template: str, source: Source, info: dict):
         self.model, self.tokenizer, self.template, self.source, self.info = model, tokenizer, template, source, info
         self._lock = threading.Lock()
+        # Every caller (studio serve, the Chat tab's worker, studio chat) gets these; studio serve sets its flags'.
+        self.max_stop_strings, self.max_stop_chars = MAX_STOP_STRINGS, MAX_STOP_CHARS
 
     @classmethod
     def load(
@@ -135,6 +172,13 @@ class ChatEngine:
         )  # fmt: skip
         return cls(mdl, tok, tmpl, source, info)
 
+    def max_token_chars(self) -> int:
+        """The most characters one token of this tokenizer spells (its longest vocabulary entry; byte-level and
+        byte-fallback entries are at least as long as the text they decode to). Worked out once."""
+        if getattr(self, "_max_token_chars", None) is None:
+            self._max_token_chars = max((len(t) for t in self.tokenizer.get_vocab()), default=1) or 1
+        return self._max_token_chars
+
     def render(self, messages: list[dict], system: str | None = None) -> str:
         """The prompt text of a conversation, ending with the assistant's generation prompt."""
         from backend.data.templates import render
@@ -150,6 +194,7 @@ class ChatEngine:
     def stream(self, messages: list[dict], options: GenerationOptions | None = None, system: str | None = None):
         """A :class:`Generation` of the assistant's answer (iterate it for text pieces)."""
         options = (options or GenerationOptions()).validated()
+        check_stop(options.stop, "options.stop", self.max_stop_strings, self.max_stop_chars)
         prompt = self.render(messages, system)
         return Generation(self, prompt, options)
 
@@ -185,11 +230,30 @@ class Generation:
     def __init__(self, engine: ChatEngine, prompt: str, options: GenerationOptions):
         from transformers import TextIteratorStreamer
 
-        self.options, self.stats = options, None
+        self.stats = None
         self._interrupt = threading.Event()
         self._engine, self._error = engine, None
         tok = engine.tokenizer
+        context = context_length(engine.model, tok)
+        if context is not None:
+            # A token spells at most max_token_chars() characters, so a prompt that long in characters cannot fit:
+            # refused before tokenising it (a megabyte takes seconds; the server must say no at once).
+            at_least = -(-len(prompt) // engine.max_token_chars())
+            if at_least >= context:
+                raise ChatError(_too_long(f"at least {at_least} tokens ({len(prompt)} characters)", context, at_least))
         self._inputs = tok(prompt, return_tensors="pt", add_special_tokens=False).to(engine.model.device)
+        self.prompt_tokens = n_prompt = int(self._inputs["input_ids"].shape[1])
+        self.requested_max_tokens = options.max_new_tokens
+        if context is not None:
+            room = context - n_prompt
+            if room < 1:
+                raise ChatError(_too_long(f"{n_prompt} tokens", context, n_prompt))
+            if options.max_new_tokens > room:  # a copy: the caller's options stay as they were asked
+                options = copy.copy(options)
+                options.max_new_tokens = room
+                options.min_new_tokens = min(options.min_new_tokens, room)
+        self.options = options
+        self.context = context
         # Beam search cannot stream in transformers 5.23; its answer arrives in one piece at the end.
         self._streamer = None if options.mode == "beam" else TextIteratorStreamer(tok, True, skip_special_tokens=True)
         self._pieces = _StopTrimmer(options.stop)
@@ -205,18 +269,29 @@ class Generation:
         import torch
         from transformers import StoppingCriteria, StoppingCriteriaList, set_seed
 
-        interrupt = self._interrupt
+        interrupt, engine, opts = self._interrupt, self._engine, self.options
+        stops = _StopWindow(opts.stop, engine.tokenizer, self.prompt_tokens) if opts.stop else None
 
         class Interrupt(StoppingCriteria):
-            def __call__(self, input_ids, scores, **kwargs):
-                return torch.full((input_ids.shape[0],), interrupt.is_set(), dtype=torch.bool, device=input_ids.device)
+            """Ends every row when the consumer went away or asked to stop; a row that shows a stop string."""
 
-        engine, opts = self._engine, self.options
+            def __call__(self, input_ids, scores, **kwargs):
+                done = torch.full((input_ids.shape[0],), interrupt.is_set(), dtype=torch.bool, device=input_ids.device)
+                if stops is not None and not interrupt.is_set():
+                    done |= torch.tensor(stops.hits(input_ids), dtype=torch.bool, device=input_ids.device)
+                return done
+
         config = copy.deepcopy(engine.model.generation_config)
-        config.update(**opts.generate_kwargs(), stop_strings=opts.stop or None)
+        config.update(**opts.generate_kwargs())
         try:
             with engine._lock, torch.inference_mode():
                 self._started = time.perf_counter()  # time on the model, not waiting for another request
+                if interrupt.is_set():  # abandoned while it waited for the model: nothing to generate
+                    self._out = self._inputs["input_ids"][0, :0]
+                    self._seconds = 0.0
+                    if self._streamer is not None:
+                        self._streamer.on_finalized_text("", stream_end=True)
+                    return
                 if opts.seed is not None:
                     set_seed(opts.seed)
                 out = engine.model.generate(
@@ -224,7 +299,6 @@ class Generation:
                     generation_config=config,
                     streamer=self._streamer,
                     stopping_criteria=StoppingCriteriaList([Interrupt()]),
-                    tokenizer=engine.tokenizer,
                 )
             self._out = out[0, self._inputs["input_ids"].shape[1] :]
         except Exception as exc:  # reported to the consumer as one line, never lost in a thread
@@ -267,7 +341,34 @@ class Generation:
             reason = "length"
         rate = n / self._seconds if self._seconds > 0 else 0.0
         return dict(tokens=n, seconds=round(self._seconds, 4), tokens_per_s=round(rate, 2), finish_reason=reason,
-                    text=text, prompt_tokens=int(self._inputs["input_ids"].shape[1]))  # fmt: skip
+                    text=text, prompt_tokens=self.prompt_tokens, max_tokens=self.options.max_new_tokens,
+                    max_tokens_requested=self.requested_max_tokens, context=self.context)  # fmt: skip
+
+
+def _too_long(size: str, context: int, n: int) -> str:
+    return (
+        f"messages: the prompt is {size} but the model's context is {context} tokens, which leaves no room for a "
+        f"reply (at least 1 token); shorten the conversation by {n - context + 1} token(s)"
+    )
+
+
+class _StopWindow:
+    """Whether each row's newest generated tokens show a stop string, decoding only a bounded window per step.
+
+    transformers' own ``stop_strings`` builds per-string token tables (1,000 strings of 100 characters took
+    minutes and gigabytes); here each step decodes at most ``4 x longest + 4`` of the newest generated tokens (a
+    character can take 4 byte-fallback tokens) and searches that short text, so the cost per token is bounded by
+    the stop limits, not by the length of the answer. A stop string seen earlier would already have ended the row.
+    """
+
+    def __init__(self, stops: list[str], tokenizer, prompt_len: int):
+        self.stops, self.tokenizer, self.prompt_len = stops, tokenizer, prompt_len
+        self.window = 4 * max(len(s) for s in stops) + 4
+
+    def hits(self, input_ids) -> list[bool]:
+        start = max(self.prompt_len, input_ids.shape[1] - self.window)
+        rows = self.tokenizer.batch_decode(input_ids[:, start:].tolist(), skip_special_tokens=True)
+        return [any(s in text for s in self.stops) for text in rows]
 
 
 class _StopTrimmer:

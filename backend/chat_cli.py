@@ -4,6 +4,7 @@
                 [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p P] [--repetition-penalty R]
                 [--seed S] [--stop-words W ...] [--prompt TEXT]
     studio serve MODEL [--adapter DIR] [--host 127.0.0.1] [--port 8000] [--api-key KEY] [--model-name NAME]
+                 [--max-body-bytes N] [--max-queue N] [--max-tokens N] [--max-stop-strings N] [--max-stop-chars N]
 
 MODEL is a model folder, ``builtin:tiny-llama``, a run id or name (its adapter on its base, or its full
 model), a checkpoint folder or an adapter folder. In the chat loop ``/reset`` clears the history, ``/exit``
@@ -98,6 +99,40 @@ def cmd_serve(args) -> int:
     return serve(args)
 
 
+def _limit_args(p: argparse.ArgumentParser) -> None:
+    """The limits of ``studio serve`` (backend.serve.Limits); each default comes from its $STUDIO_SERVE_* variable."""
+    from backend.serve_limits import Limits, env_default
+
+    d = Limits()
+    g = p.add_argument_group("limits (README: studio serve)")
+    g.add_argument(
+        "--max-body-bytes",
+        type=int,
+        default=env_default("max_body_bytes", d.max_body_bytes),
+        help="largest request body; more is a 413 (default %(default)s)",
+    )
+    g.add_argument(
+        "--max-queue",
+        type=int,
+        default=env_default("max_queue", d.max_queue),
+        help="requests waiting for or running on the model; more is a 429 (default %(default)s)",
+    )
+    g.add_argument(
+        "--max-tokens",
+        type=int,
+        default=env_default("max_tokens", d.max_tokens),
+        help="most tokens in one reply (default: what the model's context leaves after the prompt)",
+    )
+    g.add_argument(
+        "--max-stop-strings",
+        type=int,
+        default=env_default("max_stop_strings", d.max_stop_strings),
+        help="stop strings one request may give (default %(default)s)",
+    )
+    g.add_argument("--max-stop-chars", type=int, default=env_default("max_stop_chars", d.max_stop_chars),
+                   help="characters of one stop string (default %(default)s)")  # fmt: skip
+
+
 def add_parser(sub) -> None:
     """Add ``chat`` and ``serve`` to the ``studio`` sub-parsers."""
     p = sub.add_parser("chat", help="chat with a model, run or adapter in the terminal")
@@ -121,6 +156,7 @@ def add_parser(sub) -> None:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--api-key", default=os.environ.get("STUDIO_API_KEY"), help="bearer key; required off loopback")
     p.add_argument("--model-name", help="the model id clients use (default: the run or folder name)")
+    _limit_args(p)
     p.set_defaults(func=one_line_errors(cmd_serve))
 
 

@@ -4,6 +4,8 @@
 
 Serving on anything but loopback needs credentials (``--auth`` or ``$STUDIO_AUTH``): the studio
 starts processes and reads files on this machine, so it never runs unauthenticated on a network.
+On loopback only requests naming this machine in ``Host`` are served (DNS rebinding), and no other
+origin gets credentialed CORS (:func:`guarded_app`).
 Gradio is imported inside the functions, so a refused start or ``--help`` answers at once, and the
 UI never imports torch (hardware is probed in a child process, on first need).
 
@@ -13,12 +15,12 @@ The package's ``__init__`` (which runs before this module) sets GRADIO_ANALYTICS
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import os
 import sys
 import threading
 
 from backend import jobs
+from backend.host_guard import is_loopback
 from backend.workspace import workspace_home
 from studio.i18n import DEFAULT_LANGUAGE, LANGUAGES, Labeller, t
 
@@ -65,14 +67,27 @@ def build_app(home: str | None = None):
     return demo
 
 
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` only accepts connections from this machine."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False  # a hostname: it may resolve to a public address
+def guarded_app(host: str):
+    """The FastAPI app Gradio builds the studio on, wrapped outermost in :class:`backend.host_guard.HostGuard`
+    (on loopback, a ``Host`` that is not this machine is a 400 before Gradio runs anything) and
+    :class:`~backend.host_guard.SameOriginOnly` (no credentialed CORS for other origins; Gradio's own CORS
+    middleware allows any ``http://localhost:*``). Handed to ``launch(_app=...)``: Gradio adds its middleware
+    inside whatever app it is given, and this app's stack wraps all of it, from the first request on (``_app`` is
+    the private parameter Gradio's reload mode uses; tests/test_webui.py fails if it stops working)."""
+    from gradio.routes import App, ORJSONResponse
+
+    from backend.host_guard import HostGuard, SameOriginOnly, allowed_hosts
+
+    hosts = allowed_hosts(host)
+
+    def refused(name: str) -> bytes:
+        return f"Host {name!r} is not allowed: open the studio at http://127.0.0.1 or http://localhost".encode()
+
+    class GuardedApp(App):
+        def build_middleware_stack(self):
+            return HostGuard(SameOriginOnly(super().build_middleware_stack()), hosts, refused, b"text/plain")
+
+    return GuardedApp(default_response_class=ORJSONResponse)  # what Gradio's own create_app passes
 
 
 def parse_auth(text: str | None) -> tuple[str, str] | None:
@@ -127,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             ssr_mode=False,
             quiet=True,
             prevent_thread_lock=True,
+            _app=guarded_app(args.host),
         )
     except OSError as exc:
         print(f"error: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)

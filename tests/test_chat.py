@@ -80,6 +80,32 @@ def test_bad_options_and_messages_name_the_field(base_engine):
         GenerationOptions.from_dict({"temprature": 1})
 
 
+def test_limits_every_caller_gets(base_engine):
+    """Stop strings are limited in count and length, seeds to 0..2**32-1, and the reply budget to what the
+    model's context leaves (studio serve, the Chat tab's worker and studio chat all go through here)."""
+    with pytest.raises(ChatError) as err:
+        base_engine.stream(HI, GenerationOptions(stop=["x"] * 17))
+    assert str(err.value) == "options.stop: at most 16 stop strings, got 17"
+    with pytest.raises(ChatError) as err:
+        base_engine.stream(HI, GenerationOptions(stop=["ok", "y" * 201]))
+    assert str(err.value) == "options.stop[1]: a stop string has at most 200 characters, got 201"
+    with pytest.raises(ChatError, match=r"options.seed must be an integer in 0..4294967295, got 4294967296"):
+        base_engine.stream(HI, GenerationOptions(seed=2**32))
+    long = [{"role": "user", "content": "ab " * 3000}]
+    with pytest.raises(ChatError, match=r"^messages: the prompt is \d+ tokens but the model's context is 2048 tokens"):
+        base_engine.stream(long)
+    huge = [{"role": "user", "content": "ab " * 100_000}]  # refused from its length alone, before tokenising
+    with pytest.raises(ChatError, match=r"^messages: the prompt is at least \d+ tokens \(3000\d\d characters\)"):
+        base_engine.stream(huge)
+    options = GenerationOptions(mode="greedy", max_new_tokens=10**9, min_new_tokens=10**9)
+    gen = base_engine.stream(HI, options)
+    gen.stop()  # only the budget matters here
+    "".join(gen)
+    room = 2048 - gen.prompt_tokens
+    assert gen.options.max_new_tokens == gen.stats["max_tokens"] == room and gen.options.min_new_tokens == room
+    assert gen.stats["max_tokens_requested"] == 10**9 and options.max_new_tokens == 10**9  # the caller's kept
+
+
 def test_run_adapter_and_checkpoint_resolve_to_the_same_base(lora_run, tiny_model, studio_home):
     by_id = resolve_source(lora_run.name, home=studio_home)
     assert by_id.base == tiny_model and by_id.adapter == lora_run / "adapter" and by_id.tokenizer == by_id.adapter
@@ -155,6 +181,8 @@ def test_worker_bad_model_is_an_error_event_and_the_worker_lives_on(worker):
     assert worker.load("builtin:tiny-llama")["event"] == "loaded"
     event = list(worker.generate(HI, {"max_new_tokens": -1}))[-1]
     assert event["event"] == "error" and "options.max_new_tokens" in event["message"]
+    event = list(worker.generate(HI, {"stop": ["x"] * 17}))[-1]  # the Chat tab's path: the same limits
+    assert event == {"id": event["id"], "event": "error", "message": "options.stop: at most 16 stop strings, got 17"}
     assert worker.memory()["event"] == "memory"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -146,3 +147,173 @@ def test_non_loopback_bind_without_key_is_refused(studio_home):
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert proc.returncode == 2 and "--api-key" in proc.stderr and "Traceback" not in proc.stderr
+
+
+# ------------------------------------------------------------------------------------ limits (issue 15)
+
+
+def post(base: str, body, timeout: float = 60, **kw) -> httpx.Response:
+    return httpx.post(f"{base}/chat/completions", json=body, timeout=timeout, **kw)
+
+
+def error_of(resp: httpx.Response) -> tuple[int, str, str | None]:
+    err = resp.json()["error"]
+    return resp.status_code, err["message"], err["param"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "param", "says"),
+    [
+        ({"seed": 2**32}, "seed", "less than or equal to 4294967295"),
+        ({"seed": -1}, "seed", "greater than or equal to 0"),
+        ({"seed": True}, "seed", "valid integer"),
+        ({"temperature": "hot"}, "temperature", "valid number"),
+        ({"top_p": 0}, "top_p", "greater than 0"),
+        ({"max_tokens": 0}, "max_tokens", "greater than or equal to 1"),
+        ({"max_tokens": "9"}, "max_tokens", "valid integer"),
+        ({"n": 3}, "n", "only n=1"),
+        ({"stop": 5}, "stop", "valid"),
+        ({"stop": ["x"] * 17}, "stop", "stop: at most 16 stop strings, got 17"),
+        ({"stop": ["ok", "y" * 201]}, "stop", "stop[1]: a stop string has at most 200 characters, got 201"),
+    ],
+)
+def test_bad_values_are_400s_naming_the_field(server, extra, param, says):
+    status, message, got = error_of(post(server, {"model": "tiny-llama", "messages": HI, **extra}))
+    assert (status, got) == (400, param) and says in message and message.startswith(param)
+
+
+def test_prompt_longer_than_the_context_is_a_400_with_the_numbers(server):
+    resp = post(server, {"model": "tiny-llama", "messages": [{"role": "user", "content": "ab " * 3000}]})
+    status, message, param = error_of(resp)
+    assert status == 400 and param == "messages"
+    assert re.fullmatch(
+        r"messages: the prompt is (\d+) tokens but the model's context is 2048 tokens, which leaves no room for "
+        r"a reply \(at least 1 token\); shorten the conversation by (\d+) token\(s\)",
+        message,
+    ), message
+    n, over = map(int, re.search(r"is (\d+) tokens.*by (\d+)", message).groups())
+    assert n > 2048 and over == n - 2047
+
+
+def test_max_tokens_is_cut_to_what_the_context_leaves(server):
+    body = {"model": "tiny-llama", "messages": HI, "max_tokens": 1_000_000_000, "temperature": 0, "stream": True}
+    with httpx.stream("POST", f"{server}/chat/completions", json=body, timeout=60) as resp:
+        assert resp.status_code == 200
+        budget = int(resp.headers["x-studio-max-tokens"])  # known before the first token; then hang up
+        assert resp.headers["x-studio-max-tokens-requested"] == "1000000000"
+    small = post(server, {**body, "stream": False, "max_tokens": 3})
+    usage = small.json()["usage"]
+    assert usage["context_tokens"] == 2048 and budget == 2048 - usage["prompt_tokens"]
+    assert usage["max_tokens"] == 3 and "x-studio-max-tokens-requested" not in small.headers
+
+
+def test_body_over_the_limit_is_a_413(server):
+    resp = post(server, {"model": "tiny-llama", "messages": [{"role": "user", "content": "x" * 1_100_000}]})
+    assert resp.status_code == 413
+    assert resp.json()["error"]["message"] == "the request body is over 1048576 bytes (--max-body-bytes)"
+
+
+def test_host_header_must_name_this_machine(server):
+    port = server.split(":")[2].split("/")[0]
+    evil = httpx.post(f"{server}/chat/completions", json={"model": "tiny-llama", "messages": HI, "max_tokens": 1},
+                      headers={"Host": f"evil.example:{port}"}, timeout=30)  # fmt: skip
+    assert evil.status_code == 400 and evil.json()["error"]["message"] == f"Host 'evil.example:{port}' is not allowed"
+    for host in (f"localhost:{port}", f"127.0.0.1:{port}", f"[::1]:{port}"):
+        assert httpx.get(f"{server}/models", headers={"Host": host}, timeout=30).status_code == 200
+
+
+def test_stop_strings_are_matched_on_the_new_text(client):
+    """A stop string ends the answer early and is cut from it (the engine's bounded-window matching)."""
+    kw = dict(model="tiny-llama", messages=HI, temperature=0.8, seed=11, max_tokens=40)
+    whole = client.chat.completions.create(**kw).choices[0].message.content
+    stop = whole[len(whole) // 2 : len(whole) // 2 + 2]
+    assert len(whole) > 10 and stop.strip()
+    reply = client.chat.completions.create(**kw, stop=[stop, "never-appears"])
+    assert reply.choices[0].message.content == whole[: whole.find(stop)]
+    assert reply.choices[0].finish_reason == "stop" and reply.usage.completion_tokens < 40
+
+
+def vm_rss_kb(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+
+
+def test_abuse_normal_requests_keep_answering(studio_home, tiny_model):
+    """20 concurrent small requests all answer while an oversized prompt (900 kB) is refused at once, and the
+    server's RSS stays within 1.5x of its idle RSS (after one warm-up answer)."""
+    import concurrent.futures as cf
+
+    proc, base = start_server(studio_home)
+    try:
+        body = {"model": "tiny-llama", "messages": HI, "max_tokens": 4, "temperature": 0}
+        post(base, body)  # warm: the first generation allocates what every later one reuses
+        idle = vm_rss_kb(proc.pid)
+        huge = {"model": "tiny-llama", "messages": [{"role": "user", "content": "ab " * 300_000}]}
+        with cf.ThreadPoolExecutor(21) as pool:
+            normal = [pool.submit(post, base, {**body, "max_tokens": 16, "seed": i, "temperature": 1}) for i in
+                      range(20)]  # fmt: skip
+            time.sleep(0.3)
+            t0 = time.monotonic()
+            refused = post(base, huge)
+            refused_s = time.monotonic() - t0
+            answers = [f.result(timeout=120) for f in normal]
+            answered_s = time.monotonic() - t0
+        peak = vm_rss_kb(proc.pid)
+        print(f"\nabuse: oversized refused in {refused_s:.2f} s, 20 answered within {answered_s:.1f} s, "
+              f"RSS idle {idle / 1024:.0f} MiB -> {peak / 1024:.0f} MiB ({peak / idle:.2f}x)")  # fmt: skip
+        assert refused.status_code == 400 and "context is 2048 tokens" in refused.json()["error"]["message"]
+        assert refused_s < 5, f"the oversized prompt took {refused_s:.1f} s to refuse"
+        assert [a.status_code for a in answers] == [200] * 20
+        assert all(a.json()["choices"][0]["message"]["content"] is not None for a in answers)
+        assert peak < 1.5 * idle, f"RSS {peak} kB vs idle {idle} kB"
+    finally:
+        stop_server(proc)
+
+
+def until_answered(base: str, body: dict, within: float) -> float:
+    """Seconds until ``body`` gets a 200 (asking every 0.2 s); fails after ``within`` seconds."""
+    t0 = time.monotonic()
+    while (resp := post(base, body)).status_code != 200:
+        assert resp.status_code == 429, resp.text
+        assert time.monotonic() - t0 < within, f"still busy after {within} s"
+        time.sleep(0.2)
+    return time.monotonic() - t0
+
+
+def test_queue_bound_and_disconnect(studio_home, tiny_model):
+    """With --max-queue 1 a second request is a 429 while the first runs; a first whose client disconnects
+    (streaming or not) stops its generation and frees the place within a few tokens."""
+    proc, base = start_server(studio_home, "--max-queue", "1")
+    try:
+        # seed 1 samples 722 tokens before its end of turn (measured): over a minute on this CPU
+        long = {"model": "tiny-llama", "messages": HI, "max_tokens": 2000, "temperature": 1, "seed": 1}
+        one = {**long, "max_tokens": 1}
+        with pytest.raises(httpx.ReadTimeout):
+            post(base, long, timeout=httpx.Timeout(60, read=2.0))  # gives up after 2 s and closes its connection
+        assert until_answered(base, one, within=15) < 15
+        with httpx.stream("POST", f"{base}/chat/completions", json={**long, "stream": True}, timeout=60) as s:
+            lines = s.iter_lines()  # kept: a dropped iterator closes the response, which frees the place
+            next(lines)
+            busy = post(base, one)
+        code, message, _ = error_of(busy)
+        assert code == 429 and busy.headers["retry-after"] == "1"
+        assert message == "the server is busy: 1 requests are waiting for the model (at most 1, --max-queue); " \
+            "retry later"  # fmt: skip
+        assert until_answered(base, one, within=15) < 15  # the stream's client went away: its place is free
+    finally:
+        stop_server(proc)
+
+
+def test_limit_flags_and_variables_are_checked(studio_home):
+    def serve(*extra, **env):
+        return subprocess.run(
+            [sys.executable, "-m", "backend.chat_cli", "serve", "builtin:tiny-llama", *extra],
+            cwd=ROOT, env={**os.environ, "STUDIO_HOME": str(studio_home), **env},
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+
+    zero = serve("--max-queue", "0")
+    assert zero.returncode == 2 and "Traceback" not in zero.stderr
+    assert zero.stderr.strip() == "error: --max-queue (or $STUDIO_SERVE_MAX_QUEUE) must be an integer >= 1, got 0"
+    bad_env = serve(STUDIO_SERVE_MAX_STOP_CHARS="lots")
+    assert bad_env.returncode == 2 and "--max-stop-chars: invalid int value: 'lots'" in bad_env.stderr

@@ -255,6 +255,40 @@ def test_start_with_bad_value_launches_nothing(server):
     assert [r for r in jobs.Registry(home).list()] == []
 
 
+def test_only_this_machine_and_its_own_pages_are_served(server):
+    """DNS rebinding and CORS (issue 15.5): a foreign Host is refused before Gradio runs anything, this
+    machine's names work, and another origin (another port of localhost too) gets no credentialed CORS."""
+    import httpx
+
+    url, home, _, _, _ = server
+    port = url.rstrip("/").rsplit(":", 1)[1]
+    data = home / "hosts.jsonl"
+    data.write_text('{"text": "hello"}\n', encoding="utf-8")
+    call = f"{url}gradio_api/call/data_inspect"
+    body = {"data": [str(data), "auto", "auto", "", "English"]}
+    for host in ("evil.example", f"evil.example:{port}", f"127.0.0.1.evil.example:{port}"):
+        resp = httpx.post(call, json=body, headers={"Host": host}, timeout=30)
+        assert resp.status_code == 400 and "event_id" not in resp.text
+        assert resp.text == f"Host {host!r} is not allowed: open the studio at http://127.0.0.1 or http://localhost"
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}"):
+        resp = httpx.post(call, json=body, headers={"Host": host}, timeout=30)
+        assert resp.status_code == 200, resp.text
+        result = httpx.get(f"{call}/{resp.json()['event_id']}", headers={"Host": host}, timeout=60).text
+        assert "event: complete" in result and "data-records" in result
+    for origin in ("http://localhost:9999", "http://evil.example", f"https://127.0.0.1:{port}"):
+        got = [
+            httpx.get(f"{url}gradio_api/info", headers={"Origin": origin}, timeout=30),
+            httpx.options(call, headers={"Origin": origin, "Access-Control-Request-Method": "POST"}, timeout=30),
+        ]
+        for resp in got:
+            assert "access-control-allow-credentials" not in resp.headers, (origin, resp.headers)
+            assert "access-control-allow-origin" not in resp.headers, (origin, resp.headers)
+        refused = httpx.post(call, json=body, headers={"Origin": origin}, timeout=30)
+        assert refused.status_code == 403 and "event_id" not in refused.text
+    own = httpx.post(call, json=body, headers={"Origin": f"http://127.0.0.1:{port}"}, timeout=30)
+    assert own.status_code == 200 and own.headers["access-control-allow-origin"] == f"http://127.0.0.1:{port}"
+
+
 # ------------------------------------------------------------------------------------------ e2e
 
 
