@@ -2,7 +2,8 @@
 
 Classes: ``oom`` (with the memory figures), ``data`` (file:line: field), ``model`` (model/tokenizer
 files missing), ``config`` (a bad field), ``launch`` (NCCL/gloo/DeepSpeed/torch.distributed/rendezvous,
-port in use), ``killed`` (a signal: an abort, or the kernel's out-of-memory killer) and ``unknown``.
+port in use), ``killed`` (a signal: an abort, or the kernel's out-of-memory killer), ``timeout`` and ``preempted`` (a
+Slurm job ended at its time limit or preempted; see ``backend.run.launchers.slurm``) and ``unknown``.
 The trainer classifies its exception (``backend.train.__main__.classify``); when it could not say
 anything (killed, crashed in the launcher), :func:`classify_exit` reads the exit code and log tail.
 The raw traceback always stays in ``train.log``.
@@ -20,6 +21,8 @@ TITLES = {
     "config": "Invalid job settings",
     "launch": "Distributed launch failed",
     "killed": "Killed",
+    "timeout": "Time limit reached",
+    "preempted": "Preempted",
     "unknown": "Unexpected error",
 }
 ADVICE = {
@@ -33,6 +36,9 @@ ADVICE = {
     "launch": "check that main_process_ip:main_process_port is reachable from every machine and the port "
     "is free, that every machine runs the same job, and the NCCL/gloo lines in train.log",
     "killed": "the run was stopped from outside: an abort, or the system ran out of memory (check `dmesg`)",
+    "timeout": "resume it from its last checkpoint (`studio runs resume ID`) with a longer "
+    "distributed.slurm.time, and set train.save_steps (and train.save_on_sigterm) so it saves before the limit",
+    "preempted": "resume it (`studio runs resume ID`), or set distributed.slurm.requeue with train.save_on_sigterm",
     "unknown": "see train.log for the traceback",
 }
 _LAUNCH = re.compile(

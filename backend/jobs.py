@@ -55,6 +55,9 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 CREATE INDEX IF NOT EXISTS runs_status ON runs(status);
 """
+# Columns added after the first release: added to an older registry.db when it is opened (its rows read
+# as local runs). launcher: local | slurm; job_id: the Slurm job id; job_state: Slurm's state and reason.
+ADDED_COLUMNS = {"launcher": "TEXT", "job_id": "TEXT", "job_state": "TEXT"}
 
 
 @dataclass
@@ -79,6 +82,9 @@ class Run:
     error: str | None = None
     final_loss: float | None = None
     attempt: int = 1
+    launcher: str | None = None  # None (older rows) means local
+    job_id: str | None = None
+    job_state: str | None = None
 
     @property
     def path(self) -> Path:
@@ -116,6 +122,10 @@ class Registry:
             if version > SCHEMA_VERSION:
                 raise RuntimeError(f"{self.db} was written by a newer studio (schema {version})")
             con.executescript(SCHEMA)
+            have = {r[1] for r in con.execute("PRAGMA table_info(runs)")}
+            for column, kind in ADDED_COLUMNS.items():
+                if column not in have:
+                    con.execute(f"ALTER TABLE runs ADD COLUMN {column} {kind}")
             con.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def _connect(self) -> sqlite3.Connection:
@@ -195,9 +205,22 @@ def create_run(spec: JobSpec, home: str | os.PathLike | None = None) -> Run:
         status="created",
         run_dir=str(run_dir),
         created=time.time(),
+        launcher=spec.distributed.launcher,
     )
     registry.insert(run)
     return run
+
+
+def is_local(run: Run) -> bool:
+    """Whether the run's processes live on this machine (the local launcher)."""
+    return run.launcher in (None, "local")
+
+
+def launcher_of(run: Run):
+    """The run's launcher (``backend.run.launchers``)."""
+    from backend.run.launchers import get_launcher
+
+    return get_launcher(run.launcher)
 
 
 def device_set(devices: str | None) -> set[str]:
@@ -233,6 +256,8 @@ def queue_run(run: Run, home: str | os.PathLike | None = None, hardware=None) ->
     when a run holding them ends (its supervisor calls :func:`schedule`), with no UI or daemon needed.
     """
     registry = Registry(home)
+    if not is_local(run):
+        return launcher_of(run).start(run, registry)  # a cluster's scheduler queues it, not this machine
     devices = _prepare_launch(run, registry, hardware)
     registry.update(run.id, status="queued", devices=devices)
     where = "the CPU" if devices == "cpu" else f"GPU {devices}"
@@ -256,7 +281,7 @@ def schedule(home: str | os.PathLike | None = None) -> list[str]:
         try:
             rows = con.execute(
                 "SELECT id, status, devices FROM runs WHERE status IN ('queued', 'starting', 'running', 'aborting') "
-                "ORDER BY created"
+                "AND COALESCE(launcher, 'local') = 'local' ORDER BY created"
             ).fetchall()
             held = [device_set(r["devices"]) for r in rows if r["status"] != "queued"]
             waiting: list[set[str]] = []
@@ -434,6 +459,15 @@ def abort_run(
     run = registry.get(run_id)
     if run.finished:
         return run
+    if not is_local(run):
+        if save and run.status in ("starting", "running"):
+            run = request_stop(run.id, registry.home)  # the trainer sees the file in the shared run directory
+            deadline = time.time() + save_timeout_s
+            while not registry.get(run.id).finished and time.time() < deadline:
+                time.sleep(0.5)
+            if registry.get(run.id).finished:
+                return registry.get(run.id)
+        return launcher_of(run).abort(registry.get(run.id), registry, grace_s)
     if save and run.status in ("starting", "running"):
         run = request_stop(run.id, registry.home)
         deadline = time.time() + save_timeout_s
@@ -464,6 +498,13 @@ def reconcile(home: str | os.PathLike | None = None) -> list[Run]:
     can start now; returns all runs."""
     registry = Registry(home)
     for run in registry.list():
+        if not is_local(run):
+            if run.status in ACTIVE_STATES:
+                try:
+                    launcher_of(run).reattach(run, registry)  # follow it again (by job id) or record its end
+                except Exception as exc:  # noqa: BLE001 - one unreachable cluster must not hide the other runs
+                    EventWriter(run.path / EVENTS_FILE).emit("log", level="warning", message=f"reattach: {exc}")
+            continue
         # Claimed by a scheduler that died before it could spawn the supervisor:
         orphan = run.status == "starting" and not run.pgid and time.time() - (run.started or run.created) > 60
         if orphan and registry.finish(run.id, "failed", error_kind="killed", error="the process starting it died"):
@@ -521,6 +562,7 @@ def follow(run: Run, poll_s: float = 0.25, reader: EventReader | None = None):
     """
     reader = reader or EventReader(run.path / EVENTS_FILE)
     registry = Registry(Path(run.run_dir).parents[1])
+    checked = time.time()
     while True:
         yield from reader.read_new()
         current = registry.get(run.id)
@@ -530,4 +572,7 @@ def follow(run: Run, poll_s: float = 0.25, reader: EventReader | None = None):
         if current.status in ("starting", "running", "aborting") and current.pgid and not run_alive(current):
             reconcile(registry.home)
             continue
+        if not is_local(current) and time.time() - checked > 30:
+            checked = time.time()  # its watcher records the end; restart one if it died
+            reconcile(registry.home)
         time.sleep(poll_s)

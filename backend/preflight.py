@@ -209,12 +209,18 @@ def preflight(
     spec: JobSpec, home=None, hardware: Hardware | None = None, override: bool = False, sample: int = 200
 ) -> list[Check]:
     """Every pre-flight check of ``spec`` on ``hardware`` (detected when None: a torch child process)."""
+    home = workspace_home(home or spec.output.workspace)
+    slurm_checks = []
+    if spec.distributed.launcher == "slurm":  # the job runs on the cluster's nodes, not on this machine
+        from backend.run.launchers.slurm_preflight import check_slurm
+        from backend.run.launchers.slurm_script import slurm_hardware
+
+        hardware, slurm_checks = slurm_hardware(spec), check_slurm(spec, home)
     if hardware is None:
         from backend.launch import detect_hardware
 
         hardware = detect_hardware()
-    home = workspace_home(home or spec.output.workspace)
-    checks = [check_settings(spec, hardware), check_model(spec, home), *check_data(spec, sample)]
+    checks = [check_settings(spec, hardware), *slurm_checks, check_model(spec, home), *check_data(spec, sample)]
     checks += check_template(spec, home)
     try:
         shape = shape_for_spec(spec, home)
