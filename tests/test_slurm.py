@@ -204,6 +204,11 @@ def test_an_older_registry_gains_the_launcher_columns_and_keeps_its_rows(tmp_pat
 # ------------------------------------------------------------------------------------- a real cluster
 
 
+def SLURM(test):  # noqa: N802 - used as a decorator, like a mark
+    """Marks a test on the real cluster: ``slurm``, and ``slow`` (each takes more than 30 s on 2 cores)."""
+    return pytest.mark.slow(pytest.mark.slurm(test))
+
+
 @pytest.fixture(scope="session")
 def slurm_cluster(tmp_path_factory, studio_home):
     """A one-node Slurm cluster on this machine (root, Debian's slurm-wlm + munge); SLURM_CONF points at it."""
@@ -270,6 +275,7 @@ def timed_out_run(slurm_cluster, studio_home, tiny_model):
     return run
 
 
+@SLURM
 def test_a_tiny_sft_run_submitted_from_the_cli_succeeds_with_its_events(
     slurm_cluster, timed_out_run, studio_home, tiny_model
 ):
@@ -295,13 +301,24 @@ def test_a_tiny_sft_run_submitted_from_the_cli_succeeds_with_its_events(
     assert cluster.returncode == 0 and "debug*" in cluster.stdout and "jobs of " in cluster.stdout, cluster.stderr
 
 
-def test_abort_scancels_the_job_and_every_process_is_gone_within_10s(slurm_cluster, studio_home, tiny_model):
+@SLURM
+def test_a_restarted_studio_reattaches_by_job_id_and_abort_scancels_every_process_within_10s(
+    slurm_cluster, studio_home, tiny_model
+):
     spec = slurm_spec(TINY_PT, "train.max_steps=100000", "output.run_name=slurm-abort")
     run = jobs.start_run(jobs.create_run(spec, studio_home), studio_home)
     try:
         wait_for_step(run.path, 1)
         assert jobs.Registry(studio_home).get(run.id).status == "running"
         assert jobs.run_processes(run.id)  # the job runs on this machine's node: its processes carry the id
+        # A studio restart: the run's watcher is gone; reconcile finds the job again by its id and follows it.
+        watcher = jobs.Registry(studio_home).get(run.id).pid
+        assert _watcher_alive(watcher, run.id)
+        os.kill(watcher, signal.SIGKILL)
+        wait_until(lambda: not _watcher_alive(watcher, run.id), 5, "the watcher to die")
+        jobs.reconcile(studio_home)
+        again = jobs.Registry(studio_home).get(run.id)
+        assert again.status == "running" and again.pid != watcher and _watcher_alive(again.pid, run.id)
         t0 = time.time()
         aborted = jobs.abort_run(run.id, studio_home)
         wait_until(lambda: not jobs.run_processes(run.id), 10 - (time.time() - t0), "every process to end")
@@ -313,6 +330,7 @@ def test_abort_scancels_the_job_and_every_process_is_gone_within_10s(slurm_clust
     assert [e["state"] for e in read_events(run.path / "events.jsonl") if e["type"] == "status"][-1] == "aborted"
 
 
+@SLURM
 def test_stop_and_save_then_resume_a_two_process_gloo_job(slurm_cluster, studio_home, tiny_model):
     overrides = ["train.max_steps=100000", "train.logging_steps=1", "train.save_steps=0"]
     spec = slurm_spec(TINY_PT, *overrides, "distributed.num_processes=2", "output.run_name=slurm-stop")
@@ -339,16 +357,11 @@ def test_stop_and_save_then_resume_a_two_process_gloo_job(slurm_cluster, studio_
     assert after[0] == saved + 1 and after[-1] == saved + 2, after
 
 
-def test_a_job_killed_at_its_time_limit_fails_as_timeout_and_a_restart_reattaches(
+@SLURM
+def test_a_job_killed_at_its_time_limit_fails_as_timeout_with_the_slurm_reason(
     slurm_cluster, timed_out_run, studio_home
 ):
-    registry = jobs.Registry(studio_home)
-    run = registry.get(timed_out_run.id)
-    if not run.finished:  # a studio restart: its watcher is gone, reconcile finds the job again by its id
-        os.kill(run.pid, signal.SIGKILL)
-        wait_until(lambda: not _watcher_alive(run.pid, run.id), 5, "the watcher to die")
-        jobs.reconcile(studio_home)
-        assert registry.get(run.id).finished or _watcher_alive(registry.get(run.id).pid, run.id)
+    run = timed_out_run
     final = wait_finished(studio_home, run.id, timeout=150)
     assert (final.status, final.error_kind) == ("failed", "timeout"), final.error
     assert f"Slurm job {final.job_id} TIMEOUT, reason TimeLimit: killed at its time limit (00:01:00)" in final.error
