@@ -368,3 +368,39 @@ def test_a_job_killed_at_its_time_limit_fails_as_timeout_with_the_slurm_reason(
     assert final.job_state == "TIMEOUT (TimeLimit)"
     status = [e for e in read_events(run.path / "events.jsonl") if e["type"] == "status"][-1]
     assert status["state"] == "failed" and "time limit" in status["message"]
+
+
+@SLURM
+def test_a_run_started_from_the_ui_is_submitted_to_slurm_and_succeeds(slurm_cluster, studio_home, tiny_model):
+    from gradio_client import Client
+    from ui_helpers import start_server, stop_server
+
+    from studio import runs_view
+    from studio.form import FIELDS
+
+    srv = start_server(studio_home, SLURM_CONF=str(slurm_cluster.conf), STUDIO_SLURM_POLL_S="0.5")
+    try:
+        assert srv.status == 200, srv.proc.stdout.read() if srv.proc.poll() is not None else "no answer"
+        client = Client(srv.url, verbose=False)
+        values = list(client.predict("presets/sft/tiny-lora.yaml", api_name="/load_preset"))[: len(FIELDS)]
+        for field, value in {
+            "distributed.launcher": "slurm",
+            "train.max_steps": 3,
+            "train.logging_steps": 1,
+            "data.val_size": "0",
+            "output.run_name": "slurm-ui",
+        }.items():
+            values[FIELDS.index(field)] = value
+        errors, _, commands = client.predict("presets/sft/tiny-lora.yaml", *values, api_name="/preview")
+        assert not errors and "# which submits this batch script (sbatch <run_dir>/slurm.sbatch):" in commands
+        assert "#SBATCH --nodes=1\n#SBATCH --ntasks-per-node=1\n" in commands and "srun --nodes=1" in commands
+        errors, status = client.predict(False, *values, api_name="/start")
+        assert "fail:" not in errors and "submitted to Slurm as job" in errors, errors
+        run = next(r for r in jobs.Registry(studio_home).list() if r.name == "slurm-ui")
+        final = wait_finished(studio_home, run.id)
+    finally:
+        stop_server(srv)
+    assert (final.status, final.launcher) == ("succeeded", "slurm"), final.error
+    assert [e["step"] for e in read_events(run.path / "events.jsonl") if e["type"] == "metric"] == [1, 2, 3]
+    row = next(r for r in runs_view.table_rows(str(studio_home)) if r[0] == run.id)
+    assert row[-1] == f"slurm job {final.job_id}: COMPLETED"
