@@ -404,3 +404,48 @@ def test_a_run_started_from_the_ui_is_submitted_to_slurm_and_succeeds(slurm_clus
     assert [e["step"] for e in read_events(run.path / "events.jsonl") if e["type"] == "metric"] == [1, 2, 3]
     row = next(r for r in runs_view.table_rows(str(studio_home)) if r[0] == run.id)
     assert row[-1] == f"slurm job {final.job_id}: COMPLETED"
+
+
+def test_the_launcher_is_picked_by_name_and_local_stays_the_default():
+    from backend.launch import Hardware
+    from backend.run.launchers import get_launcher
+    from backend.run.launchers.local import LocalLauncher
+    from backend.run.launchers.slurm import SlurmLauncher
+
+    assert isinstance(get_launcher(None), LocalLauncher) and isinstance(get_launcher("local"), LocalLauncher)
+    assert isinstance(get_launcher("slurm"), SlurmLauncher)
+    with pytest.raises(ValueError, match="unknown launcher 'k8s'; expected one of: local, slurm"):
+        get_launcher("k8s")
+    spec = spec_from_dict({"data": {"sources": [{"path": "-"}]}})
+    assert spec.distributed.launcher == "local"
+    assert get_launcher("local").preview(spec, "/r", "id", Hardware(cpu_count=2)).endswith("-m backend.train /r")
+    assert get_launcher("slurm").preview(spec, "/r", "id").startswith("#!/bin/bash\n#SBATCH --job-name=id\n")
+
+
+def test_missing_slurm_commands_are_named_with_the_fix(tmp_path):
+    out = run_cli("cluster", home=tmp_path, timeout=60, env={"PATH": str(tmp_path)})
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.strip() == (
+        "error: sinfo, squeue not found: install Slurm's client commands on this machine (Debian/Ubuntu: apt install "
+        "slurm-client; they come with slurm-wlm) and make them reach your cluster (its slurm.conf in /etc/slurm, or "
+        "SLURM_CONF pointing at it)"
+    )
+
+
+@SLURM
+def test_preflight_prints_the_script_and_a_refused_submission_fails_the_run_with_slurms_words(
+    slurm_cluster, studio_home, tiny_model
+):
+    from backend.preflight_cli import render, report
+
+    spec = slurm_spec(TINY_SFT, "output.run_name=slurm-refused", "distributed.slurm.partition=nosuch")
+    out = report(spec, studio_home)
+    text = render(out)
+    assert "Slurm batch script (sbatch):\n    #!/bin/bash\n" in text and "#SBATCH --partition=nosuch" in text
+    checks = {c["name"]: c for c in out["checks"]}
+    assert checks["slurm"]["level"] == "ok" and checks["shared"]["level"] in ("ok", "warn")
+    assert str(studio_home) in checks["shared"]["message"]
+    run = jobs.start_run(jobs.create_run(spec, studio_home), studio_home)
+    assert (run.status, run.error_kind, run.job_id) == ("failed", "launch", None)
+    assert run.error.startswith("sbatch failed: sbatch --parsable: sbatch: error:") and "partition" in run.error
+    assert [e["state"] for e in read_events(run.path / "events.jsonl") if e["type"] == "status"][-1] == "failed"
