@@ -227,6 +227,11 @@ def preflight(
     except (FileNotFoundError, OSError, ValueError, KeyError) as exc:
         return checks + [Check("memory", "warn", f"no estimate: cannot read the model's shape ({exc})")]
     est = estimate_memory(spec, shape, hardware)
+    if slurm_checks:  # this machine's free memory says nothing about the nodes'
+        mem = spec.distributed.slurm.mem
+        grant = f"the nodes' memory is Slurm's to grant (distributed.slurm.mem: {mem or 'the default'})"
+        memory = Check("memory", "ok", f"estimated peak {est.machine_gb:.2f} GiB per node ({est.summary()}); {grant}")
+        return checks + [check_disk(spec, home, est, shape), memory]
     return checks + [check_disk(spec, home, est, shape), check_memory(est, spec, hardware, override)]
 
 

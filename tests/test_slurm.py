@@ -445,6 +445,9 @@ def test_preflight_prints_the_script_and_a_refused_submission_fails_the_run_with
     checks = {c["name"]: c for c in out["checks"]}
     assert checks["slurm"]["level"] == "ok" and checks["shared"]["level"] in ("ok", "warn")
     assert str(studio_home) in checks["shared"]["message"]
+    assert checks["memory"]["message"].endswith(
+        "the nodes' memory is Slurm's to grant (distributed.slurm.mem: the default)"
+    )
     run = jobs.start_run(jobs.create_run(spec, studio_home), studio_home)
     assert (run.status, run.error_kind, run.job_id) == ("failed", "launch", None)
     assert run.error.startswith("sbatch failed: sbatch --parsable: sbatch: error:") and "partition" in run.error
