@@ -262,9 +262,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from backend.run.launchers.slurm import SlurmError
+
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except SlurmError as exc:  # sbatch/scancel/squeue missing or refusing: Slurm's own words, one line
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except SpecError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

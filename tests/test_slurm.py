@@ -452,3 +452,18 @@ def test_preflight_prints_the_script_and_a_refused_submission_fails_the_run_with
     assert (run.status, run.error_kind, run.job_id) == ("failed", "launch", None)
     assert run.error.startswith("sbatch failed: sbatch --parsable: sbatch: error:") and "partition" in run.error
     assert [e["state"] for e in read_events(run.path / "events.jsonl") if e["type"] == "status"][-1] == "failed"
+
+
+def test_aborting_a_slurm_run_without_scancel_is_one_line_and_keeps_the_run(tmp_path):
+    registry = jobs.Registry(tmp_path)
+    run_dir = tmp_path / "runs" / "r-slurm"
+    run_dir.mkdir(parents=True)
+    registry.insert(
+        jobs.Run(id="r-slurm", name="r", stage="sft", method="lora", model=None, status="running",
+                 run_dir=str(run_dir), created=time.time(), launcher="slurm", job_id="77", job_state="RUNNING")
+    )  # fmt: skip
+    out = run_cli("runs", "abort", "r-slurm", home=tmp_path, timeout=60, env={"PATH": str(tmp_path)})
+    assert out.returncode == 2 and out.stderr.startswith("error: scancel not found: install Slurm's client commands")
+    assert len(out.stderr.strip().splitlines()) == 1
+    kept = registry.get("r-slurm")
+    assert (kept.status, kept.job_id) == ("running", "77")  # not recorded as ended: the job may still run

@@ -311,12 +311,14 @@ class SlurmLauncher:
         return job is not None and not job.final
 
     def abort(self, run, registry, grace_s: float = 10.0):
-        registry.update(run.id, status="aborting")
         if run.job_id:
+            # Before scancel: the watcher must read the CANCELLED that follows as this abort, not as a stranger's.
+            registry.update(run.id, status="aborting")
             try:
                 slurm("scancel", run.job_id)
             except SlurmError as exc:
                 if "invalid job id" not in str(exc).lower():
+                    registry.update(run.id, status=run.status)  # as it was: its job may still be running
                     raise
             # Slurm sends SIGTERM, then SIGKILL after its KillWait (30 s by default); wait for its verdict.
             deadline = time.time() + max(grace_s, 5.0) + 35
@@ -325,7 +327,7 @@ class SlurmLauncher:
                 time.sleep(0.5)
                 job = query(run.job_id)
             self.finalize(registry.get(run.id), registry, job)
-        elif registry.finish(run.id, "aborted", error_kind="killed", error="aborted by the user"):
+        elif registry.finish(run.id, "aborted", error_kind="killed", error="aborted by the user"):  # never submitted
             EventWriter(run.path / EVENTS_FILE).emit("status", state="aborted", message="aborted by the user")
         return registry.get(run.id)
 
