@@ -15,6 +15,7 @@
     studio eval MODEL --task ppl|choice|generate|reward --data PATH [--checkpoint N] [--few-shot N]
     studio chat MODEL [--adapter DIR] [--prompt TEXT] ...   # talk to a model, run or adapter
     studio serve MODEL [--host H --port P --api-key K]      # OpenAI-compatible API
+    studio cluster [--user U]       # Slurm partitions and your jobs
 
 ``--home DIR`` (or ``$STUDIO_HOME``) picks the workspace. This module does not import torch.
 """
@@ -27,7 +28,7 @@ import sys
 import time
 from pathlib import Path
 
-from backend import chat_cli, data_cli, eval_cli, export_cli, jobs, preflight_cli, tokenizer_cli
+from backend import chat_cli, cluster_cli, data_cli, eval_cli, export_cli, jobs, preflight_cli, tokenizer_cli
 from backend.cli_errors import disk_line
 from backend.failures import is_disk_error
 from backend.spec import SpecError, apply_overrides, field_docs, load_spec
@@ -47,7 +48,7 @@ def cmd_train(args) -> int:
     from backend.launch import detect_hardware
     from backend.preflight import failed, preflight
 
-    hardware = detect_hardware()
+    hardware = detect_hardware() if spec.distributed.launcher == "local" else None  # a Slurm job runs elsewhere
     checks = preflight(spec, args.home, hardware, override=args.override)
     for check in checks:
         if check.level != "ok":
@@ -58,7 +59,9 @@ def cmd_train(args) -> int:
     run = jobs.create_run(spec, args.home)
     run = jobs.start_run(run, args.home, hardware=hardware)
     print(f"run {run.id}\n  dir: {run.run_dir}")
-    if run.status == "queued":
+    if run.job_id:
+        print(f"  submitted to Slurm as job {run.job_id}")
+    elif run.status == "queued":
         print(f"  queued: waiting for {'the CPU' if run.devices == 'cpu' else 'GPU ' + str(run.devices)}")
     if args.detach:
         print(f"  follow it with: studio runs show {run.id}")
@@ -132,6 +135,8 @@ def cmd_runs_show(args) -> int:
     run = jobs.Registry(args.home).get(args.run_id)
     print(f"run      {run.id}\nstatus   {run.status}\nstage    {run.stage} ({run.method})\nmodel    {run.model}")
     print(f"started  {_fmt_time(run.started)}  duration {jobs.format_duration(run.duration)}\ndir      {run.run_dir}")
+    if run.job_id:
+        print(f"slurm    job {run.job_id}  {run.job_state or ''}")
     if run.final_loss is not None:
         print(f"loss     {run.final_loss:.4f}")
     if run.error:
@@ -254,6 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     preflight_cli.add_parser(sub)
     tokenizer_cli.add_parser(sub)
     chat_cli.add_parser(sub)  # studio chat / studio serve
+    cluster_cli.add_parser(sub)  # studio cluster (Slurm)
 
     p = sub.add_parser("viewer", help="serve the data-mix viewer (Streamlit) on 127.0.0.1")
     p.add_argument("--port", type=int, default=8001)
@@ -269,9 +275,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from backend.run.launchers.slurm import SlurmError
+
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except SlurmError as exc:  # sbatch/scancel/squeue missing or refusing: Slurm's own words, one line
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except SpecError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

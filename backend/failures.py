@@ -4,7 +4,8 @@ Classes: ``oom`` (with the memory figures), ``data`` (file:line: field), ``model
 files missing), ``config`` (a bad field), ``launch`` (NCCL/gloo/DeepSpeed/torch.distributed/rendezvous,
 port in use), ``disk`` (no space left: a checkpoint, the events, the registry or an export could not be
 written; the line names the path and the free space), ``killed`` (a signal: an abort, or the kernel's
-out-of-memory killer) and ``unknown``.
+out-of-memory killer), ``timeout`` and ``preempted`` (a Slurm job ended at its time limit or preempted; see
+``backend.run.launchers.slurm``) and ``unknown``.
 The trainer classifies its exception (``backend.train.__main__.classify``); when it could not say
 anything (killed, crashed in the launcher), :func:`classify_exit` reads the exit code and log tail.
 The raw traceback always stays in ``train.log``.
@@ -26,6 +27,8 @@ TITLES = {
     "launch": "Distributed launch failed",
     "disk": "Disk full",
     "killed": "Killed",
+    "timeout": "Time limit reached",
+    "preempted": "Preempted",
     "unknown": "Unexpected error",
 }
 ADVICE = {
@@ -41,6 +44,9 @@ ADVICE = {
     "disk": "free space on that filesystem (old runs' checkpoints, exports), lower train.save_total_limit, or "
     "use a workspace on a larger disk (--home); then `studio runs resume` continues from the last checkpoint",
     "killed": "the run was stopped from outside: an abort, or the system ran out of memory (check `dmesg`)",
+    "timeout": "resume it from its last checkpoint (`studio runs resume ID`) with a longer "
+    "distributed.slurm.time, and set train.save_steps (and train.save_on_sigterm) so it saves before the limit",
+    "preempted": "resume it (`studio runs resume ID`), or set distributed.slurm.requeue with train.save_on_sigterm",
     "unknown": "see train.log for the traceback",
 }
 _LAUNCH = re.compile(

@@ -35,7 +35,7 @@ from backend.workspace import workspace_home
 
 ACTIVE_STATES = ("queued", "starting", "running", "aborting")
 RUN_ENV = "STUDIO_RUN_ID"  # set in every process of a run (see run_processes)
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the launcher columns (ADDED_COLUMNS)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY,
@@ -59,6 +59,9 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 CREATE INDEX IF NOT EXISTS runs_status ON runs(status);
 """
+# Columns added after the first release: added to an older registry.db when it is opened (its rows read
+# as local runs). launcher: local | slurm; job_id: the Slurm job id; job_state: Slurm's state and reason.
+ADDED_COLUMNS = {"launcher": "TEXT", "job_id": "TEXT", "job_state": "TEXT"}
 
 
 @dataclass
@@ -83,6 +86,9 @@ class Run:
     error: str | None = None
     final_loss: float | None = None
     attempt: int = 1
+    launcher: str | None = None  # None (older rows) means local
+    job_id: str | None = None
+    job_state: str | None = None
 
     @property
     def path(self) -> Path:
@@ -126,10 +132,14 @@ class Registry:
                 version = con.execute("PRAGMA user_version").fetchone()[0]
                 if version > SCHEMA_VERSION:
                     raise RuntimeError(f"{self.db} was written by a newer studio (schema {version})")
-                if version < SCHEMA_VERSION:  # a new registry: a write, so only once (not on every open)
+                if version < SCHEMA_VERSION:  # a new or older registry: a write, so only then (not on every open)
                     with con:
                         con.execute("PRAGMA journal_mode=WAL")
                         con.executescript(SCHEMA)
+                        have = {r[1] for r in con.execute("PRAGMA table_info(runs)")}
+                        for column, kind in ADDED_COLUMNS.items():
+                            if column not in have:
+                                con.execute(f"ALTER TABLE runs ADD COLUMN {column} {kind}")
                         con.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except sqlite3.OperationalError as exc:
             if not is_disk_error(exc) or not self.db.exists():
@@ -242,6 +252,7 @@ def create_run(spec: JobSpec, home: str | os.PathLike | None = None) -> Run:
         status="created",
         run_dir=str(run_dir),
         created=time.time(),
+        launcher=spec.distributed.launcher,
     )
     try:
         registry.insert(run)
@@ -249,6 +260,18 @@ def create_run(spec: JobSpec, home: str | os.PathLike | None = None) -> Run:
         shutil.rmtree(run_dir, ignore_errors=True)  # no row, so no folder either
         raise
     return run
+
+
+def is_local(run: Run) -> bool:
+    """Whether the run's processes live on this machine (the local launcher)."""
+    return run.launcher in (None, "local")
+
+
+def launcher_of(run: Run):
+    """The run's launcher (``backend.run.launchers``)."""
+    from backend.run.launchers import get_launcher
+
+    return get_launcher(run.launcher)
 
 
 def device_set(devices: str | None) -> set[str]:
@@ -284,6 +307,8 @@ def queue_run(run: Run, home: str | os.PathLike | None = None, hardware=None) ->
     when a run holding them ends (its supervisor calls :func:`schedule`), with no UI or daemon needed.
     """
     registry = Registry(home)
+    if not is_local(run):
+        return launcher_of(run).start(run, registry)  # a cluster's scheduler queues it, not this machine
     try:
         devices = _prepare_launch(run, registry, hardware)
         registry.update(run.id, status="queued", devices=devices)
@@ -315,7 +340,7 @@ def schedule(home: str | os.PathLike | None = None) -> list[str]:
         try:
             rows = con.execute(
                 "SELECT id, status, devices FROM runs WHERE status IN ('queued', 'starting', 'running', 'aborting') "
-                "ORDER BY created"
+                "AND COALESCE(launcher, 'local') = 'local' ORDER BY created"
             ).fetchall()
             held = [device_set(r["devices"]) for r in rows if r["status"] != "queued"]
             waiting: list[set[str]] = []
@@ -493,6 +518,15 @@ def abort_run(
     run = registry.get(run_id)
     if run.finished:
         return run
+    if not is_local(run):
+        if save and run.status in ("starting", "running"):
+            run = request_stop(run.id, registry.home)  # the trainer sees the file in the shared run directory
+            deadline = time.time() + save_timeout_s
+            while not registry.get(run.id).finished and time.time() < deadline:
+                time.sleep(0.5)
+            if registry.get(run.id).finished:
+                return registry.get(run.id)
+        return launcher_of(run).abort(registry.get(run.id), registry, grace_s)
     if save and run.status in ("starting", "running"):
         run = request_stop(run.id, registry.home)
         deadline = time.time() + save_timeout_s
@@ -528,6 +562,13 @@ def reconcile(home: str | os.PathLike | None = None, notes: list[str] | None = N
     registry = Registry(home)
     try:
         for run in registry.list():
+            if not is_local(run):
+                if run.status in ACTIVE_STATES:
+                    try:
+                        launcher_of(run).reattach(run, registry)  # follow it again (by job id) or record its end
+                    except Exception as exc:  # noqa: BLE001 - one unreachable cluster must not hide the other runs
+                        EventWriter(run.path / EVENTS_FILE).emit("log", level="warning", message=f"reattach: {exc}")
+                continue
             # Claimed by a scheduler that died before it could spawn the supervisor:
             orphan = run.status == "starting" and not run.pgid and time.time() - (run.started or run.created) > 60
             if orphan and registry.finish(run.id, "failed", error_kind="killed", error="the process starting it died"):
@@ -634,6 +675,7 @@ def follow(run: Run, poll_s: float = 0.25, reader: EventReader | None = None):
     reader = reader or EventReader(run.path / EVENTS_FILE)
     registry = Registry(Path(run.run_dir).parents[1])
     ended_at = None  # when the events said the attempt ended (its final status)
+    checked = time.time()
     while True:
         for event in reader.read_new():
             if event["type"] == "status":
@@ -651,6 +693,9 @@ def follow(run: Run, poll_s: float = 0.25, reader: EventReader | None = None):
             if notes:
                 return  # a full disk: nothing can be recorded now; the caller tells the story (vanished_story)
             continue
+        if not is_local(current) and time.time() - checked > 30:
+            checked = time.time()  # its watcher records the end; restart one if it died
+            reconcile(registry.home)
         time.sleep(poll_s)
 
 

@@ -324,12 +324,18 @@ def preflight(
     spec: JobSpec, home=None, hardware: Hardware | None = None, override: bool = False, sample: int = 200
 ) -> list[Check]:
     """Every pre-flight check of ``spec`` on ``hardware`` (detected when None: a torch child process)."""
+    home = workspace_home(home or spec.output.workspace)
+    slurm_checks = []
+    if spec.distributed.launcher == "slurm":  # the job runs on the cluster's nodes, not on this machine
+        from backend.run.launchers.slurm_preflight import check_slurm
+        from backend.run.launchers.slurm_script import slurm_hardware
+
+        hardware, slurm_checks = slurm_hardware(spec), check_slurm(spec, home)
     if hardware is None:
         from backend.launch import detect_hardware
 
         hardware = detect_hardware()
-    home = workspace_home(home or spec.output.workspace)
-    checks = [check_settings(spec, hardware), check_model(spec, home), *check_data(spec, sample)]
+    checks = [check_settings(spec, hardware), *slurm_checks, check_model(spec, home), *check_data(spec, sample)]
     if not failed(checks):  # a source that is missing or of the wrong format was named once already
         checks += check_template(spec, home)
     try:
@@ -337,6 +343,11 @@ def preflight(
     except (FileNotFoundError, OSError, ValueError, KeyError) as exc:
         return checks + [Check("memory", "warn", f"no estimate: cannot read the model's shape ({exc})")]
     est = estimate_memory(spec, shape, hardware)
+    if slurm_checks:  # this machine's free memory says nothing about the nodes'
+        mem = spec.distributed.slurm.mem
+        grant = f"the nodes' memory is Slurm's to grant (distributed.slurm.mem: {mem or 'the default'})"
+        memory = Check("memory", "ok", f"estimated peak {est.machine_gb:.2f} GiB per node ({est.summary()}); {grant}")
+        return checks + [check_disk(spec, home, est, shape), memory]
     return checks + [check_disk(spec, home, est, shape), check_memory(est, spec, hardware, override)]
 
 

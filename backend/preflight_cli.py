@@ -1,7 +1,8 @@
 """``studio preflight JOB.yaml [--set F=V ...] [--json] [--override] [--hosts a,b]``: check a job before launching it.
 
 Prints one line per check (ok / warn / FAIL), the peak-memory estimate's parts, and for a multi-node
-job the exact command for every machine (plus a DeepSpeed hostfile launch with ``--hosts`` for ZeRO).
+job the exact command for every machine (plus a DeepSpeed hostfile launch with ``--hosts`` for ZeRO), and for
+a Slurm job (``distributed.launcher: slurm``) the exact batch script that ``sbatch`` gets.
 Exit status 1 when a check fails, 0 otherwise; ``--json`` prints the same as one JSON object.
 """
 
@@ -33,7 +34,14 @@ def report(spec, home, hardware=None, override: bool = False, hosts: list[str] |
     except (FileNotFoundError, OSError, ValueError, KeyError):
         out["estimate"] = None
     run_dir = str(home / "runs" / "<run-id>")
-    if spec.distributed.num_machines > 1:
+    if spec.distributed.launcher == "slurm":
+        from backend.run.launchers.slurm_script import build_sbatch_script
+
+        try:
+            out["sbatch_script"] = build_sbatch_script(spec, run_dir, "<run-id>").script
+        except SpecError as exc:
+            out["sbatch_script_error"] = str(exc)
+    elif spec.distributed.num_machines > 1:
         try:
             out["node_commands"] = node_commands(spec, run_dir, hw)
             if hosts and spec.distributed.zero_stage:
@@ -60,6 +68,10 @@ def render(out: dict) -> str:
         lines.append("DeepSpeed hostfile launch (on the main machine; needs ssh to every host):")
         lines.append("  hostfile:\n    " + ds["hostfile"].strip().replace("\n", "\n    "))
         lines.append(f"  {ds['command']}")
+    if script := out.get("sbatch_script"):
+        lines.append("Slurm batch script (sbatch):\n    " + script.rstrip().replace("\n", "\n    "))
+    if err := out.get("sbatch_script_error"):
+        lines.append(f"Slurm: {err}")
     if err := out.get("node_commands_error"):
         lines.append(f"multi-node: {err}")
     lines.append("pre-flight: " + ("passed" if out["ok"] else "FAILED (fix the lines marked FAIL)"))

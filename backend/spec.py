@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from backend.safe_yaml import MAX_BYTES as MAX_YAML_BYTES
 from backend.safe_yaml import load_yaml, read_yaml_file, yaml_problem
+from backend.run.launchers.slurm_spec import SlurmSpec
 from backend.stages import IMPLEMENTED_STAGES, STAGE_NAMES
 
 SPEC_VERSION = 1
@@ -498,12 +499,22 @@ class DistributedSpec(_Section):
     )
     offload_optimizer: bool = Field(False, description="DeepSpeed: keep optimiser states in CPU memory.")
     offload_params: bool = Field(False, description="DeepSpeed ZeRO-3: keep parameters in CPU memory.")
+    launcher: Literal["local", "slurm"] = Field(
+        "local",
+        description=(
+            "Where the run starts: local (this machine) or slurm (a batch job on a Slurm cluster, one node per "
+            "machine; the run directory must be on a file system the nodes share)."
+        ),
+    )
+    slurm: SlurmSpec = Field(default_factory=SlurmSpec, description="Batch-job settings when launcher is slurm.")
 
     @model_validator(mode="after")
     def _consistent(self) -> DistributedSpec:
         if self.machine_rank >= self.num_machines:
             raise _field_error("machine_rank", f"must be < num_machines ({self.num_machines})", self.machine_rank)
-        if self.num_machines > 1 and not self.main_process_ip:
+        if self.launcher == "slurm" and self.gpu_ids is not None:
+            raise _field_error("gpu_ids", "Slurm assigns the GPUs; leave it empty and set slurm.gpus_per_node", None)
+        if self.num_machines > 1 and not self.main_process_ip and self.launcher != "slurm":
             raise _field_error("main_process_ip", "is required when num_machines > 1", None)
         if self.offload_optimizer and self.zero_stage == 0:
             raise _field_error("offload_optimizer", "needs zero_stage 1, 2 or 3", True)

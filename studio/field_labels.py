@@ -45,6 +45,11 @@ EN = {
     "distributed.zero_stage": "DeepSpeed ZeRO stage",
     "distributed.main_process_ip": "Main machine IP",
     "distributed.main_process_port": "Main machine port",
+    "distributed.launcher": "Launcher (local or Slurm)",
+    "distributed.slurm.time": "Slurm time limit",
+    "distributed.slurm.gpus_per_node": "Slurm GPUs per node",
+    "distributed.slurm.extra_sbatch": "Extra #SBATCH options",
+    "distributed.slurm.setup": "Slurm setup lines",
     "output.run_name": "Run name",
 }
 
@@ -124,6 +129,20 @@ ZH = {
     "eval.stop_check": "训练后检查是否能停止生成",
     "output.run_name": "运行名称",
     "output.workspace": "工作目录",
+    "distributed.launcher": "启动方式（本机或 Slurm）",
+    "distributed.slurm.partition": "Slurm 分区",
+    "distributed.slurm.account": "Slurm 账户",
+    "distributed.slurm.qos": "Slurm QoS",
+    "distributed.slurm.time": "Slurm 时间上限",
+    "distributed.slurm.gpus_per_node": "每节点 GPU 数",
+    "distributed.slurm.cpus_per_task": "每任务 CPU 数",
+    "distributed.slurm.mem": "每节点内存",
+    "distributed.slurm.job_name": "Slurm 作业名",
+    "distributed.slurm.requeue": "被抢占时重新排队",
+    "distributed.slurm.signal_before_s": "时间上限前发送 SIGTERM（秒）",
+    "distributed.slurm.extra_sbatch": "额外的 #SBATCH 选项",
+    "distributed.slurm.setup": "作业前置命令",
+    "distributed.slurm.python": "节点上的 Python",
 }
 
 

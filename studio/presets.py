@@ -79,7 +79,7 @@ def _scalar(value) -> str:
 def commands(preset: str | None, spec: JobSpec, hw: Hardware) -> str:
     """The shell lines that run ``spec``: ``studio train`` (from job.yaml, and from the preset with
     ``--set`` overrides when those reproduce ``spec`` exactly), the ``accelerate launch`` it makes, and
-    for a multi-node job the command of every machine rank."""
+    for a multi-node job the command of every machine rank; for a Slurm job, the exact batch script."""
     lines = ["# the YAML above, saved as job.yaml:", "studio train job.yaml"]
     if preset:
         try:
@@ -98,6 +98,11 @@ def commands(preset: str | None, spec: JobSpec, hw: Hardware) -> str:
             if same:
                 line = " ".join(["studio train", shlex.quote(preset), *(f"--set {shlex.quote(s)}" for s in sets)])
                 lines += ["# or, the same from the preset:", line]
+    if spec.distributed.launcher == "slurm":
+        from backend.run.launchers.slurm_script import build_sbatch_script
+
+        script = build_sbatch_script(spec, "<run_dir>", "<run-id>").script
+        return "\n".join([*lines, "# which submits this batch script (sbatch <run_dir>/slurm.sbatch):", script])
     lines += ["# which launches:", build_launch(spec, "<run_dir>", hw).shell()]
     if spec.distributed.num_machines > 1:
         from backend.multinode import node_commands

@@ -20,7 +20,14 @@ from backend.events import EVENTS_FILE, read_events
 from backend.safe_yaml import read_yaml_file
 from studio.live import PLOTS, fold, metric_frame, new_watch
 
-COLUMNS = ["id", "name", "stage", "method", "model", "status", "started", "duration", "final loss"]
+COLUMNS = ["id", "name", "stage", "method", "model", "status", "started", "duration", "final loss", "launcher"]
+
+
+def launcher_cell(run: jobs.Run) -> str:
+    """``local``, or ``slurm job 42: PENDING (Priority)`` (Slurm's job id, state and reason)."""
+    if jobs.is_local(run):
+        return "local"
+    return f"slurm job {run.job_id}: {run.job_state}" if run.job_id else "slurm"
 
 
 def table_rows(home: str, status: str | None = None) -> list[list]:
@@ -37,6 +44,7 @@ def table_rows(home: str, status: str | None = None) -> list[list]:
             time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.started or r.created)),
             jobs.format_duration(r.duration, ""),
             "" if r.final_loss is None else round(r.final_loss, 4),
+            launcher_cell(r),
         ]
         for r in runs
     ]

@@ -232,7 +232,8 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
             previous = run.id if run.status in jobs.ACTIVE_STATES else None
         try:
             spec = form_to_spec(base_dict, *values)
-            build_launch(spec, "<run_dir>", hardware())  # hardware mistakes (bf16 on CPU …) before a run exists
+            if spec.distributed.launcher == "local":  # a Slurm job's plan is checked against its nodes (pre-flight)
+                build_launch(spec, "<run_dir>", hardware())  # hardware mistakes (bf16 on CPU …) before a run exists
         except SpecError as exc:
             return errors_html(exc), gr.skip(), gr.skip()
         # The CLI's pre-flight (files, data, disk, memory estimate); torch-free, so it runs here.
@@ -243,7 +244,9 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
             # into a warning: missing files or bad data cannot be overridden.
             return "<br>".join(lines), gr.skip(), gr.skip()
         run = jobs.start_run(jobs.create_run(spec, home), home, hardware=hardware())
-        if run.status == "queued":
+        if run.job_id:
+            lines.append(_note(f"run {run.id} submitted to Slurm as job {run.job_id}"))
+        elif run.status == "queued":
             why = f"run {previous} is still active" if previous else "its devices are busy"
             lines.append(_note(f"run {run.id} is queued: {why}; it starts when its devices are free", warn=True))
         state = new_watch(run)
