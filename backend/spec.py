@@ -21,9 +21,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from backend.run.launchers.slurm_spec import SlurmSpec
 from backend.safe_yaml import MAX_BYTES as MAX_YAML_BYTES
 from backend.safe_yaml import load_yaml, read_yaml_file, yaml_problem
-from backend.run.launchers.slurm_spec import SlurmSpec
 from backend.stages import IMPLEMENTED_STAGES, STAGE_NAMES
 
 SPEC_VERSION = 1
