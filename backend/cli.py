@@ -15,6 +15,7 @@
     studio eval MODEL --task ppl|choice|generate|reward --data PATH [--checkpoint N] [--few-shot N]
     studio chat MODEL [--adapter DIR] [--prompt TEXT] ...   # talk to a model, run or adapter
     studio serve MODEL [--host H --port P --api-key K]      # OpenAI-compatible API
+    studio models pull|list|rm|token ...          # models from a hub: see backend/models_cli.py
 
 ``--home DIR`` (or ``$STUDIO_HOME``) picks the workspace. This module does not import torch.
 """
@@ -27,7 +28,7 @@ import sys
 import time
 from pathlib import Path
 
-from backend import chat_cli, data_cli, eval_cli, export_cli, jobs, preflight_cli, tokenizer_cli
+from backend import chat_cli, data_cli, eval_cli, export_cli, jobs, models_cli, preflight_cli, tokenizer_cli
 from backend.cli_errors import disk_line
 from backend.failures import is_disk_error
 from backend.spec import SpecError, apply_overrides, field_docs, load_spec
@@ -254,6 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     preflight_cli.add_parser(sub)
     tokenizer_cli.add_parser(sub)
     chat_cli.add_parser(sub)  # studio chat / studio serve
+    models_cli.add_parser(sub)  # studio models pull|list|rm|token
 
     p = sub.add_parser("viewer", help="serve the data-mix viewer (Streamlit) on 127.0.0.1")
     p.add_argument("--port", type=int, default=8001)
