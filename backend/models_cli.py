@@ -41,7 +41,7 @@ def cmd_pull(args) -> int:
         ref = parse_ref(args.id)
         if args.revision:
             ref = parse_ref(f"{ref.hub}:{ref.repo}@{args.revision}") if ref.is_hub else ref
-        if writer:
+        if writer and not args.step:
             writer.emit("status", state="downloading", message=f"downloading {ref.id}", pid=os.getpid())
         tty = sys.stderr.isatty()
 
@@ -54,16 +54,16 @@ def cmd_pull(args) -> int:
         include = [p for item in args.include or [] for p in item.split(",") if p.strip()]
         folder = pull(ref, home, endpoint=args.endpoint, include=include, report=report)
     except (HubError, RefError) as exc:
-        if writer:
+        if writer and not args.step:  # a run's step: the trainer reports the failure as the run's error
             writer.emit("error", kind=getattr(exc, "kind", "config"), message=str(exc))
             writer.emit("status", state="failed", message=str(exc))
         print(f"\nerror: {exc}" if sys.stderr.isatty() else f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        if writer:
+        if writer and not args.step:
             writer.emit("status", state="aborted", message="download cancelled")
         return 130
-    if writer:
+    if writer and not args.step:
         writer.emit("result", output_dir=str(folder), metrics={})
         writer.emit("status", state="succeeded", message=f"downloaded to {folder}")
     print(f"\n{ref.id} -> {folder}" if sys.stderr.isatty() else f"{ref.id} -> {folder}")
@@ -115,6 +115,7 @@ def add_parser(sub) -> None:
     p.add_argument("--endpoint", help="hub URL, e.g. a mirror (default: $HF_ENDPOINT, the workspace setting, hf.co)")
     p.add_argument("--include", action="append", help="extra file patterns to fetch, comma-separated (repeatable)")
     p.add_argument("--events", type=Path, help="also write status/progress events to this JSONL file")
+    p.add_argument("--step", action="store_true", help=argparse.SUPPRESS)  # a run's step: progress events only
     p.set_defaults(func=cmd_pull)
     msub.add_parser("list", help="local models: builtin, downloaded, exported").set_defaults(func=cmd_list)
     p = msub.add_parser("rm", help="delete a downloaded model")

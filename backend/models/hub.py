@@ -8,7 +8,7 @@ Contract:
 * free disk is checked against the repository's file sizes before the first byte;
 * every file is verified against the hub's checksum (LFS sha256, else the git blob id) — a mismatch deletes
   the file and fails with one line; files already present and verified are not fetched again, and a partial
-  file is resumed by the client (HTTP Range);
+  file (``.partial/<name>.part``, left by a pull that was killed) is resumed with an HTTP Range request;
 * a gated or private repository's 401/403 becomes one line saying how to give a token (``HF_TOKEN`` or the
   workspace token file, 0600; the token itself is never printed or logged);
 * ``HF_HUB_OFFLINE=1`` means the studio is offline: :func:`pull` refuses with :func:`offline_message`.
@@ -36,6 +36,7 @@ from backend.models.ref import MARKER, ModelRef
 DEFAULT_ENDPOINT = "https://huggingface.co"
 TOKEN_FILE = "hub_token"
 SETTINGS_FILE = "hub.json"
+PARTIAL_DIR = ".partial"  # files being fetched, resumed by the next pull
 NEEDED = ("config.json", "generation_config.json", "model.safetensors.index.json", "*.safetensors",
           "tokenizer.json", "tokenizer_config.json", "tokenizer.model", "special_tokens_map.json",
           "added_tokens.json", "vocab.json", "merges.txt", "*.tiktoken", "chat_template.jinja",
@@ -165,6 +166,9 @@ def verified(path: Path, remote: RemoteFile) -> bool:
     return True
 
 
+PARTS = (".part", ".incomplete")
+
+
 class Progress:
     """Bytes, speed and ETA of a download, sampled from the files on disk (finished + the client's partial files)."""
 
@@ -183,9 +187,9 @@ class Progress:
             path = self.folder / f.name
             if path.is_file():
                 done += path.stat().st_size
-        partial = self.folder / ".cache" / "huggingface" / "download"
-        if partial.is_dir():
-            done += sum(p.stat().st_size for p in partial.rglob("*.incomplete") if p.is_file())
+        for partial in (self.folder / PARTIAL_DIR, self.folder / ".cache" / "huggingface" / "download"):
+            if partial.is_dir():
+                done += sum(p.stat().st_size for p in partial.rglob("*") if p.is_file() and p.suffix in PARTS)
         return min(done, self.total)
 
     def sample(self) -> dict:
@@ -303,23 +307,13 @@ def pull(
     folder.mkdir(parents=True, exist_ok=True)
     (folder / MARKER).unlink(missing_ok=True)  # complete again only once every file is verified
     try:
-        from huggingface_hub import hf_hub_download
-
         commit, files = remote_files(ref, home, url, include or [])
         check_disk(folder, files)
         with Progress(folder, files, report) as progress:
             for f in files:
                 progress.current = f.name
-                path = folder / f.name
-                if verified(path, f):
-                    continue
-                hf_hub_download(ref.repo, f.name, revision=commit or ref.revision, local_dir=folder, endpoint=url,
-                                token=token_for(home) or False, force_download=path.exists())  # fmt: skip
-                if not verified(path, f):
-                    path.unlink(missing_ok=True)
-                    what = "sha256" if f.sha256 else "git blob id"
-                    raise HubError(f"{ref.id}: {f.name} does not match the hub's {what}; deleted it (retry the pull)",
-                                   "checksum")  # fmt: skip
+                if not verified(folder / f.name, f):
+                    _fetch(ref, f, folder, url, commit, token_for(home))
     except HubError:
         raise
     except Exception as exc:  # noqa: BLE001 - every client failure becomes one line
@@ -328,6 +322,34 @@ def pull(
               "files": {f.name: f.size for f in files}, "time": time.time()}  # fmt: skip
     (folder / MARKER).write_text(json.dumps(marker, indent=1), encoding="utf-8")
     return folder
+
+
+def _fetch(ref: ModelRef, f: RemoteFile, folder: Path, url: str, commit: str | None, token: str | None) -> None:
+    """Fetch one file into ``<folder>/.partial/<name>.part``, resuming what an earlier pull left there (HTTP Range,
+    through the client's ``http_get``: ``hf_hub_download`` 2.x keeps partial files per process and drops them, so
+    it cannot resume a pull that was killed), verify it, then move it into place."""
+    from huggingface_hub import hf_hub_url
+    from huggingface_hub.file_download import http_get
+    from huggingface_hub.utils import build_hf_headers
+
+    part = folder / PARTIAL_DIR / (f.name + ".part")
+    part.parent.mkdir(parents=True, exist_ok=True)
+    have = part.stat().st_size if part.is_file() else 0
+    if f.size is not None and have > f.size:
+        part.unlink()
+        have = 0
+    if f.size is None or have < f.size:
+        source = hf_hub_url(ref.repo, f.name, revision=commit or ref.revision, endpoint=url)
+        headers = build_hf_headers(token=token or False)
+        with open(part, "ab") as fh:
+            http_get(source, fh, resume_size=have, headers=headers, expected_size=f.size)
+    if not verified(part, f):
+        part.unlink(missing_ok=True)
+        what = "sha256" if f.sha256 else "git blob id"
+        raise HubError(f"{ref.id}: {f.name} does not match the hub's {what}; deleted it (retry the pull)", "checksum")
+    target = folder / f.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(part, target)
 
 
 MODELSCOPE_MISSING = (
@@ -351,3 +373,31 @@ def _pull_modelscope(ref: ModelRef, home: Path, include: list[str]) -> Path:
     marker = {"id": ref.id, "repo": ref.repo, "revision": ref.revision, "endpoint": "modelscope", "time": time.time()}
     (folder / MARKER).write_text(json.dumps(marker, indent=1), encoding="utf-8")
     return folder
+
+
+def preflight_line(ref: ModelRef, home: Path, field: str, timeout_s: float = 3.0) -> str | None:
+    """Pre-flight of a hub model that is not downloaded yet: None when the run can download it first, else the
+    one line that refuses it (offline, ModelScope client missing, endpoint unreachable). Opens one TCP
+    connection at most; imports no hub client."""
+    import importlib.util
+    import socket
+    from urllib.parse import urlsplit
+
+    if is_offline():
+        return offline_message(ref, home, field)
+    if ref.hub == "ms":
+        return None if importlib.util.find_spec("modelscope") else f"{field}: {MODELSCOPE_MISSING}"
+    try:
+        url = endpoint_for(home)
+    except HubError as exc:
+        return f"{field}: {exc}"
+    parts = urlsplit(url)
+    try:
+        socket.create_connection((parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)),
+                                 timeout=timeout_s).close()  # fmt: skip
+    except OSError as exc:
+        return (
+            f"{field}: {ref.id} is not downloaded and {url} cannot be reached ({exc.strerror or exc}); set a "
+            f"mirror (HF_ENDPOINT, e.g. https://hf-mirror.com), or download it elsewhere and set {field} to the folder"
+        )
+    return None
