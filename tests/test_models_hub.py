@@ -212,3 +212,16 @@ def test_train_with_a_hub_id_downloads_first_then_trains(hub, studio_home):
     total = sum(len(b) for n, b in hub.repos[repo].items() if n not in ("pytorch_model.bin", "model.gguf"))
     assert down and down[-1]["bytes"] == down[-1]["total_bytes"] == total
     assert (studio_home / "models" / "hub" / "hf" / "org--tiny-train" / MARKER).is_file()
+
+
+def test_models_tab_refuses_downloads_when_offline_and_bad_ids(tmp_path, monkeypatch):
+    from studio.models_view import ModelsTabError, downloads, start_download
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ModelsTabError, match=r"^model id: hf:org/x is not downloaded and the studio is offline"):
+        start_download(tmp_path, "hf:org/x")
+    with pytest.raises(ModelsTabError, match="'hf:x' is not a hub id"):
+        start_download(tmp_path, "hf:x")
+    with pytest.raises(ModelsTabError, match="endpoint 'ftp://m': expected an http:// or https:// URL"):
+        start_download(tmp_path, "hf:org/x", endpoint="ftp://m")
+    assert downloads(tmp_path) == []  # nothing was started
