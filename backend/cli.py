@@ -81,6 +81,8 @@ def _follow(run: jobs.Run, home) -> int:
                 if "loss" in event:
                     bar.set_postfix(loss=f"{event['loss']:.4f}", refresh=False)
                 bar.refresh()
+            elif kind == "status" and event.get("state") == "downloading":  # a hub model, before training
+                print(f"{event.get('message')} (progress: the Train tab, or events.jsonl)")
             elif kind == "log":
                 (bar.write if bar else print)(event.get("message", ""))
             elif kind == "error":

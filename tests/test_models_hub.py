@@ -94,6 +94,13 @@ def test_pull_fetches_only_needed_files_verifies_and_loads(hub, studio_home):
     assert AutoTokenizer.from_pretrained(folder)("hello")["input_ids"]
     assert model.num_parameters() > 0
 
+    from backend.chat_load import _lookup
+    from backend.workspace import resolve_model_path
+
+    assert resolve_model_path(f"hf:{REPO}", studio_home) == folder == _lookup(f"hf:{REPO}", studio_home)
+    with pytest.raises(FileNotFoundError, match=r"^model: hf:org/other is not downloaded yet; run `studio models pull"):
+        resolve_model_path("org/other", studio_home)
+
     listed = run_cli("models", "list", home=studio_home)
     row = next(line for line in listed.stdout.splitlines() if line.startswith(f"hf:{REPO}"))
     assert "downloaded" in row.split() and "llama" in row.split() and "yes" in row.split()

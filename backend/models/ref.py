@@ -122,3 +122,13 @@ def require_local(text: str, home: Path, field: str = "model") -> Path:
             f"{field}: {ref.id} is not downloaded yet; run `studio models pull {ref.id}` (or the Models tab) first"
         )
     return folder
+
+
+def is_hub_ref(text: str | None) -> bool:
+    """Whether ``text`` names a hub model (a malformed ``hf:``/``ms:`` id too, so its resolver says what is wrong)."""
+    if not text:
+        return False
+    try:
+        return parse_ref(text).is_hub
+    except RefError:
+        return True
