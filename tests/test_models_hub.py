@@ -232,3 +232,21 @@ def test_models_tab_refuses_downloads_when_offline_and_bad_ids(tmp_path, monkeyp
     with pytest.raises(ModelsTabError, match="endpoint 'ftp://m': expected an http:// or https:// URL"):
         start_download(tmp_path, "hf:org/x", endpoint="ftp://m")
     assert downloads(tmp_path) == []  # nothing was started
+
+
+def test_a_tokenizer_without_template_gets_its_familys_named_template(tiny_model, tmp_path):
+    import shutil
+
+    from backend.data.light_tokenizer import LightTokenizer
+    from backend.data.templates import CHATML_TEMPLATE, NAMED_TEMPLATES, resolve_template
+
+    folder = tmp_path / "Qwen2.5-0.5B"
+    folder.mkdir()
+    shutil.copy(tiny_model / "tokenizer.json", folder)
+    (folder / "config.json").write_text(json.dumps({"model_type": "qwen2"}))
+    assert resolve_template(LightTokenizer(folder), "auto") == NAMED_TEMPLATES["qwen"]
+    (folder / "config.json").write_text(json.dumps({"model_type": "llama"}))  # no telling name: ChatML as before
+    plain = folder.rename(tmp_path / "plain")
+    assert resolve_template(LightTokenizer(plain), "auto") == CHATML_TEMPLATE
+    (plain / "chat_template.jinja").write_text("{{ messages }}")  # the tokenizer's own template wins
+    assert resolve_template(LightTokenizer(plain), "auto") == "{{ messages }}"
