@@ -74,6 +74,10 @@ def test_templates_by_family():
     assert family_template("llama", "tiny-llama") is None  # Llama 2 and 3 differ: no guess
     assert family_template("llama", "01-ai/Yi-6B-Chat") == "yi"
     assert family_template("mistral", "x") == "mistral"
+    assert family_template("qwen3", "Qwen/Qwen3-8B") == "qwen3"
+    assert family_template("glm4_moe", "zai-org/GLM-4.5-Air") == "glm4.5"
+    assert family_template("chatglm", "THUDM/glm-4-9b-chat") == "glm4"
+    assert family_template("chatglm", "THUDM/chatglm3-6b") == "chatglm3"
     assert family_template("qwen2", "deepseek-ai/DeepSeek-R1-Distill-Qwen-7B") == "deepseek-r1"
 
 

@@ -17,8 +17,9 @@ FAMILIES: tuple[tuple[str | None, str | None, str], ...] = (
     (None, r"deepseek-?r1", "deepseek-r1"),
     (None, r"deepseek", "deepseek"),
     (None, r"(^|[/_-])yi-", "yi"),
-    ("qwen3", None, "qwen"),
-    ("qwen3_moe", None, "qwen"),
+    ("qwen3", None, "qwen3"),
+    ("qwen3_moe", None, "qwen3"),
+    (None, r"qwen-?3", "qwen3"),
     ("qwen2", None, "qwen"),
     ("qwen2_moe", None, "qwen"),
     (None, r"qwen", "qwen"),
@@ -28,6 +29,10 @@ FAMILIES: tuple[tuple[str | None, str | None, str], ...] = (
     ("mixtral", None, "mistral"),
     ("internlm2", None, "internlm2"),
     ("baichuan", None, "baichuan2"),
+    ("glm4_moe", None, "glm4.5"),
+    (None, r"glm-?4\.[56]", "glm4.5"),
+    ("glm4", None, "glm4"),
+    (None, r"glm-?4", "glm4"),
     ("chatglm", None, "chatglm3"),
 )
 
