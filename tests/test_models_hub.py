@@ -254,3 +254,37 @@ def test_a_tokenizer_without_template_gets_its_familys_named_template(tiny_model
     assert resolve_template(LightTokenizer(plain), "auto") == CHATML_TEMPLATE
     (plain / "chat_template.jinja").write_text("{{ messages }}")  # the tokenizer's own template wins
     assert resolve_template(LightTokenizer(plain), "auto") == "{{ messages }}"
+
+
+def test_models_tab_download_cancel_and_resume(hub, tmp_path, monkeypatch):
+    from studio import models_view as mv
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")  # this test's studio is online; the download process inherits it
+    monkeypatch.setenv("HF_ENDPOINT", hub.url)
+    hub.slow.add("model.safetensors")
+
+    def wait_for(pred, what: str, timeout: float = 60):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            items = mv.downloads(tmp_path)
+            if items and pred(items[0]):
+                return items[0]
+            time.sleep(0.2)
+        raise AssertionError(f"timed out waiting for {what}: {mv.downloads(tmp_path)}")
+
+    assert mv.start_download(tmp_path, REPO) == f"hf:{REPO}"  # a bare ORG/NAME: the default hub
+    with pytest.raises(mv.ModelsTabError, match=f"^hf:{REPO} is already downloading$"):
+        mv.start_download(tmp_path, f"hf:{REPO}")
+    d = wait_for(lambda d: d["state"] == "downloading" and d["bytes"] > 64 * 1024, "progress")
+    assert d["total_bytes"] > d["bytes"] and "/s · ETA" in mv.downloads_html([d])
+    mv.cancel_download(tmp_path, f"hf:{REPO}")
+    d = wait_for(lambda d: d["state"] == "aborted", "the cancel")
+    time.sleep(0.5)
+    assert not mv._alive(d["pid"])  # the download process is gone
+    hub.slow.clear()
+    mv.start_download(tmp_path, f"hf:{REPO}")
+    wait_for(lambda d: d["state"] == "succeeded", "the resumed download", timeout=120)
+    ranges = hub.gets("model.safetensors")
+    assert len(ranges) == 2 and ranges[0] is None and ranges[1].startswith("bytes=")  # resumed, not restarted
+    assert [r[0] for r in mv.models_rows(tmp_path)] == [f"hf:{REPO}"]
+    assert mv.downloaded_choices(tmp_path) == [(f"downloaded · hf:{REPO}", str(mv.parse_ref(REPO).local_dir(tmp_path)))]
