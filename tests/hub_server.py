@@ -8,7 +8,8 @@ Implements what ``huggingface_hub`` calls for ``model_info(files_metadata=True)`
 
 Knobs (attributes of :class:`Hub`): ``gated`` repos answer 401 ``X-Error-Code: GatedRepo`` without the right
 ``Bearer`` token; ``corrupt`` files are served with one byte changed (the metadata keeps the true checksum);
-``slow`` files are sent in 4 KiB pieces ``slow_s`` apart. ``log`` records (method, path, Range) per request.
+``slow`` files are sent in ``slow_chunk``-byte pieces ``slow_s`` apart. ``log`` records (method, path, Range)
+per request.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class Hub:
         self.corrupt: set[str] = set()
         self.slow: set[str] = set()
         self.slow_s = 0.02
+        self.slow_chunk = 4096
         self.log: list[tuple[str, str, str | None]] = []
         self.lock = threading.Lock()
 
@@ -124,8 +126,9 @@ def make_handler(hub: Hub):
                 return
             try:
                 if name in hub.slow:
-                    for i in range(0, len(body), 4096):
-                        self.wfile.write(body[i : i + 4096])
+                    step = hub.slow_chunk
+                    for i in range(0, len(body), step):
+                        self.wfile.write(body[i : i + step])
                         self.wfile.flush()
                         time.sleep(hub.slow_s)
                 else:

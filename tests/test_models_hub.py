@@ -117,6 +117,7 @@ def test_pull_fetches_only_needed_files_verifies_and_loads(hub, studio_home):
 
 def test_interrupted_pull_resumes_without_refetching_finished_files(hub, tmp_path):
     hub.slow.add("model.safetensors")
+    hub.slow_chunk = 64 * 1024  # the client writes in 10 MiB pieces: reach the first one within seconds
     env = {**os.environ, "STUDIO_HOME": str(tmp_path), **online(hub.url)}
     proc = subprocess.Popen([sys.executable, "-m", "backend.cli", "models", "pull", f"hf:{REPO}"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
@@ -262,6 +263,7 @@ def test_models_tab_download_cancel_and_resume(hub, tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "0")  # this test's studio is online; the download process inherits it
     monkeypatch.setenv("HF_ENDPOINT", hub.url)
     hub.slow.add("model.safetensors")
+    hub.slow_chunk = 64 * 1024  # the client writes in 10 MiB pieces: reach the first one within seconds
 
     def wait_for(pred, what: str, timeout: float = 60):
         deadline = time.time() + timeout
