@@ -16,6 +16,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from backend.models.ref import is_hub_ref
 from backend.workspace import resolve_model_path, workspace_home
 
 
@@ -43,10 +44,10 @@ def _run_dir_of(path: Path) -> Path | None:
 
 def _lookup(name: str, home: Path) -> Path:
     """A path, ``builtin:`` name, run id or run name as an existing folder."""
-    if name.startswith("builtin:"):
+    if name.startswith("builtin:") or is_hub_ref(name):  # hub ids: their download folder
         try:
             return resolve_model_path(name, home)
-        except ValueError as exc:
+        except (ValueError, FileNotFoundError) as exc:
             raise ChatError(str(exc)) from exc
     path = Path(name).expanduser()
     if path.is_dir():

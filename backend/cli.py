@@ -16,6 +16,7 @@
     studio chat MODEL [--adapter DIR] [--prompt TEXT] ...   # talk to a model, run or adapter
     studio serve MODEL [--host H --port P --api-key K]      # OpenAI-compatible API
     studio cluster [--user U]       # Slurm partitions and your jobs
+    studio models pull|list|rm|token ...          # models from a hub: see backend/models_cli.py
 
 ``--home DIR`` (or ``$STUDIO_HOME``) picks the workspace. This module does not import torch.
 """
@@ -28,7 +29,17 @@ import sys
 import time
 from pathlib import Path
 
-from backend import chat_cli, cluster_cli, data_cli, eval_cli, export_cli, jobs, preflight_cli, tokenizer_cli
+from backend import (
+    chat_cli,
+    cluster_cli,
+    data_cli,
+    eval_cli,
+    export_cli,
+    jobs,
+    models_cli,
+    preflight_cli,
+    tokenizer_cli,
+)
 from backend.cli_errors import disk_line
 from backend.failures import is_disk_error
 from backend.spec import SpecError, apply_overrides, field_docs, load_spec
@@ -83,6 +94,8 @@ def _follow(run: jobs.Run, home) -> int:
                 if "loss" in event:
                     bar.set_postfix(loss=f"{event['loss']:.4f}", refresh=False)
                 bar.refresh()
+            elif kind == "status" and event.get("state") == "downloading":  # a hub model, before training
+                print(f"{event.get('message')} (progress: the Train tab, or events.jsonl)")
             elif kind == "log":
                 (bar.write if bar else print)(event.get("message", ""))
             elif kind == "error":
@@ -260,6 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     tokenizer_cli.add_parser(sub)
     chat_cli.add_parser(sub)  # studio chat / studio serve
     cluster_cli.add_parser(sub)  # studio cluster (Slurm)
+    models_cli.add_parser(sub)  # studio models pull|list|rm|token
 
     p = sub.add_parser("viewer", help="serve the data-mix viewer (Streamlit) on 127.0.0.1")
     p.add_argument("--port", type=int, default=8001)

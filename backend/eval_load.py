@@ -19,6 +19,7 @@ from pathlib import Path
 
 from backend.export_source import Source, base_dir_of, resolve_source
 from backend.export_weights import ExportError
+from backend.models.ref import is_hub_ref
 from backend.workspace import is_builtin, resolve_model_path, workspace_home
 
 _TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json")
@@ -38,10 +39,10 @@ class Target:
 
 
 def _source(name: str, home: Path, checkpoint: str | None) -> Source:
-    if is_builtin(name):
+    if is_builtin(name) or is_hub_ref(name):  # hub ids: their download folder
         try:
             name = str(resolve_model_path(name, home))
-        except ValueError as exc:
+        except (ValueError, FileNotFoundError) as exc:
             raise ExportError(str(exc)) from None
     source = resolve_source(name, home, checkpoint)
     if source.kind == "zero":

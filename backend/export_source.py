@@ -109,8 +109,11 @@ def base_dir_of(source: Source, base: str | None) -> Path | None:
     """The base model folder: ``--base``, the run's model.name_or_path, or the adapter's own record."""
     from backend.workspace import resolve_model_path, workspace_home
 
-    if base:
-        return Path(base).expanduser().resolve()
+    if base:  # a folder, or a downloaded hub id
+        try:
+            return resolve_model_path(base, workspace_home(source.spec.output.workspace if source.spec else None))
+        except (ValueError, FileNotFoundError) as exc:
+            raise ExportError(f"--base: {exc}") from None
     spec = source.spec
     if spec is not None and not spec.model.from_scratch and spec.model.name_or_path:
         return resolve_model_path(spec.model.name_or_path, workspace_home(spec.output.workspace))

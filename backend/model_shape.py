@@ -116,10 +116,11 @@ def _vocab_of_tokenizer(path: Path) -> int | None:
 
 
 def model_dir(name: str, home: Path) -> Path:
-    """A model path as a directory, without building builtin models (``models/<name>`` in the workspace)."""
-    if name.startswith(BUILTIN_PREFIX):
-        return home / "models" / name[len(BUILTIN_PREFIX) :]
-    return Path(name).expanduser().resolve()
+    """A model path as a directory, without building builtin models (``models/<name>`` in the workspace) or
+    downloading hub ids (their download folder, ``models/hub/...``: see :mod:`backend.models.ref`)."""
+    from backend.models.ref import local_path
+
+    return local_path(name, home)
 
 
 def shape_for_spec(spec: JobSpec, home: Path | None = None) -> ModelShape:

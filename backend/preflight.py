@@ -5,7 +5,9 @@ records of each data source, and probes nothing heavier than ``shutil.disk_usage
 Checks, each ``ok``, ``warn`` or ``fail``:
 
 * ``settings``: the launch plan builds on this hardware (processes vs GPUs, gpu_ids, precision);
-* ``model``: config.json, safetensors weights (every shard of an index) and tokenizer files present;
+* ``model``: config.json, safetensors weights (every shard of an index) and tokenizer files present; a hub id
+  not downloaded yet passes when the run can download it first, and fails in one line when the studio is
+  offline (``HF_HUB_OFFLINE=1``) or the endpoint cannot be reached;
 * ``data``: every source exists and its first ``sample`` records validate (bad ones named file:line),
   and the trainer's own data rules pass: the stage against the source's format, a source with no
   usable record, a damaged file (fatal even with ``data.skip_bad_records``);
@@ -33,6 +35,8 @@ from backend.failures import human_bytes
 from backend.launch import Hardware, build_launch
 from backend.memory import OPTIMIZER_BYTES, Estimate, _weight_bytes, estimate_memory, meminfo_gb
 from backend.model_shape import ModelShape, model_dir, shape_for_spec
+from backend.models.hub import preflight_line as hub_preflight_line
+from backend.models.ref import RefError, parse_ref
 from backend.spec import JobSpec, SpecError
 from backend.workspace import BUILTIN_PREFIX, workspace_home
 
@@ -86,22 +90,35 @@ def _model_files(folder: Path, field: str, need_weights: bool) -> list[str]:
 def check_model(spec: JobSpec, home: Path) -> Check:
     m = spec.model
     problems: list[str] = []
-    built_on_use = []
+    built_on_use, downloads = [], []
     for field, name, weights in (
         ("model.name_or_path", None if m.from_scratch else m.name_or_path, True),
         ("model.tokenizer", m.tokenizer or (m.name_or_path if m.from_scratch else None), False),
     ):
         if not name:
             continue
-        folder = model_dir(name, home)
+        try:
+            ref = parse_ref(name)
+        except RefError as exc:
+            problems.append(f"{field}: {exc}")
+            continue
+        folder = ref.local_dir(home)
         if name.startswith(BUILTIN_PREFIX) and not folder.exists():
             built_on_use.append(name)  # the studio builds its tiny model/tokenizer on first use
+            continue
+        if ref.is_hub and not ref.downloaded(home):  # the run downloads it first, unless it cannot
+            if line := hub_preflight_line(ref, home, field):
+                problems.append(line)
+            elif ref.id not in downloads:
+                downloads.append(ref.id)
             continue
         problems += _model_files(folder, field, weights)
     if problems:
         return Check("model", "fail", "; ".join(problems))
     what = "from scratch" if m.from_scratch else m.name_or_path
     extra = f" ({', '.join(built_on_use)} built on first use)" if built_on_use else ""
+    if downloads:
+        return Check("model", "ok", f"model {what}: {', '.join(downloads)} will be downloaded first{extra}")
     return Check("model", "ok", f"model {what}: files present{extra}")
 
 

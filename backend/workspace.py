@@ -9,6 +9,9 @@ stable whatever the current directory, so the UI and the CLI always see the same
 * ``builtin:tiny-llama`` / ``builtin:tiny-tokenizer``: the tiny model and tokenizer, built from the
   shipped sample corpus on first use under ``<workspace>/models/``;
 * ``builtin:samples/<file>``: a sample dataset under ``<project root>/data/samples/``.
+
+Hub ids (``hf:ORG/NAME``, ``ms:ORG/NAME``, a bare ``ORG/NAME`` that is no local folder) resolve to their
+download folder under ``<workspace>/models/hub/`` (:mod:`backend.models.ref`).
 """
 
 from __future__ import annotations
@@ -60,4 +63,6 @@ def resolve_model_path(path: str, home: Path) -> Path:
         from backend.builtin import ensure_tiny_model, ensure_tiny_tokenizer
 
         return ensure_tiny_tokenizer(home) if name == "tiny-tokenizer" else ensure_tiny_model(home)
-    return Path(path).expanduser().resolve()
+    from backend.models.ref import require_local  # hub ids: their download folder (``studio models pull``)
+
+    return require_local(path, home)

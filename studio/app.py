@@ -29,7 +29,7 @@ def build_app(home: str | None = None):
     """The studio as a ``gr.Blocks`` (not launched). ``home`` is the workspace (default $STUDIO_HOME)."""
     import gradio as gr
 
-    from studio.tabs import chat, data, evaluate, export, runs, train
+    from studio.tabs import chat, data, evaluate, export, models, runs, train
 
     home = str(workspace_home(home))
     shell = Labeller(t)
@@ -58,6 +58,8 @@ def build_app(home: str | None = None):
                 labellers += chat.build(home, demo)
             with shell("tab.export", gr.Tab(t("tab.export"), elem_id="tab-export"), "label"):
                 labellers += export.build(home, demo)
+            with shell("tab.models", gr.Tab(t("tab.models"), elem_id="tab-models"), "label"):
+                labellers += models.build(home, demo)
         components = [c for lab in labellers for c in lab.components]
 
         def relabel(language):

@@ -52,6 +52,9 @@ def model_choices(home: str) -> list[tuple[str, str]]:
     if exports.is_dir():
         for folder in sorted(p for p in exports.iterdir() if p.is_dir() and _is_model_dir(p)):
             choices.append((f"export · {folder.name}", str(folder)))
+    from studio.models_view import downloaded_choices  # models downloaded from a hub (the Models tab)
+
+    choices += downloaded_choices(home)
     choices.append((f"{BUILTIN} (the project's tiny model)", BUILTIN))
     return choices
 

@@ -11,7 +11,7 @@ from studio.i18n import code
 
 EN = {
     "stage": "Stage",
-    "model.name_or_path": "Model (local folder or builtin:tiny-llama)",
+    "model.name_or_path": "Model (local folder, builtin:tiny-llama, or a hub id hf:ORG/NAME: downloaded first)",
     "model.attn_implementation": "Attention kernel",
     "model.architecture.family": "Family",
     "method.type": "Method",
@@ -55,7 +55,7 @@ EN = {
 
 ZH = {
     "stage": "训练阶段",
-    "model.name_or_path": "模型（本地目录或 builtin:tiny-llama）",
+    "model.name_or_path": "模型（本地目录、builtin:tiny-llama，或 Hub ID hf:组织/名称：先下载）",
     "model.tokenizer": "分词器",
     "model.from_scratch": "从头训练",
     "model.architecture.family": "模型族",

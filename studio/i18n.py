@@ -22,6 +22,7 @@ LABELS: dict[str, dict[str, str]] = {
         "tab.evaluate": "Evaluate",
         "tab.chat": "Chat",
         "tab.export": "Export",
+        "tab.models": "Models",
     },
     "zh": {
         "tab.train": "训练",
@@ -30,6 +31,7 @@ LABELS: dict[str, dict[str, str]] = {
         "tab.evaluate": "评估",
         "tab.chat": "对话",
         "tab.export": "导出",
+        "tab.models": "模型",
     },
 }
 

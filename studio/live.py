@@ -19,7 +19,7 @@ import pandas as pd
 
 from backend import jobs
 from backend.events import EVENTS_FILE, FINAL_STATES, EventReader
-from backend.failures import disk_message, is_disk_error, reason
+from backend.failures import disk_message, human_bytes, is_disk_error, reason
 from backend.spec import SpecError
 from backend.workspace import workspace_home
 
@@ -111,6 +111,8 @@ def fold(watch: dict, events: list[dict], offset: int) -> dict:
             # Final metric events may lack timing; keep the last known elapsed/ETA rather than blank them.
             fresh = {k: e[k] for k in ("step", "total_steps", "elapsed", "eta") if e.get(k) is not None}
             w["progress"] = {**(w["progress"] or {}), **fresh}
+        if kind == "progress" and e.get("phase") == "download" and e.get("total_bytes"):
+            w["download"] = {k: e.get(k) for k in ("bytes", "total_bytes", "speed", "eta")}  # the run's download step
         if kind == "metric":
             _add_points(w, e)
             shown = ", ".join(f"{k} {e[k]:.4g}" for k in _METRICS if isinstance(e.get(k), (int, float)))
@@ -161,7 +163,15 @@ def tick(watch: dict | None, home: str) -> tuple:
 def progress_html(w: dict | None) -> str:
     """The progress bar with "step 37/120 · 31% · elapsed 0:12 · ETA 0:25" under it."""
     p = (w or {}).get("progress")
-    if not p:
+    d = (w or {}).get("download")
+    if not p and d:  # the run downloads its model first
+        pct = 100.0 * (d["bytes"] or 0) / d["total_bytes"]
+        eta = jobs.format_duration(d.get("eta"), "–")
+        text = (
+            f"downloading the model · {human_bytes(d['bytes'] or 0)} / {human_bytes(d['total_bytes'])} · {pct:.0f}% · "
+            f"{human_bytes(d.get('speed') or 0)}/s · ETA {eta}"
+        )
+    elif not p:
         pct, text = 0.0, "waiting for the first step…" if w else "no run yet"
     else:
         step, total = p.get("step") or 0, p.get("total_steps") or 0

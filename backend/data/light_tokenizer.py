@@ -29,6 +29,7 @@ class LightTokenizer:
         from tokenizers import Tokenizer
 
         self._tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.name_or_path = str(folder)  # as transformers' tokenizers: the family table reads the folder's config
         config_file = folder / "tokenizer_config.json"
         config = json.loads(config_file.read_text(encoding="utf-8")) if config_file.exists() else {}
         self.special_tokens_map = {k: _content(config[k]) for k in _SPECIAL if _content(config.get(k))}

@@ -49,10 +49,11 @@ class MaskError(DataError):
 
 
 def resolve_template(tokenizer, name: str) -> str:
-    """The Jinja template for ``data.template``: the tokenizer's own for 'auto' (chatml if it has none), a
-    named one, or the text of a ``.jinja`` file (an absolute path, or relative to the current folder)."""
+    """The Jinja template for ``data.template``: the tokenizer's own for 'auto' (if it has none: its family's
+    named template by ``backend.models.families``, else chatml), a named one, or the text of a ``.jinja`` file
+    (an absolute path, or relative to the current folder)."""
     if name == "auto":
-        return tokenizer.chat_template or CHATML_TEMPLATE
+        return tokenizer.chat_template or _family_template(tokenizer) or CHATML_TEMPLATE
     if name in NAMED_TEMPLATES:
         return NAMED_TEMPLATES[name]
     if is_template_file(name):
@@ -60,6 +61,15 @@ def resolve_template(tokenizer, name: str) -> str:
     raise DataError(
         f"data.template: unknown template {name!r}; expected auto, a .jinja file or one of {', '.join(NAMED_TEMPLATES)}"
     )
+
+
+def _family_template(tokenizer) -> str | None:
+    """The named template of the model's family (``backend.models.families``: config.model_type, name), for a
+    tokenizer without a chat template of its own; None when no family fits."""
+    from backend.models.families import template_for_folder
+
+    family = template_for_folder(getattr(tokenizer, "name_or_path", None))
+    return NAMED_TEMPLATES.get(family) if family else None
 
 
 def is_template_file(name: str) -> bool:

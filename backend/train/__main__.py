@@ -133,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     start = time.time()
     try:
         spec = load_spec(run_dir / "job.yaml")
+        from backend.models.fetch import fetch_models  # hub models not local yet: the run's download step
+
+        fetch_models(spec, run_dir, events, rank=int(os.environ.get("RANK", "0")))
         events.emit(
             "status", state="running", message=f"stage {spec.stage}, method {spec.method.type}", pid=os.getpid()
         )

@@ -237,8 +237,12 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
         except SpecError as exc:
             return errors_html(exc), gr.skip(), gr.skip()
         # The CLI's pre-flight (files, data, disk, memory estimate); torch-free, so it runs here.
-        checks = [c for c in preflight(spec, home, hardware(), override=bool(force)) if c.level != "ok"]
-        lines = [_note(f"{c.level}: {c.name}: {c.message}", ok=False, warn=c.level == "warn") for c in checks]
+        checks = [
+            c
+            for c in preflight(spec, home, hardware(), override=bool(force))
+            if c.level != "ok" or c.message.endswith("downloaded first")
+        ]  # fmt: skip - a hub model: say so
+        lines = [_note(f"{c.level}: {c.name}: {c.message}", ok=c.level == "ok", warn=c.level == "warn") for c in checks]
         if any(c.level == "fail" for c in checks):
             # Nothing starts. The override box (as `studio train --override`) turns only the memory check
             # into a warning: missing files or bad data cannot be overridden.

@@ -1,0 +1,1 @@
+"""Models: references (local folder, builtin, hub id), downloads from a hub, the local list, templates by family."""

@@ -1,0 +1,134 @@
+"""One model reference, parsed once: the single resolver for every place that takes a model.
+
+Accepted forms (``parse_ref``):
+
+* ``builtin:tiny-llama`` / ``builtin:tiny-tokenizer``: built by the studio on first use;
+* a local folder (absolute, relative, ``~``): used as it is;
+* ``hf:ORG/NAME[@REV]``: a Hugging Face hub repository (or the mirror ``HF_ENDPOINT`` names);
+* ``ms:ORG/NAME[@REV]``: a ModelScope repository (needs the optional ``modelscope`` client);
+* a bare ``ORG/NAME[@REV]`` when no such local folder exists: the default hub (``$STUDIO_HUB``: ``hf`` or
+  ``ms``; ``hf`` when unset).
+
+A hub model lives in ``<workspace>/models/hub/<hub>/<ORG>--<NAME>[@REV]`` once downloaded; the folder is
+complete only when its marker file (``MARKER``) exists, written after every file was fetched and verified.
+This module is light (no torch, no network): the UI and pre-flight import it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from backend.workspace import BUILTIN_PREFIX
+
+HUBS = {"hf": "Hugging Face", "ms": "ModelScope"}
+MARKER = ".studio-download.json"
+_REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
+_REV = re.compile(r"^[A-Za-z0-9._/-]{1,200}$")
+
+
+class RefError(ValueError):
+    """A model reference that cannot be parsed: one line naming the text and what was expected."""
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A parsed model reference. ``kind`` is builtin, local or hub; hub refs carry ``hub``, ``repo``, ``revision``."""
+
+    text: str
+    kind: str
+    hub: str | None = None
+    repo: str | None = None
+    revision: str | None = None
+
+    @property
+    def is_hub(self) -> bool:
+        return self.kind == "hub"
+
+    @property
+    def id(self) -> str:
+        """The canonical text: ``hf:ORG/NAME[@REV]`` for hub refs, the text itself otherwise."""
+        if not self.is_hub:
+            return self.text
+        return f"{self.hub}:{self.repo}" + (f"@{self.revision}" if self.revision else "")
+
+    def local_dir(self, home: Path) -> Path:
+        """Where the model's files are (or will be, for a hub ref not downloaded yet)."""
+        if self.kind == "builtin":
+            return Path(home) / "models" / self.text[len(BUILTIN_PREFIX) :]
+        if self.kind == "local":
+            return Path(self.text).expanduser().resolve()
+        name = self.repo.replace("/", "--") + (f"@{self.revision.replace('/', '_')}" if self.revision else "")
+        return Path(home) / "models" / "hub" / self.hub / name
+
+    def downloaded(self, home: Path) -> bool:
+        """Whether a hub ref's download finished (its marker written); builtin and local refs: True."""
+        return not self.is_hub or (self.local_dir(home) / MARKER).is_file()
+
+
+def default_hub() -> str:
+    hub = os.environ.get("STUDIO_HUB", "hf").strip().lower() or "hf"
+    return hub if hub in HUBS else "hf"
+
+
+def parse_ref(text: str) -> ModelRef:
+    """Parse a model reference (see the module docstring). Raises :class:`RefError` for a malformed hub id."""
+    text = str(text).strip()
+    if text.startswith(BUILTIN_PREFIX):
+        return ModelRef(text, "builtin")
+    hub, rest = None, text
+    if text[:3] in ("hf:", "ms:"):
+        hub, rest = text[:2], text[3:]
+    elif not _looks_like_repo(text) or Path(text).expanduser().exists():
+        return ModelRef(text, "local")
+    repo, _, revision = rest.partition("@")
+    if not _REPO.match(repo):
+        raise RefError(
+            f"{text!r} is not a hub id: expected {hub or 'hf'}:ORG/NAME[@REVISION], e.g. hf:Qwen/Qwen2.5-0.5B"
+        )
+    if revision and (not _REV.match(revision) or ".." in revision):
+        raise RefError(f"{text!r}: the revision {revision!r} is not a branch, tag or commit name")
+    return ModelRef(text, "hub", hub or default_hub(), repo, revision or None)
+
+
+def _looks_like_repo(text: str) -> bool:
+    """A bare ``ORG/NAME[@REV]``: exactly one slash before any ``@``, not a path form (``./``, ``/``, ``~``)."""
+    repo = text.partition("@")[0]
+    return bool(_REPO.match(repo)) and not text.startswith((".", "/", "~"))
+
+
+def local_path(text: str, home: Path) -> Path:
+    """The folder a reference names (a hub ref: its download folder, whether or not it is downloaded yet)."""
+    return parse_ref(text).local_dir(home)
+
+
+def download_info(folder: Path) -> dict | None:
+    """The marker of a downloaded hub model (repo, revision, commit, endpoint, files), or None."""
+    try:
+        return json.loads((Path(folder) / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def require_local(text: str, home: Path, field: str = "model") -> Path:
+    """The local folder of a reference; a hub ref that is not downloaded yet raises FileNotFoundError saying how."""
+    ref = parse_ref(text)
+    folder = ref.local_dir(home)
+    if ref.is_hub and not ref.downloaded(home):
+        raise FileNotFoundError(
+            f"{field}: {ref.id} is not downloaded yet; run `studio models pull {ref.id}` (or the Models tab) first"
+        )
+    return folder
+
+
+def is_hub_ref(text: str | None) -> bool:
+    """Whether ``text`` names a hub model (a malformed ``hf:``/``ms:`` id too, so its resolver says what is wrong)."""
+    if not text:
+        return False
+    try:
+        return parse_ref(text).is_hub
+    except RefError:
+        return True
