@@ -24,6 +24,7 @@ from studio import runs_view
 
 EXPORTS_DIR = "exports"
 DTYPES = ("auto", "fp32", "bf16", "fp16")
+GGUF = ("none", "f16", "q8_0")  # none: no .gguf; f16/q8_0: studio export --gguf (llama and qwen2 families)
 FINAL = "final"  # the run's final weights (adapter/ or model/), not a checkpoint
 MAX_NAME = 100
 SIZE = re.compile(r"^\d+(\.\d+)?\s*([KMGT]i?B|B)$", re.IGNORECASE)
@@ -84,7 +85,9 @@ def out_dir(home: str, name: str) -> Path:
     return out
 
 
-def export_argv(home: str, run_id, checkpoint, name, max_shard_size, dtype, merge: bool, force: bool) -> list[str]:
+def export_argv(
+    home: str, run_id, checkpoint, name, max_shard_size, dtype, merge: bool, force: bool, gguf: str = "none"
+) -> list[str]:
     """The arguments of ``studio`` (``python -m backend.cli``) for this export; ExportTabError when one is bad."""
     if not run_id:
         raise ExportTabError("run: pick a run to export (train one first, or refresh the list)")
@@ -93,10 +96,14 @@ def export_argv(home: str, run_id, checkpoint, name, max_shard_size, dtype, merg
         raise ExportTabError(f"max shard size {max_shard_size!r} is not a size such as 2GB, 500MB or 100KB")
     if dtype not in DTYPES:
         raise ExportTabError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    gguf = gguf or "none"
+    if gguf not in GGUF:
+        raise ExportTabError(f"GGUF must be one of {', '.join(GGUF)}, got {gguf!r}")
     argv = ["--home", str(home), "export", str(run_id), "--out", str(out_dir(home, name))]
     if checkpoint and checkpoint != FINAL:
         argv += ["--checkpoint", str(checkpoint)]
     argv += ["--max-shard-size", size, "--dtype", dtype]
+    argv += ["--gguf", gguf] if gguf != "none" else []
     return argv + (["--no-merge"] if not merge else []) + (["--force"] if force else [])
 
 
@@ -148,9 +155,11 @@ def summary(out: Path, lines: list[str]) -> str:
     weights = next((line.split("weights", 1)[1].strip() for line in lines if line.strip().startswith("weights")), "")
     rows = "\n".join(f"| `{p.name}` | {p.stat().st_size / 1e6:.2f} MB |" for p in files)
     modelfile = "written (`ollama create NAME -f Modelfile`)" if (out / "Modelfile").is_file() else "none"
+    ggufs = [p for p in files if p.suffix == ".gguf"]
+    gguf = "".join(f"- GGUF (llama.cpp, Ollama): `{p.name}`, {p.stat().st_size / 1e6:.2f} MB\n" for p in ggufs)
     note = f": {ollama}" if ollama and modelfile == "none" else ""
     return (
         f"**Exported to** `{out}`\n\n- weights: {weights or '?'}\n"
-        f"- shards: {len(shards)} safetensors file(s), {total / 1e6:.2f} MB\n- Modelfile: {modelfile}{note}\n\n"
+        f"- shards: {len(shards)} safetensors file(s), {total / 1e6:.2f} MB\n{gguf}- Modelfile: {modelfile}{note}\n\n"
         f"| file | size |\n|---|---|\n{rows}"
     )
