@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from backend import jobs
+from backend.run_best import best_checkpoint
 from backend.workspace import PROJECT_ROOT
 from studio import runs_view
 
@@ -44,7 +45,7 @@ def run_choices(home: str) -> list[tuple[str, str]]:
 
 
 def checkpoint_choices(home: str, run_id: str | None) -> list[str]:
-    """``final``, ``latest`` and the step of each checkpoint of the run (newest first)."""
+    """``final``, ``best`` (when the run kept one), ``latest`` and each checkpoint's step (newest first)."""
     if not run_id:
         return [FINAL]
     try:
@@ -52,7 +53,8 @@ def checkpoint_choices(home: str, run_id: str | None) -> list[str]:
     except (KeyError, LookupError):
         return [FINAL]
     steps = [Path(p).name.removeprefix("checkpoint-") for p in reversed(runs_view.checkpoints(run))]
-    return [FINAL, *(["latest"] if steps else []), *steps]
+    best = ["best"] if best_checkpoint(run.path) is not None else []  # train.keep_best kept one
+    return [FINAL, *best, *(["latest"] if steps else []), *steps]
 
 
 def default_name(home: str, run_id: str | None, checkpoint: str | None) -> str:
