@@ -151,7 +151,10 @@ def _add_tokenizer(writer, tokenizer, n_vocab: int) -> list[str]:
     for kind, value in ids.items():
         if value is not None:
             getattr(writer, f"add_{kind}_token_id")(int(value))
-    writer.add_add_bos_token(bool(getattr(tokenizer, "add_bos_token", False)) and ids["bos"] is not None)
+    # Whether encoding adds BOS, as the tokenizer really does it (Llama 3 adds it in its post-processor,
+    # which no add_bos_token attribute reflects); llama.cpp reads this flag to do the same.
+    sample = tokenizer("a").input_ids
+    writer.add_add_bos_token(ids["bos"] is not None and sample[:1] == [ids["bos"]])
     template = tokenizer.chat_template
     if template:
         writer.add_chat_template(template)

@@ -10,6 +10,7 @@ import torch
 from backend.builtin import TINY_ARCH, build_tiny_model
 from backend.export import export, render_summary
 from backend.export_cli import main as export_main
+from backend.export_gguf import _LLAMA3_SPLIT, _QWEN2_SPLIT
 from backend.export_weights import ExportError
 
 TEXTS = ["The quick brown fox jumps over the lazy dog.", "你好，世界！今天天气很好。", "2 + 2 = 4"]
@@ -62,6 +63,7 @@ def test_gguf_round_trip_logits_and_metadata(family, tiny_tokenizer, tmp_path):
     assert field["tokenizer.ggml.model"] == "gpt2"
     assert field["tokenizer.chat_template"] == tok.chat_template
     assert field["tokenizer.ggml.eos_token_id"] == tok.eos_token_id
+    assert field["tokenizer.ggml.add_bos_token"] is False  # the tiny tokenizer has no BOS
     assert field["tokenizer.ggml.eot_token_id"] == tok.convert_tokens_to_ids("<|im_end|>")  # ChatML ends turns
     assert len(field["tokenizer.ggml.tokens"]) == model.config.vocab_size
     names = {t.name: t.tensor_type.name for t in reader.tensors}
@@ -150,3 +152,28 @@ def test_export_tab_offers_gguf(tmp_path):
     out.mkdir(parents=True)
     (out / "m-q8_0.gguf").write_bytes(b"GGUF" + bytes(2_000_000))
     assert "- GGUF (llama.cpp, Ollama): `m-q8_0.gguf`, 2.00 MB\n" in export_view.summary(out, [])
+
+
+@pytest.mark.parametrize(
+    ("pattern", "name"),
+    [
+        (_QWEN2_SPLIT, "qwen2"),
+        (_LLAMA3_SPLIT, "llama-bpe"),
+        ("\\s+", "default"),
+    ],
+)
+def test_pre_tokenizer_named_as_llama_cpp_knows_it(pattern, name):
+    from tokenizers import Regex, Tokenizer, models, pre_tokenizers
+
+    from backend.export_gguf import _pre_name, _tokenizer_json
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Split(Regex(pattern), behavior="isolated"),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+        ]
+    )
+    from transformers import PreTrainedTokenizerFast
+
+    assert _pre_name(_tokenizer_json(PreTrainedTokenizerFast(tokenizer_object=tok))) == name
