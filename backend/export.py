@@ -140,22 +140,19 @@ def export(
     gguf_file = ""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    if gguf:
-        from backend.export_gguf import gguf_name, write_gguf
-
-        gguf_file = gguf_name(title, gguf)
-        try:  # from the fp32 weights, before the cast, so f16/q8_0 round only once
-            notes += write_gguf(model, tok, tmp / gguf_file, gguf, name=title)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-    model = W.cast(model, out_dtype)
-    model.config.use_cache = True  # training turned the KV cache off; generation wants it back
-    if reward and tok.pad_token_id is not None:
-        # The classifier scores each row at its last non-pad token, found by this id; the rm stage set it
-        # from the tokenizer it trained with, which a LoRA export's base config does not carry.
-        model.config.pad_token_id = tok.pad_token_id
     try:
+        if gguf:
+            from backend.export_gguf import gguf_name, write_gguf
+
+            gguf_file = gguf_name(title, gguf)
+            # From the fp32 weights, before the cast, so f16/q8_0 round them only once.
+            notes += write_gguf(model, tok, tmp / gguf_file, gguf, name=title)
+        model = W.cast(model, out_dtype)
+        model.config.use_cache = True  # training turned the KV cache off; generation wants it back
+        if reward and tok.pad_token_id is not None:
+            # The classifier scores each row at its last non-pad token, found by this id; the rm stage set it
+            # from the tokenizer it trained with, which a LoRA export's base config does not carry.
+            model.config.pad_token_id = tok.pad_token_id
         if not gguf_only:
             model.save_pretrained(tmp, max_shard_size=max_shard_size)
         tok.save_pretrained(tmp)
