@@ -56,6 +56,10 @@ def cmd_train(args) -> int:
     spec = load_spec(args.job)
     if args.set:
         spec = apply_overrides(spec, args.set)
+    if getattr(args, "sweep", None):
+        from backend.sweep_cli import cmd_sweep
+
+        return cmd_sweep(args, spec, _follow)
     from backend.launch import detect_hardware
     from backend.preflight import failed, preflight
 
@@ -221,6 +225,12 @@ def cmd_viewer(args) -> int:
     return subprocess.call(viewer_argv(args.port), cwd=PROJECT_ROOT, env=env)
 
 
+def _sweep_show(args) -> int:
+    from backend.sweep_cli import cmd_sweep_show
+
+    return cmd_sweep_show(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="studio", description="Train, follow and manage LLM training runs.")
     parser.add_argument(
@@ -238,6 +248,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--detach", action="store_true", help="print the run id and return; the run goes on")
     p.add_argument("--override", action="store_true", help="launch even if the memory pre-flight check fails")
+    p.add_argument(
+        "--sweep",
+        action="append",
+        metavar="FIELD=V1,V2,...|A..B",
+        help="one run per combination (at most 3 fields, 16 runs), run in turn; see `studio runs sweep`",
+    )
     p.set_defaults(func=cmd_train)
 
     runs = sub.add_parser("runs", help="list, show or abort runs").add_subparsers(dest="runs_command", required=True)
@@ -248,6 +264,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_id")
     p.add_argument("--lines", type=int, default=20, help="log lines to show")
     p.set_defaults(func=cmd_runs_show)
+    p = runs.add_parser("sweep", help="a sweep's runs side by side: varied values, status, final and best metrics")
+    p.add_argument("sweep_id")
+    p.add_argument("--sort", default=None, help="sort by this column (e.g. eval_loss)")
+    p.set_defaults(func=_sweep_show)
     p = runs.add_parser("resume", help="continue a failed or aborted run from a checkpoint (latest by default)")
     p.add_argument("run_id")
     p.add_argument("--checkpoint", default=None, help="a checkpoint-N folder of the run (default: the latest)")

@@ -1,6 +1,6 @@
 """``studio eval``: run one evaluator on a base model, run, checkpoint, adapter or export.
 
-    studio eval MODEL --task ppl|choice|generate|reward --data PATH [--adapter A] [--checkpoint N|latest]
+    studio eval MODEL --task ppl|choice|generate|reward --data PATH [--adapter A] [--checkpoint N|latest|best]
                 [--template T|none] [--few-shot N] [--few-shot-data PATH] [--max-new-tokens N] [--sample]
                 [--cutoff-len N] [--batch-size N] [--limit N] [--out DIR] [--json] [--trust-remote-code]
 
@@ -111,7 +111,7 @@ def add_parser(sub) -> None:
     p.add_argument("--task", required=True, choices=TASKS, help="which evaluator to run")
     p.add_argument("--data", required=True, help="file or folder (builtin:samples/<file> for a shipped sample)")
     p.add_argument("--adapter", help="a LoRA adapter (folder or run) to put on MODEL")
-    p.add_argument("--checkpoint", help="evaluate checkpoint N of the run, or 'latest'")
+    p.add_argument("--checkpoint", help="evaluate checkpoint N of the run, 'latest' or 'best' (train.keep_best)")
     p.add_argument("--template", default="auto", help="chat template: auto (the run's), a named one, or none (plain)")
     p.add_argument("--few-shot", type=int, default=0, help="choice: examples of the same subject before each question")
     p.add_argument("--few-shot-data", help="choice: take the examples from this file (e.g. C-Eval's dev split)")

@@ -8,7 +8,10 @@ merged into the fp32 base; a DeepSpeed ZeRO checkpoint is consolidated), and wri
   when there is more than one shard), in the chosen dtype;
 * the tokenizer with the chat template the run trained with (checked to render identically after
   the round trip), and the base's custom modelling code files, if any;
-* ``README.md`` (model card) and, for a known chat template, an Ollama ``Modelfile``.
+* ``README.md`` (model card) and, for a known chat template, an Ollama ``Modelfile``;
+* with ``gguf`` (``f16`` or ``q8_0``), one ``<name>-<gguf>.gguf`` file for llama.cpp and Ollama (llama and
+  qwen2 families; :mod:`backend.export_gguf`), which the Modelfile's ``FROM`` then names; ``gguf_only``
+  leaves the safetensors out (the tokenizer files, card and Modelfile stay).
 
 A reward model (an ``rm`` run, a SEQ_CLS adapter or a ``*ForSequenceClassification`` folder) is exported
 as a sequence classifier with its trained score head (``score.weight``), merged like any adapter; it
@@ -48,6 +51,7 @@ class ExportResult:
     notes: list[str] = field(default_factory=list)
     modelfile: str = ""
     weights: str = ""  # what the weights are, in words
+    gguf: str = ""  # the GGUF file's name, when one was written
 
 
 def _prepare_out(out: Path, force: bool) -> None:
@@ -60,7 +64,7 @@ def _prepare_out(out: Path, force: bool) -> None:
 def _publish(tmp: Path, out: Path) -> None:
     """Move the finished export into ``out`` (replacing a previous export's files under --force)."""
     out.mkdir(parents=True, exist_ok=True)
-    for stale in [*out.glob("*.safetensors"), *out.glob("*.safetensors.index.json")]:
+    for stale in [*out.glob("*.safetensors"), *out.glob("*.safetensors.index.json"), *out.glob("*.gguf")]:
         stale.unlink()  # shards of an earlier export would otherwise mix with the new ones
     for item in tmp.iterdir():
         dest = out / item.name
@@ -83,11 +87,17 @@ def export(
     from_zero: bool = False,
     trust_remote_code: bool = False,
     command: str = "",
+    gguf: str | None = None,
+    gguf_only: bool = False,
 ) -> ExportResult:
     """Export ``target`` to the folder ``out``; see the module docstring."""
     from backend import export_weights as W
 
     out = Path(out).expanduser().resolve()
+    if gguf_only and not gguf:
+        raise ExportError("--gguf-only needs --gguf f16 or --gguf q8_0")
+    if gguf and not merge:
+        raise ExportError("--gguf writes a merged model; drop --no-merge")
     _prepare_out(out, force)
     W.check_shard_size(max_shard_size)
     source = resolve_source(target, home, checkpoint, from_zero)
@@ -95,6 +105,11 @@ def export(
     trc = trust_remote_code or bool(spec and spec.model.trust_remote_code)  # only when asked, never implied
     base_dir = base_dir_of(source, base) if source.kind != "model" else None
     tok = load_tokenizer(source, base_dir, trc)
+    cfg_dir = source.weights if source.kind == "model" else base_dir
+    if gguf and cfg_dir and (cfg_dir / "config.json").is_file():
+        from backend.export_gguf import check_supported
+
+        check_supported(W.base_config(cfg_dir, trc), gguf)  # refuse before loading any weights
     notes: list[str] = []
     method = spec.method.type if spec else ("lora" if source.kind == "adapter" else "full")
     reward = is_reward(source)
@@ -114,23 +129,38 @@ def export(
     if method == "qlora" and merge:
         notes.append("the run trained on a quantised base; the adapter was merged into the full-precision base")
     config = (base_dir and W.base_config(base_dir, trc)) or model.config
+    if gguf:
+        from backend.export_gguf import check_supported
+
+        if reward:
+            raise ExportError("--gguf: a reward model scores conversations; GGUF export is for causal LMs")
+        check_supported(model.config, gguf)
     out_dtype = W.export_dtype(dtype, config)
-    model = W.cast(model, out_dtype)
-    model.config.use_cache = True  # training turned the KV cache off; generation wants it back
-    if reward and tok.pad_token_id is not None:
-        # The classifier scores each row at its last non-pad token, found by this id; the rm stage set it
-        # from the tokenizer it trained with, which a LoRA export's base config does not carry.
-        model.config.pad_token_id = tok.pad_token_id
+    title = source.run_dir.name if source.run_dir else source.weights.name
+    gguf_file = ""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
-        model.save_pretrained(tmp, max_shard_size=max_shard_size)
+        if gguf:
+            from backend.export_gguf import gguf_name, write_gguf
+
+            gguf_file = gguf_name(title, gguf)
+            # From the fp32 weights, before the cast, so f16/q8_0 round them only once.
+            notes += write_gguf(model, tok, tmp / gguf_file, gguf, name=title)
+        model = W.cast(model, out_dtype)
+        model.config.use_cache = True  # training turned the KV cache off; generation wants it back
+        if reward and tok.pad_token_id is not None:
+            # The classifier scores each row at its last non-pad token, found by this id; the rm stage set it
+            # from the tokenizer it trained with, which a LoRA export's base config does not carry.
+            model.config.pad_token_id = tok.pad_token_id
+        if not gguf_only:
+            model.save_pretrained(tmp, max_shard_size=max_shard_size)
         tok.save_pretrained(tmp)
         copied = W.copy_custom_code(base_dir, tmp)
         if copied:
             notes.append("custom modelling code copied from the base: " + ", ".join(copied))
         W.check_template(tok, tmp, SAMPLE_CONVERSATION, trc)
-        modelfile, mf_note = ollama_modelfile(tok.chat_template)
+        modelfile, mf_note = ollama_modelfile(tok.chat_template, f"./{gguf_file}" if gguf_file else ".")
         if adapter_out and not merged:
             modelfile, mf_note = None, "no Modelfile: the adapter was not merged (--no-merge)"
         if reward:
@@ -140,7 +170,7 @@ def export(
         final, at_ckpt = run_metrics(source)
         base_name = spec.model.name_or_path if spec and not spec.model.from_scratch else base_dir and str(base_dir)
         info = dict(
-            title=(source.run_dir.name if source.run_dir else source.weights.name),
+            title=title, gguf=gguf_file, gguf_only=gguf_only,
             base=base_name,
             method=method, spec=spec, spec_yaml=spec.to_yaml() if spec else "", metrics=final,
             checkpoint_metrics=at_ckpt, source=source.label, merged=merged, weights=what, notes=notes, dtype=out_dtype,
@@ -154,19 +184,24 @@ def export(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     files = [(p.name, p.stat().st_size) for p in sorted(out.iterdir()) if p.is_file()]
-    return ExportResult(out, source, merged, out_dtype, files, notes, mf_note, what)
+    return ExportResult(out, source, merged, out_dtype, files, notes, mf_note, what, gguf_file)
 
 
 def render_summary(result: ExportResult) -> str:
     """The lines ``studio export`` prints when it is done."""
     shards = [(n, s) for n, s in result.files if n.endswith(".safetensors")]
     total = sum(s for _, s in shards)
-    lines = [
-        f"exported {result.source.label}",
-        f"  to       {result.out}",
-        f"  weights  {result.weights}, {result.dtype}, {len(shards)} safetensors file(s), {total / 1e6:.1f} MB",
-    ]
+    lines = [f"exported {result.source.label}", f"  to       {result.out}"]
+    if shards:
+        lines.append(
+            f"  weights  {result.weights}, {result.dtype}, {len(shards)} safetensors file(s), {total / 1e6:.1f} MB"
+        )
+    else:
+        lines.append(f"  weights  {result.weights}; GGUF only (no safetensors)")
     lines += [f"           {name}  {size / 1e6:.1f} MB" for name, size in shards]
+    if result.gguf:
+        size = dict(result.files).get(result.gguf, 0)
+        lines.append(f"  gguf     {result.gguf}  {size / 1e6:.1f} MB (llama.cpp, Ollama)")
     if any(n == "model.safetensors.index.json" for n, _ in result.files):
         lines.append("           model.safetensors.index.json")
     lines += [f"  note     {n}" for n in result.notes]

@@ -53,8 +53,11 @@ def identify_template(jinja: str | None) -> tuple[str | None, str]:
     return None, "the chat template is not one the studio can translate to Ollama's syntax"
 
 
-def ollama_modelfile(jinja: str | None) -> tuple[str | None, str]:
-    """``(Modelfile text, note)``; the text is None when no Ollama template fits (the note says why)."""
+def ollama_modelfile(jinja: str | None, source: str = ".") -> tuple[str | None, str]:
+    """``(Modelfile text, note)``; the text is None when no Ollama template fits (the note says why).
+
+    ``source`` is what ``FROM`` names: the folder itself (``.``, safetensors) or a ``./NAME.gguf`` beside it.
+    """
     name, how = identify_template(jinja)
     if name is None:
         return None, f"no Modelfile: {how}"
@@ -67,7 +70,7 @@ def ollama_modelfile(jinja: str | None) -> tuple[str | None, str]:
     lines = [
         "# Ollama model definition written by `studio export`.",
         "# Create the model from this folder:  ollama create MY-MODEL -f Modelfile",
-        "FROM .",
+        f"FROM {source}",
         f'TEMPLATE """{template}"""',
     ]
     lines += [f'PARAMETER stop "{s}"' for s in stops]
@@ -186,4 +189,6 @@ def model_card(info: dict) -> str:
     out += _reward_use() if reward else _chat_use()
     if info.get("modelfile"):
         out += ["With Ollama: `ollama create my-model -f Modelfile` in this folder.", ""]
+    if info.get("gguf"):
+        out += [f"With llama.cpp: `llama-cli -m {info['gguf']}` (GGUF written by the studio).", ""]
     return "\n".join(out)

@@ -2,7 +2,7 @@
 
     studio export RUN_OR_DIR --out DIR [--checkpoint N|latest] [--max-shard-size 2GB]
                   [--dtype auto|fp32|bf16|fp16] [--no-merge] [--force] [--base DIR] [--from-zero]
-                  [--trust-remote-code]
+                  [--trust-remote-code] [--gguf f16|q8_0 [--gguf-only]]
 
 RUN_OR_DIR is a run id (or unique prefix), a run name (the newest run of that name), a run directory,
 an adapter or model directory, or a checkpoint folder of a run. Exit status 2 with one ``error:`` line
@@ -40,6 +40,8 @@ def cmd_export(args) -> int:
         from_zero=args.from_zero,
         trust_remote_code=args.trust_remote_code,
         command=command,
+        gguf=args.gguf,
+        gguf_only=args.gguf_only,
     )
     print(render_summary(result))
     return 0
@@ -50,7 +52,10 @@ def add_parser(sub) -> None:
     p = sub.add_parser("export", help="merge and export a run as a Hugging Face folder (+ model card, Modelfile)")
     p.add_argument("target", metavar="RUN_OR_DIR", help="run id/name, run directory, adapter/model dir or checkpoint")
     p.add_argument("--out", required=True, type=Path, help="output directory (must be empty unless --force)")
-    p.add_argument("--checkpoint", help="export checkpoint N of the run, or 'latest', instead of the final weights")
+    p.add_argument(
+        "--checkpoint",
+        help="export checkpoint N of the run, 'latest' or 'best' (train.keep_best), instead of the final weights",
+    )
     p.add_argument("--max-shard-size", default="2GB", help="largest safetensors shard, e.g. 2GB, 500MB")
     p.add_argument(
         "--dtype",
@@ -71,6 +76,12 @@ def add_parser(sub) -> None:
         action="store_true",
         help="run modelling code shipped inside the base folder (only for models you trust)",
     )
+    p.add_argument(
+        "--gguf",
+        choices=("f16", "q8_0"),
+        help="also write one .gguf file for llama.cpp/Ollama (llama and qwen2 families); the Modelfile uses it",
+    )
+    p.add_argument("--gguf-only", action="store_true", help="with --gguf: write the .gguf without the safetensors")
     p.set_defaults(func=one_line_errors(cmd_export))
 
 

@@ -85,7 +85,17 @@ def resolve_source(target: str, home=None, checkpoint: str | None = None, from_z
     if weights is None:
         ckpts = _checkpoints(run_dir)
         names = ", ".join(p.name for p in ckpts) or "none"
-        if checkpoint:
+        if checkpoint == "best":
+            from backend.run_best import best_checkpoint
+
+            best = best_checkpoint(run_dir)
+            if best is None:
+                raise ExportError(
+                    f"run {run_dir.name} kept no best checkpoint (train it with train.keep_best: true; "
+                    f"checkpoints: {names})"
+                )
+            weights = best
+        elif checkpoint:
             wanted = (
                 ckpts[-1:] if checkpoint == "latest" else [p for p in ckpts if p.name == f"checkpoint-{checkpoint}"]
             )

@@ -418,6 +418,22 @@ class EvalSpec(_Section):
 # --------------------------------------------------------------------------------------------- train
 
 
+class EarlyStoppingSpec(_Section):
+    """Stop a pt/sft run when its evaluation metric stops improving (see ``backend.train.best``)."""
+
+    patience: int = Field(
+        0, ge=0, description="Stop after this many evaluations in a row without improvement; 0 turns it off."
+    )
+    min_delta: float = Field(0.0, ge=0, description="The least change of the metric that counts as an improvement.")
+    metric: Literal["eval_loss", "eval_choice_acc"] = Field(
+        "eval_loss",
+        description=(
+            "eval_loss (lower is better; needs data.val_size and train.eval_steps) or eval_choice_acc "
+            "(single-choice accuracy, higher is better; needs eval.choice_data and an evaluation interval)."
+        ),
+    )
+
+
 class TrainSpec(_Section):
     """Optimisation, precision, logging and checkpoints."""
 
@@ -452,6 +468,16 @@ class TrainSpec(_Section):
         0, ge=0, description="Evaluate on the validation split every N steps; 0 evaluates only at the end."
     )
     save_total_limit: int | None = Field(2, gt=0, description="Keep at most this many checkpoints (empty keeps all).")
+    early_stopping: EarlyStoppingSpec = Field(
+        default_factory=EarlyStoppingSpec, description="Stop when the evaluation metric stops improving."
+    )
+    keep_best: bool = Field(
+        False,
+        description=(
+            "Save a checkpoint whenever early_stopping.metric reaches a new best and keep it beside the last "
+            "save_total_limit ones; export, chat and evaluate can then pick 'best'."
+        ),
+    )
     report_to: list[Literal["tensorboard", "mlflow", "wandb", "swanlab"]] = Field(
         default_factory=lambda: ["tensorboard"],
         description=(
@@ -594,6 +620,7 @@ class JobSpec(_Section):
             )
         if self.data.streaming and 0 < self.data.val_size < 1:
             raise _field_error("data.val_size", "must be a record count (>= 1) with data.streaming", self.data.val_size)
+        _check_best(self)
         if self.method.type == "qlora" and self.distributed.zero_stage == 3:
             raise _field_error(
                 "distributed.zero_stage", "ZeRO-3 cannot shard a bitsandbytes-quantised base; use 0-2", 3
@@ -625,6 +652,25 @@ class _FieldError(ValueError):
 
 def _field_error(field: str, message: str, value: Any) -> _FieldError:
     return _FieldError(field, message, value)
+
+
+def _check_best(spec: JobSpec) -> None:
+    """train.early_stopping / train.keep_best need an evaluation that produces their metric."""
+    t, stop = spec.train, spec.train.early_stopping
+    if not (stop.patience or t.keep_best):
+        return
+    field = "train.early_stopping.patience" if stop.patience else "train.keep_best"
+    value = stop.patience or t.keep_best
+    if spec.stage not in ("pt", "sft"):
+        raise _field_error(field, f"works with the pt and sft stages, not {spec.stage}", value)
+    if stop.metric == "eval_loss" and not spec.data.val_size:
+        raise _field_error("data.val_size", f"must be > 0 for {field} on eval_loss (a held-out split)", 0)
+    if stop.metric == "eval_loss" and not t.eval_steps:
+        raise _field_error("train.eval_steps", f"must be > 0 for {field} on eval_loss (evaluate during training)", 0)
+    if stop.metric == "eval_choice_acc" and not spec.eval.choice_data:
+        raise _field_error("eval.choice_data", f"is required for {field} on eval_choice_acc", None)
+    if stop.metric == "eval_choice_acc" and not (spec.eval.every_steps or t.eval_steps):
+        raise _field_error("eval.every_steps", f"must be > 0 (or train.eval_steps) for {field} on eval_choice_acc", 0)
 
 
 # --------------------------------------------------------------------------------------- loading

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from backend import jobs
 from backend.data.chat_templates import TEMPLATES
+from backend.run_best import best_checkpoint
 from studio import runs_view
 
 BUILTIN = "builtin:tiny-llama"
@@ -45,6 +46,9 @@ def model_choices(home: str) -> list[tuple[str, str]]:
             path = Path(folder)
             if path.name != "checkpoints" and _is_model_dir(path):
                 choices.append((f"{tag} · {path.name}", str(path)))
+        best = best_checkpoint(run.path)  # train.keep_best: offered as "best" beside the final weights
+        if best is not None and _is_model_dir(best):
+            choices.append((f"{tag} · best ({best.name})", str(best)))
         for ckpt in reversed(runs_view.checkpoints(run)):  # the newest checkpoint first
             if _is_model_dir(Path(ckpt)):
                 choices.append((f"{tag} · {Path(ckpt).name}", ckpt))

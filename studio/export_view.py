@@ -19,11 +19,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from backend import jobs
+from backend.run_best import best_checkpoint
 from backend.workspace import PROJECT_ROOT
 from studio import runs_view
 
 EXPORTS_DIR = "exports"
 DTYPES = ("auto", "fp32", "bf16", "fp16")
+GGUF = ("none", "f16", "q8_0")  # none: no .gguf; f16/q8_0: studio export --gguf (llama and qwen2 families)
 FINAL = "final"  # the run's final weights (adapter/ or model/), not a checkpoint
 MAX_NAME = 100
 SIZE = re.compile(r"^\d+(\.\d+)?\s*([KMGT]i?B|B)$", re.IGNORECASE)
@@ -43,7 +45,7 @@ def run_choices(home: str) -> list[tuple[str, str]]:
 
 
 def checkpoint_choices(home: str, run_id: str | None) -> list[str]:
-    """``final``, ``latest`` and the step of each checkpoint of the run (newest first)."""
+    """``final``, ``best`` (when the run kept one), ``latest`` and each checkpoint's step (newest first)."""
     if not run_id:
         return [FINAL]
     try:
@@ -51,7 +53,8 @@ def checkpoint_choices(home: str, run_id: str | None) -> list[str]:
     except (KeyError, LookupError):
         return [FINAL]
     steps = [Path(p).name.removeprefix("checkpoint-") for p in reversed(runs_view.checkpoints(run))]
-    return [FINAL, *(["latest"] if steps else []), *steps]
+    best = ["best"] if best_checkpoint(run.path) is not None else []  # train.keep_best kept one
+    return [FINAL, *best, *(["latest"] if steps else []), *steps]
 
 
 def default_name(home: str, run_id: str | None, checkpoint: str | None) -> str:
@@ -84,7 +87,9 @@ def out_dir(home: str, name: str) -> Path:
     return out
 
 
-def export_argv(home: str, run_id, checkpoint, name, max_shard_size, dtype, merge: bool, force: bool) -> list[str]:
+def export_argv(
+    home: str, run_id, checkpoint, name, max_shard_size, dtype, merge: bool, force: bool, gguf: str = "none"
+) -> list[str]:
     """The arguments of ``studio`` (``python -m backend.cli``) for this export; ExportTabError when one is bad."""
     if not run_id:
         raise ExportTabError("run: pick a run to export (train one first, or refresh the list)")
@@ -93,10 +98,14 @@ def export_argv(home: str, run_id, checkpoint, name, max_shard_size, dtype, merg
         raise ExportTabError(f"max shard size {max_shard_size!r} is not a size such as 2GB, 500MB or 100KB")
     if dtype not in DTYPES:
         raise ExportTabError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    gguf = gguf or "none"
+    if gguf not in GGUF:
+        raise ExportTabError(f"GGUF must be one of {', '.join(GGUF)}, got {gguf!r}")
     argv = ["--home", str(home), "export", str(run_id), "--out", str(out_dir(home, name))]
     if checkpoint and checkpoint != FINAL:
         argv += ["--checkpoint", str(checkpoint)]
     argv += ["--max-shard-size", size, "--dtype", dtype]
+    argv += ["--gguf", gguf] if gguf != "none" else []
     return argv + (["--no-merge"] if not merge else []) + (["--force"] if force else [])
 
 
@@ -148,9 +157,11 @@ def summary(out: Path, lines: list[str]) -> str:
     weights = next((line.split("weights", 1)[1].strip() for line in lines if line.strip().startswith("weights")), "")
     rows = "\n".join(f"| `{p.name}` | {p.stat().st_size / 1e6:.2f} MB |" for p in files)
     modelfile = "written (`ollama create NAME -f Modelfile`)" if (out / "Modelfile").is_file() else "none"
+    ggufs = [p for p in files if p.suffix == ".gguf"]
+    gguf = "".join(f"- GGUF (llama.cpp, Ollama): `{p.name}`, {p.stat().st_size / 1e6:.2f} MB\n" for p in ggufs)
     note = f": {ollama}" if ollama and modelfile == "none" else ""
     return (
         f"**Exported to** `{out}`\n\n- weights: {weights or '?'}\n"
-        f"- shards: {len(shards)} safetensors file(s), {total / 1e6:.2f} MB\n- Modelfile: {modelfile}{note}\n\n"
+        f"- shards: {len(shards)} safetensors file(s), {total / 1e6:.2f} MB\n{gguf}- Modelfile: {modelfile}{note}\n\n"
         f"| file | size |\n|---|---|\n{rows}"
     )

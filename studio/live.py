@@ -81,9 +81,11 @@ PLOTS = {
     "loss": ("loss", "loss (EMA)", "eval_loss"),
     "learning_rate": ("learning_rate",),
     "grad_norm": ("grad_norm",),
-    "tokens_per_s": ("tokens_per_s",),
+    "tokens_per_s": ("tokens_per_s", "tokens_per_s_per_device"),
 }
-_METRICS = ("loss", "eval_loss", "learning_rate", "grad_norm", "tokens_per_s")
+_METRICS = ("loss", "eval_loss", "learning_rate", "grad_norm", "tokens_per_s", "tokens_per_s_per_device", "mfu")
+# Shown under the progress bar from the latest metric event (backend.flops: MFU only on a GPU it knows).
+RATE_KEYS = ("tokens_per_s_per_device", "mfu")
 
 
 def _add_points(w: dict, e: dict) -> None:
@@ -115,6 +117,8 @@ def fold(watch: dict, events: list[dict], offset: int) -> dict:
             w["download"] = {k: e.get(k) for k in ("bytes", "total_bytes", "speed", "eta")}  # the run's download step
         if kind == "metric":
             _add_points(w, e)
+            if isinstance(e.get("tokens_per_s_per_device"), (int, float)):
+                w["rate"] = {k: e[k] for k in RATE_KEYS if isinstance(e.get(k), (int, float))}
             shown = ", ".join(f"{k} {e[k]:.4g}" for k in _METRICS if isinstance(e.get(k), (int, float)))
             line = f"step {e.get('step')}/{e.get('total_steps')}: {shown}" if shown else None
         elif kind == "status":
@@ -161,7 +165,8 @@ def tick(watch: dict | None, home: str) -> tuple:
 
 
 def progress_html(w: dict | None) -> str:
-    """The progress bar with "step 37/120 · 31% · elapsed 0:12 · ETA 0:25" under it."""
+    """The progress bar with "step 37/120 · 31% · elapsed 0:12 · ETA 0:25" under it, then the tokens/s per
+    device and MFU of the latest metric event (MFU only where :mod:`backend.flops` knows the GPU's peak)."""
     p = (w or {}).get("progress")
     d = (w or {}).get("download")
     if not p and d:  # the run downloads its model first
@@ -178,6 +183,11 @@ def progress_html(w: dict | None) -> str:
         pct = 100.0 * step / total if total else 0.0
         elapsed, eta = (jobs.format_duration(p.get(k), "–") for k in ("elapsed", "eta"))
         text = f"step {step}/{total} · {pct:.0f}% · elapsed {elapsed} · ETA {eta}"
+        rate = w.get("rate") or {}
+        if "tokens_per_s_per_device" in rate:
+            text += f" · {rate['tokens_per_s_per_device']:,.0f} tokens/s per device"
+        if "mfu" in rate:
+            text += f" · MFU {100 * rate['mfu']:.1f}%"
     return (
         '<div style="background:#e5e7eb;border-radius:4px;height:10px;overflow:hidden">'
         f'<div style="width:{pct:.1f}%;height:100%;background:#2563eb"></div></div>'

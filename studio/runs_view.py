@@ -89,7 +89,7 @@ def details(home: str, run_id: str, log_lines: int = 40) -> dict:
         yaml=yaml.safe_dump(spec, sort_keys=False, allow_unicode=True) if spec else "# job.yaml is missing",
         reason=reason(run),
         log=jobs.log_tail(run, log_lines),
-        checkpoints="\n".join(checkpoints(run)) or "(none)",
+        checkpoints="\n".join([*filter(None, [best_line(run)]), *checkpoints(run)]) or "(none)",
         outputs="\n".join(outputs(run)) or str(run.path),
         stoppable=(spec or {}).get("stage", "sft") in jobs.STOPPABLE_STAGES,
         warnings=watch_of(run)["warnings"],  # e.g. the stop check's "the model does not stop"
@@ -101,9 +101,41 @@ def watch_of(run: jobs.Run) -> dict:
     return fold(new_watch(run), read_events(Path(run.run_dir) / EVENTS_FILE), 0)
 
 
+def best_of(run: jobs.Run) -> dict:
+    """The run's best evaluation (``train.early_stopping`` / ``keep_best``) from its result: ``best_step``,
+    ``best_<metric>``, ``best_checkpoint``, ``stopped_early`` (only those present); empty for other runs."""
+    results = [e for e in read_events(Path(run.run_dir) / EVENTS_FILE) if e.get("type") == "result"]
+    metrics = (results[-1].get("metrics") or {}) if results else {}
+    return {k: v for k, v in metrics.items() if k.startswith("best_") or k == "stopped_early"}
+
+
+CURVES = (*PLOTS["loss"], "best")  # the Runs tab's plot: loss, loss (EMA), eval_loss, the best step
+
+
 def curves(run: jobs.Run) -> pd.DataFrame:
-    """The run's loss series (raw, smoothed, eval)."""
-    return metric_frame(watch_of(run), PLOTS["loss"])
+    """The run's loss series (raw, smoothed, eval) and, when it kept a best evaluation, a vertical
+    ``best`` line at that step (two points spanning the plotted values)."""
+    frame = metric_frame(watch_of(run), CURVES)
+    step = best_of(run).get("best_step")
+    values = frame["value"].dropna()
+    if step is None or values.empty:
+        return frame
+    mark = pd.DataFrame([[int(step), "best", values.min()], [int(step), "best", values.max()]], columns=frame.columns)
+    return pd.concat([frame, mark.astype(frame.dtypes.to_dict())], ignore_index=True)
+
+
+NOT_VALUES = ("best_step", "best_checkpoint")
+
+
+def best_line(run: jobs.Run) -> str:
+    """One line about the run's best evaluation for the checkpoints panel, or ``""``."""
+    best = best_of(run)
+    if "best_step" not in best:
+        return ""
+    value = next(((k[5:], v) for k, v in best.items() if k.startswith("best_") and k not in NOT_VALUES), None)
+    text = f"best: step {best['best_step']}" + (f", {value[0]} {value[1]:.6g}" if value else "")
+    text += f" ({best['best_checkpoint']})" if best.get("best_checkpoint") else ""
+    return text + (f"; {best['stopped_early']}" if best.get("stopped_early") else "")
 
 
 def overlay(home: str, run_ids: list[str]) -> dict[str, list[tuple[float, float]]]:

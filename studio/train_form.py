@@ -50,6 +50,8 @@ GROUPS: list[tuple[str, tuple[str, ...], bool]] = [
             "train.save_steps",
             "train.eval_steps",
             "train.save_total_limit",
+            "train.early_stopping.",
+            "train.keep_best",
             "train.report_to",
             "eval.",
         ),

@@ -20,9 +20,10 @@ SKIPPED = ("epoch", "step", "num_input_tokens_seen", "train_tokens_per_second")
 class EventsCallback(TrainerCallback):
     """Writes progress, metric and checkpoint events for a Trainer run."""
 
-    def __init__(self, events, start_time: float | None = None, extra=None):
+    def __init__(self, events, start_time: float | None = None, extra=None, throughput=None):
         self.events = events
         self.extra = extra  # () -> dict of more fields for every metric event (e.g. the realised mix)
+        self.throughput = throughput  # tokens/s -> {tokens_per_s_per_device, mfu} (backend.flops.Throughput)
         self.start = start_time or time.time()
         self.last_progress = 0.0
         self.last_tokens = (0, self.start)
@@ -78,6 +79,8 @@ class EventsCallback(TrainerCallback):
         if seen > tokens and now > then and "loss" in logs:
             metrics["tokens_per_s"] = round((seen - tokens) / (now - then), 1)
             self.last_tokens = (seen, now)
+            if self.throughput is not None:
+                metrics.update(self.throughput(metrics["tokens_per_s"]))
         if "learning_rate" not in metrics and "lr" in metrics:
             metrics["learning_rate"] = metrics.pop("lr")
         self.events.emit(

@@ -175,7 +175,9 @@ def report_to(trackers: list[str]) -> list[str] | str:
 def training_arguments(spec: JobSpec, run_dir: Path, precision: str, has_eval: bool) -> TrainingArguments:
     """``TrainingArguments`` from the spec (events, not tqdm, report progress)."""
     t = spec.train
-    save = "steps" if t.save_steps else "no"
+    # keep_best saves a checkpoint at each new best (backend.train.best), which the Trainer protects from
+    # rotation only under a "steps" strategy; 10**9 then means "no periodic saves besides those".
+    save = "steps" if t.save_steps or t.keep_best else "no"
     if t.use_liger_kernel and importlib.util.find_spec("liger_kernel") is None:
         raise SpecError([("train.use_liger_kernel", "needs the liger-kernel package (pip install liger-kernel)")])
     kwargs = dict(
@@ -201,7 +203,7 @@ def training_arguments(spec: JobSpec, run_dir: Path, precision: str, has_eval: b
         logging_steps=t.logging_steps,
         logging_first_step=True,
         save_strategy=save,
-        save_steps=t.save_steps or 500,
+        save_steps=t.save_steps or (10**9 if t.keep_best else 500),
         save_total_limit=t.save_total_limit,
         eval_strategy="steps" if has_eval and t.eval_steps else "no",
         eval_steps=t.eval_steps or None,

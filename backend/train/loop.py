@@ -8,9 +8,11 @@ from backend.data.build import stats
 from backend.data.mix import realised_shares
 from backend.data.packing import Collator
 from backend.data.templates import resolve_template
+from backend.flops import throughput_for, throughput_line
 from backend.memory import peak_rss_mb
 from backend.spec import JobSpec
 from backend.train import stop
+from backend.train.best import best_callbacks
 from backend.train.callbacks import EventsCallback
 from backend.train.common import StudioTrainer, eval_metrics, load_model, resolve_precision, training_arguments
 from backend.train.stop_check import run_stop_check
@@ -95,6 +97,10 @@ def train_and_save(spec: JobSpec, run_dir: Path, events, tokenizer, train_ds, ev
     events.log(f"model: {total / 1e6:.2f}M parameters, {trainable / 1e6:.2f}M trainable; precision {precision}")
     args = training_arguments(spec, run_dir, precision, has_eval=eval_ds is not None)
     events.log(f"launch: {args.world_size} processes on {args.device.type}, {spec.distributed.num_machines} machine(s)")
+    throughput = throughput_for(model, spec, args)
+    events.log(throughput_line(throughput))
+    evals = eval_callbacks(spec, run_dir, events, tokenizer)
+    best = best_callbacks(spec, events, evals)  # after the evaluations it watches
     trainer = StudioTrainer(
         model=model,
         args=args,
@@ -102,10 +108,7 @@ def train_and_save(spec: JobSpec, run_dir: Path, events, tokenizer, train_ds, ev
         eval_dataset=eval_ds,
         data_collator=collator,
         processing_class=tokenizer,
-        callbacks=[
-            EventsCallback(events, extra=realised_mix(collator, plan)),
-            *eval_callbacks(spec, run_dir, events, tokenizer),
-        ],
+        callbacks=[EventsCallback(events, extra=realised_mix(collator, plan), throughput=throughput), *evals, *best],
     )
     result = stop.train(trainer, spec, run_dir)
     metrics = {k: v for k, v in result.metrics.items() if isinstance(v, (int, float))}
@@ -113,6 +116,8 @@ def train_and_save(spec: JobSpec, run_dir: Path, events, tokenizer, train_ds, ev
         # The final evaluation, unless the periodic one just ran at the last step (its figures stand).
         done = [h for h in trainer.state.log_history if "eval_loss" in h and h.get("step") == trainer.state.global_step]
         metrics.update(eval_metrics(done[-1] if done else trainer.evaluate()))
+    for cb in best:
+        metrics.update(cb.summary())
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
     if losses:
         metrics["final_loss"] = losses[-1]

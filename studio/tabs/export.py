@@ -16,7 +16,7 @@ import gradio as gr
 
 from backend.workspace import workspace_home
 from studio import export_view
-from studio.export_view import DTYPES, FINAL, ExportTabError
+from studio.export_view import DTYPES, FINAL, GGUF, ExportTabError
 from studio.i18n import Labeller, lookup
 
 LOG_LINES = 400  # the log box keeps the tail of a long export
@@ -29,6 +29,7 @@ LABELS = {
         "name": "Output folder name (under <workspace>/exports/)", "shard": "Max shard size (e.g. 2GB, 500MB)",
         "dtype": "Saved dtype (auto keeps the base's)", "merge": "Merge the LoRA adapter into the base",
         "force": "Overwrite a non-empty folder", "command": "Command", "export": "Export", "log": "Log",
+        "gguf": "Also write a GGUF for llama.cpp / Ollama (llama, qwen2 families)",
     },
     "zh": {
         "intro": "把运行的 LoRA 适配器合并进基座模型（或直接取其完整模型），写出分片 safetensors、带对话模板的"
@@ -37,23 +38,24 @@ LABELS = {
         "name": "输出目录名（位于 <workspace>/exports/ 下）", "shard": "最大分片大小（如 2GB、500MB）",
         "dtype": "保存的数据类型（auto 保持基座的类型）", "merge": "将 LoRA 适配器合并进基座",
         "force": "覆盖非空目录", "command": "命令", "export": "导出", "log": "日志",
+        "gguf": "同时写出 llama.cpp / Ollama 用的 GGUF（llama、qwen2 系列）",
     },
 }  # fmt: skip
 
 
-def command(home: str, run_id, checkpoint, name, shard, dtype, merge, force) -> str:
+def command(home: str, run_id, checkpoint, name, shard, dtype, merge, force, gguf="none") -> str:
     """The exact command the Export button runs, or ``# why it cannot run``."""
     try:
-        argv = export_view.export_argv(home, run_id, checkpoint, name, shard, dtype, merge, force)
+        argv = export_view.export_argv(home, run_id, checkpoint, name, shard, dtype, merge, force, gguf)
     except ExportTabError as exc:
         return f"# {exc}"
     return export_view.command_text(argv)
 
 
-def run(home: str, run_id, checkpoint, name, shard, dtype, merge, force):
+def run(home: str, run_id, checkpoint, name, shard, dtype, merge, force, gguf="none"):
     """Run the export; yields (log text, summary markdown) as the subprocess writes, then its result."""
     try:
-        argv = export_view.export_argv(home, run_id, checkpoint, name, shard, dtype, merge, force)
+        argv = export_view.export_argv(home, run_id, checkpoint, name, shard, dtype, merge, force, gguf)
     except ExportTabError as exc:
         yield "", f"**error:** {exc}"
         return
@@ -96,8 +98,9 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
     with gr.Row():
         merge = text("merge", gr.Checkbox(True, label=L("merge"), elem_id="export-merge"))
         force = text("force", gr.Checkbox(False, label=L("force"), elem_id="export-force"))
-    fields = [run_id, checkpoint, name, shard, dtype, merge, force]
-    shown = command(home, first, FINAL, name0, "2GB", "auto", True, False)
+        gguf = text("gguf", gr.Dropdown(list(GGUF), value="none", label=L("gguf"), elem_id="export-gguf"))
+    fields = [run_id, checkpoint, name, shard, dtype, merge, force, gguf]
+    shown = command(home, first, FINAL, name0, "2GB", "auto", True, False, "none")
     cmd = text("command", gr.Code(shown, language="shell", wrap_lines=True, label=L("command"), interactive=False,
                                   elem_id="export-command"))  # fmt: skip
     go = text("export", gr.Button(L("export"), variant="primary", elem_id="export-go"), "value")

@@ -99,11 +99,10 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
         resume_btn = text("resume", gr.Button(L("resume"), scale=1, interactive=False, elem_id="runs-resume"), "value")
     status = text("status", gr.HTML("", label=L("status"), elem_id="runs-status"))
     with gr.Row():
-        # One run's own series (raw, smoothed, eval) are always the same three, which LinePlot handles.
-        curves = text(
-            "curves",
-            gr.LinePlot(metric_frame(None), x="step", y="value", color="series", label=L("curves"), height=260),
-        )
+        # One run's own series (raw, smoothed, eval, the best step's marker) are always the same four, seeded
+        # in the first frame so each keeps a colour (see live.metric_frame).
+        first = metric_frame(None, runs_view.CURVES)
+        curves = text("curves", gr.LinePlot(first, x="step", y="value", color="series", label=L("curves"), height=260))
         spec = text("spec", gr.Code("", language="yaml", label=L("spec"), max_lines=24))
     with gr.Row():
         log = text("log", gr.Code("", label=L("log"), max_lines=16))
