@@ -66,11 +66,11 @@ def _base_of_adapter(adapter: Path, home: Path) -> Path:
     """The base model of an adapter: from its run's job.yaml, else from adapter_config.json."""
     import json
 
-    import yaml
+    from backend.safe_yaml import read_yaml_file
 
     run = _run_dir_of(adapter)
     if run is not None:
-        spec = yaml.safe_load((run / "job.yaml").read_text(encoding="utf-8")) or {}
+        spec = read_yaml_file(run / "job.yaml") or {}
         base = (spec.get("model") or {}).get("name_or_path")
         if base:
             run_home = Path((spec.get("output") or {}).get("workspace") or run.parent.parent)
