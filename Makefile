@@ -7,7 +7,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 # Tests never reach a hub (their hub is a local test server); `make webui` may, to download a model you ask for.
 TEST_ENV := HF_HUB_OFFLINE=1
 
-.PHONY: install webui test test-fast lint format bench clean
+.PHONY: install webui test test-scale test-fast lint format bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,10 +23,14 @@ webui: $(STAMP)
 	$(PY) webui.py --open $(ARGS)
 
 test: $(STAMP)
-	$(TEST_ENV) $(PY) -m pytest -q --durations=30 $(PYTEST_ARGS)
+	$(TEST_ENV) $(PY) -m pytest -q --durations=30 -m "not scale" $(PYTEST_ARGS)
+
+# The heavier end-to-end tests (a real Slurm cluster, a full disk, sweeps, early stopping, reward-model export).
+test-scale: $(STAMP)
+	$(TEST_ENV) $(PY) -m pytest -q --durations=15 -m scale $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
-	$(TEST_ENV) $(PY) -m pytest -q -m "not slow and not browser" $(PYTEST_ARGS)
+	$(TEST_ENV) $(PY) -m pytest -q -m "not slow and not browser and not scale" $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -245,6 +245,7 @@ def _fill(path: Path) -> None:
         assert exc.errno == errno.ENOSPC
 
 
+@pytest.mark.scale
 @pytest.mark.slow
 def test_real_30mb_filesystem(tmp_path, tiny_model):
     """Train on a 30 MB tmpfs that fills up before the first checkpoint: every line is one line, the row stays,

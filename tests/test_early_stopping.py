@@ -90,6 +90,7 @@ def test_spec_refuses_early_stopping_without_its_evaluation(overrides, message):
     assert message in str(err.value)
 
 
+@pytest.mark.scale
 @pytest.mark.slow
 def test_tiny_run_stops_early_keeps_the_best_checkpoint_and_exports_it(studio_home, tiny_model, tmp_path):
     from backend.eval_load import resolve_target
@@ -118,7 +119,8 @@ def test_tiny_run_stops_early_keeps_the_best_checkpoint_and_exports_it(studio_ho
     assert metrics["stopped_early"].startswith("early stopping at step 6: eval_loss did not improve")
     assert metrics["best_step"] == 2
     assert metrics["best_checkpoint"] == str(run.path / "checkpoints" / "checkpoint-2")
-    assert max(e["step"] for e in events if e["type"] == "progress") == 6  # stopped before step 40
+    # Stopped at step 6 of 40 (progress events are throttled, so the logged metrics at steps 2, 4, 6 tell it).
+    assert max(e["step"] for e in events if e["type"] in ("progress", "metric") and "step" in e) == 6
     assert (run.path / "checkpoints" / "checkpoint-2" / "adapter_model.safetensors").is_file()
     assert (run.path / "adapter").is_dir()  # the final weights were saved too
     # Live throughput on CPU (backend.flops): tokens/s per device in every rated metric event, no MFU.

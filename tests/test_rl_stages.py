@@ -135,7 +135,9 @@ def test_prompts_from_generation_and_chat_records(tmp_path):
 def test_prompts_refuse_pretraining_text():
     from backend.data.prompts import load_prompts
 
-    with pytest.raises(DataError, match=r"data.sources\[0\].*no prompt"):
+    with pytest.raises(
+        DataError, match=r"data.sources\[0\].format: .* is 'text' data; the ppo stage needs .*\(a prompt\)"
+    ):
         load_prompts(_spec("ppo", [{"path": "builtin:samples/pretrain_zh_en.jsonl"}]))
 
 

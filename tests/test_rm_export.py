@@ -21,6 +21,7 @@ from test_export import export_cli
 from backend.jobs import Registry
 from backend.spec import SpecError, spec_from_dict
 
+pytestmark = pytest.mark.scale  # a real rm run, its export and two evaluations: `make test-scale`
 RUN_NAME = "rm-export"
 PAIRS = [  # (prompt, chosen, rejected): Chinese and English, short and long
     ("What is the capital of Canada?", "The capital of Canada is Ottawa.", "The capital of Canada is Toronto."),

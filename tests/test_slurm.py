@@ -206,8 +206,9 @@ def test_an_older_registry_gains_the_launcher_columns_and_keeps_its_rows(tmp_pat
 
 
 def SLURM(test):  # noqa: N802 - used as a decorator, like a mark
-    """Marks a test on the real cluster: ``slurm``, and ``slow`` (each takes more than 30 s on 2 cores)."""
-    return pytest.mark.slow(pytest.mark.slurm(test))
+    """Marks a test on the real cluster: ``slurm``, ``slow`` (each takes more than 30 s on 2 cores) and ``scale``
+    (run by ``make test-scale``)."""
+    return pytest.mark.scale(pytest.mark.slow(pytest.mark.slurm(test)))
 
 
 @pytest.fixture(scope="session")

@@ -54,6 +54,7 @@ def test_a_bad_combination_names_itself_and_creates_nothing(studio_home):
     assert len(Registry(studio_home).list()) == before
 
 
+@pytest.mark.scale
 @pytest.mark.slow
 def test_three_value_sweep_runs_all_three_in_turn_and_compares_them(studio_home, tiny_model):
     sets = [
