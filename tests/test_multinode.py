@@ -127,6 +127,7 @@ def test_two_machines_on_loopback_train_and_rank0_saves(tmp_path, studio_home, t
     assert model.config.hidden_size == 256
 
 
+@pytest.mark.scale  # two DeepSpeed processes on 2 cores: about a minute
 @pytest.mark.slow
 def test_what_each_host_of_a_hostfile_launch_runs_trains_with_zero2(tmp_path, studio_home, tiny_model):
     """The hostfile plan's command minus ``--hostfile`` (what pdsh starts on every host), on one machine:

@@ -66,6 +66,7 @@ def test_cli_sft_lora_run_finishes_and_loss_falls(studio_home, tiny_model):
     assert run.id in listing.stdout and "succeeded" in listing.stdout
 
 
+@pytest.mark.scale  # two DeepSpeed processes on 2 cores: about a minute
 @pytest.mark.slow
 @pytest.mark.parametrize("zero_stage", [3])
 def test_two_process_cpu_run_finishes(studio_home, tiny_model, zero_stage):
