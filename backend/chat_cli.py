@@ -105,32 +105,18 @@ def _limit_args(p: argparse.ArgumentParser) -> None:
 
     d = Limits()
     g = p.add_argument_group("limits (README: studio serve)")
-    g.add_argument(
-        "--max-body-bytes",
-        type=int,
-        default=env_default("max_body_bytes", d.max_body_bytes),
-        help="largest request body; more is a 413 (default %(default)s)",
-    )
-    g.add_argument(
-        "--max-queue",
-        type=int,
-        default=env_default("max_queue", d.max_queue),
-        help="requests waiting for or running on the model; more is a 429 (default %(default)s)",
-    )
-    g.add_argument(
-        "--max-tokens",
-        type=int,
-        default=env_default("max_tokens", d.max_tokens),
-        help="most tokens in one reply (default: what the model's context leaves after the prompt)",
-    )
-    g.add_argument(
-        "--max-stop-strings",
-        type=int,
-        default=env_default("max_stop_strings", d.max_stop_strings),
-        help="stop strings one request may give (default %(default)s)",
-    )
-    g.add_argument("--max-stop-chars", type=int, default=env_default("max_stop_chars", d.max_stop_chars),
-                   help="characters of one stop string (default %(default)s)")  # fmt: skip
+    for name, help_text in LIMIT_HELP.items():
+        g.add_argument(f"--{name.replace('_', '-')}", type=int, default=env_default(name, getattr(d, name)),
+                       help=help_text)  # fmt: skip
+
+
+LIMIT_HELP = {  # a Limits field -> its flag's help
+    "max_body_bytes": "largest request body; more is a 413 (default %(default)s)",
+    "max_queue": "requests waiting for or running on the model; more is a 429 (default %(default)s)",
+    "max_tokens": "most tokens in one reply (default: what the model's context leaves after the prompt)",
+    "max_stop_strings": "stop strings one request may give (default %(default)s)",
+    "max_stop_chars": "characters of one stop string (default %(default)s)",
+}
 
 
 def add_parser(sub) -> None:

@@ -24,8 +24,8 @@ POLL_S = 1.0
 LABELS = {
     "en": {
         "intro": "Type a model id — `hf:ORG/NAME`, `ms:ORG/NAME` (ModelScope) or `ORG/NAME` — and download it into the "
-        "workspace (models/hub/). Downloads continue when this page is closed; the Train, Chat, Evaluate and "
-        "Export pickers list downloaded models.",
+        "workspace (models/hub/). Downloads continue when this page is closed; the Chat and Evaluate pickers "
+        "list downloaded models, and the Train form takes the id itself.",
         "id": "Model id", "revision": "Revision (branch, tag or commit; empty: main)",
         "endpoint": "Hub endpoint (a mirror, e.g. https://hf-mirror.com; empty: $HF_ENDPOINT or huggingface.co)",
         "download": "Download", "cancel": "Cancel download", "save_endpoint": "Save endpoint",
@@ -34,7 +34,7 @@ LABELS = {
     },
     "zh": {
         "intro": "输入模型 ID —— `hf:组织/名称`、`ms:组织/名称`（魔搭 ModelScope）或 `组织/名称` —— 下载到工作区"
-        "（models/hub/）。关闭本页后下载仍会继续；训练、对话、评测和导出页的模型列表会列出已下载的模型。",
+        "（models/hub/）。关闭本页后下载仍会继续；对话和评测页的模型列表会列出已下载的模型，训练页可直接填写模型 ID。",
         "id": "模型 ID", "revision": "版本（分支、标签或提交；留空为 main）",
         "endpoint": "Hub 地址（镜像，如 https://hf-mirror.com；留空则用 $HF_ENDPOINT 或 huggingface.co）",
         "download": "下载", "cancel": "取消下载", "save_endpoint": "保存地址",
