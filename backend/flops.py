@@ -3,17 +3,28 @@
 Training FLOPs per token (the PaLM paper's model-FLOPs convention, appendix B; recomputation under
 gradient checkpointing is not counted, so this is MFU, not hardware utilisation):
 
-    6 * N_trainable + 4 * N_frozen + 12 * L * T * d_attn
+    6 * N_trainable + 4 * N_frozen + 2 * N_forward_only + 4 * L * T * d_attn + 8 * L_back * T * d_attn
 
-* ``N_trainable`` / ``N_frozen``: the weights of every matrix multiply (each ``nn.Linear``: q/k/v/o, the
-  MLP, LoRA's A and B, and the output head, which is a matmul even when tied to the input embedding;
-  the embedding lookup itself is a gather and counts nothing). A trainable weight costs 2 FLOPs forward,
-  2 for the activation gradient and 2 for its own gradient; a frozen one (the base under LoRA/QLoRA,
-  the frozen layers of ``freeze``) skips its weight gradient: 4. QLoRA's 4-bit base is dequantised and
-  multiplied in 16 bits, so it counts like a LoRA base. Biases and norms are left out (under 0.1%).
-* ``12 * L * T * d_attn``: attention scores and the weighted sum (2 * 2 * T * d_attn forward per layer,
-  times 3 with the backward), ``T`` the sequence length (``data.cutoff_len``: exact for packed rows, an
-  upper bound for unpacked ones), ``d_attn`` = heads * head dim; no causal halving, as in PaLM.
+* ``N_trainable`` / ``N_frozen`` / ``N_forward_only``: the weights of every matrix multiply (each
+  ``nn.Linear``: q/k/v/o, the MLP, LoRA's A and B, and the output head, which is a matmul even when tied to
+  the input embedding; the embedding lookup itself is a gather and counts nothing). A matmul costs 2 FLOPs
+  per weight forward, 2 for the activation gradient (the gradient of its input) and 2 for its weight's
+  gradient. So a trainable weight costs 6; a frozen one skips its weight gradient and costs 4 (the base
+  under LoRA/QLoRA, the head and the upper layers of ``freeze``) as long as the backward pass must go
+  through it to reach trainable weights below it; a frozen one *below every trainable weight* is never
+  reached by the backward pass and costs 2 (forward only).
+* The rule for "below", per decoder layer: the backward pass reaches down to the lowest decoder layer that
+  holds a trainable parameter (all layers when the input embedding trains). Matmuls in the layers under it
+  are ``N_forward_only``; the frozen ones in it, above it and in the head are ``N_frozen``. With LoRA on
+  every layer (or full training) nothing is forward-only; ``freeze`` with ``trainable_layers = k`` of ``L``
+  makes the lower ``L - k`` layers forward-only unless an ``extra_modules`` entry trains something lower.
+  Within the lowest reached layer everything counts as reached (an overcount of at most that layer's q/k/v
+  and MLP-input activation gradients). QLoRA's 4-bit base is dequantised and multiplied in 16 bits, so it
+  counts like a LoRA base. Biases and norms are left out (under 0.1%).
+* Attention scores and the weighted sum: ``2 * 2 * T * d_attn`` forward per layer and twice that backward,
+  only in the ``L_back`` layers the backward pass reaches (``12 * L * T * d_attn`` when it reaches them
+  all); ``T`` the sequence length (``data.cutoff_len``: exact for packed rows, an upper bound for unpacked
+  ones), ``d_attn`` = heads * head dim; no causal halving, as in PaLM.
 
 MFU = FLOPs per token * tokens per second per device / the device's peak (:data:`PEAK_TFLOPS`).
 """
@@ -63,33 +74,69 @@ def peak_flops(device_name: str | None) -> float | None:
 class TokenFlops:
     """FLOPs per trained token and the counts they come from."""
 
-    n_trainable: int  # matmul weights that get a gradient
-    n_frozen: int  # matmul weights that do not
-    attention: int  # 12 * L * T * d_attn
+    n_trainable: int  # matmul weights that get a gradient: 6 FLOPs each
+    n_frozen: int  # ones that do not, but the backward pass goes through them: 4
+    attention: int  # 4 * L * T * d_attn forward + 8 * L_back * T * d_attn backward
+    n_forward_only: int = 0  # frozen ones below every trainable weight (the backward pass stops above): 2
 
     @property
     def total(self) -> int:
-        return 6 * self.n_trainable + 4 * self.n_frozen + self.attention
+        return 6 * self.n_trainable + 4 * self.n_frozen + 2 * self.n_forward_only + self.attention
 
 
-def matmul_weights(model) -> tuple[int, int]:
-    """``(trainable, frozen)`` weights over every ``nn.Linear`` (bitsandbytes' 4/8-bit layers are ones too)."""
+def _layer_stack(model, num_layers: int):
+    """The decoder layers (the first ``nn.ModuleList`` of ``num_layers`` modules), or None."""
     import torch
 
-    trainable = frozen = 0
+    return next(
+        (m for m in model.modules() if isinstance(m, torch.nn.ModuleList) and len(m) == num_layers and num_layers),
+        None,
+    )
+
+
+def backward_from(model, num_layers: int) -> int:
+    """The index of the lowest decoder layer the backward pass reaches: 0 when the input embedding (or
+    anything in layer 0) trains, ``num_layers`` when no layer does (only the head, say)."""
+    embed = model.get_input_embeddings() if hasattr(model, "get_input_embeddings") else None
+    if embed is not None and any(p.requires_grad for p in embed.parameters()):
+        return 0
+    layers = _layer_stack(model, num_layers)
+    if layers is None:  # an unknown layout: assume the backward pass goes all the way down
+        return 0
+    for i, layer in enumerate(layers):
+        if any(p.requires_grad for p in layer.parameters()):
+            return i
+    return num_layers
+
+
+def matmul_weights(model, num_layers: int | None = None) -> tuple[int, int, int]:
+    """``(trainable, frozen, forward_only)`` weights over every ``nn.Linear`` (bitsandbytes' 4/8-bit layers
+    are ones too); ``forward_only`` are the frozen ones in decoder layers below :func:`backward_from`."""
+    import torch
+
+    below: set[int] = set()
+    if num_layers:
+        layers, start = _layer_stack(model, num_layers), backward_from(model, num_layers)
+        for layer in list(layers or [])[:start]:
+            below |= {id(m) for m in layer.modules()}
+    trainable = frozen = forward_only = 0
     for module in model.modules():
         if isinstance(module, torch.nn.Linear):
             count = int(module.in_features) * int(module.out_features)  # packed 4-bit weights have fewer elements
             if module.weight.requires_grad:
                 trainable += count
+            elif id(module) in below:
+                forward_only += count
             else:
                 frozen += count
-    return trainable, frozen
+    return trainable, frozen, forward_only
 
 
-def attention_flops(num_layers: int, seq_len: int, attn_dim: int) -> int:
-    """Training FLOPs per token of the attention scores and weighted sum: ``12 * L * T * d_attn``."""
-    return 12 * num_layers * seq_len * attn_dim
+def attention_flops(num_layers: int, seq_len: int, attn_dim: int, backward_layers: int | None = None) -> int:
+    """Training FLOPs per token of the attention scores and weighted sum: ``4 * L * T * d_attn`` forward and
+    ``8 * L_back * T * d_attn`` backward (``L_back`` defaults to ``L``: ``12 * L * T * d_attn``)."""
+    back = num_layers if backward_layers is None else backward_layers
+    return 4 * num_layers * seq_len * attn_dim + 8 * back * seq_len * attn_dim
 
 
 def token_flops(model, seq_len: int) -> TokenFlops:
@@ -97,8 +144,10 @@ def token_flops(model, seq_len: int) -> TokenFlops:
     config = model.config
     heads = config.num_attention_heads
     head_dim = getattr(config, "head_dim", None) or config.hidden_size // heads
-    trainable, frozen = matmul_weights(model)
-    return TokenFlops(trainable, frozen, attention_flops(config.num_hidden_layers, seq_len, heads * head_dim))
+    layers = config.num_hidden_layers
+    trainable, frozen, forward_only = matmul_weights(model, layers)
+    back = layers - backward_from(model, layers)
+    return TokenFlops(trainable, frozen, attention_flops(layers, seq_len, heads * head_dim, back), forward_only)
 
 
 def mfu(flops_per_token: float, tokens_per_s_per_device: float, device_name: str | None) -> float | None:

@@ -46,6 +46,45 @@ def test_lora_on_a_grouped_query_qwen2_shape_splits_trainable_and_frozen():
     assert f.total == 6 * 7_168 + 4 * 493_568 + 1_572_864 == 3_590_144
 
 
+def freeze(model, trainable_layers: int, extra_modules: list[str]):
+    """``method.freeze`` applied by the trainer's own code (backend.train.common.apply_method)."""
+    from types import SimpleNamespace
+
+    from backend.train.common import apply_method
+
+    method = SimpleNamespace(
+        type="freeze", freeze=SimpleNamespace(trainable_layers=trainable_layers, extra_modules=extra_modules)
+    )
+    return apply_method(model, SimpleNamespace(method=method))
+
+
+TINY_LLAMA = dict(
+    vocab_size=8192, hidden_size=256, intermediate_size=688, num_hidden_layers=4, num_attention_heads=4,
+    num_key_value_heads=4, tie_word_embeddings=True,
+)  # fmt: skip
+
+
+def test_freeze_counts_the_layers_below_every_trainable_one_forward_only():
+    # The tiny-llama shape (per layer: attention 262,144 + MLP 528,384 = 790,528 matmul weights; tied head
+    # 2,097,152), freeze with the top layer trainable: layers 0-2 are below it, the backward pass never
+    # reaches them -> 2 FLOPs per weight; the frozen head is above it -> 4; layer 3 trains -> 6.
+    f = token_flops(freeze(model_of("llama", **TINY_LLAMA), 1, []), seq_len=256)
+    assert (f.n_trainable, f.n_frozen, f.n_forward_only) == (790_528, 2_097_152, 3 * 790_528)
+    # attention: 4 * T * d forward in all 4 layers, 8 * T * d backward in layer 3 only (T = d = 256)
+    assert f.attention == 4 * 4 * 65_536 + 8 * 1 * 65_536 == 1_572_864
+    assert f.total == 6 * 790_528 + 4 * 2_097_152 + 2 * 2_371_584 + 1_572_864 == 19_447_808
+    # An extra module in layer 1 (its MLP) pulls the backward pass down to layer 1: only layer 0 stays
+    # forward-only; layer 1's attention and layer 2 are frozen but reached -> 4.
+    f = token_flops(freeze(model_of("llama", **TINY_LLAMA), 1, ["layers.1.mlp"]), seq_len=256)
+    assert (f.n_trainable, f.n_frozen, f.n_forward_only) == (790_528 + 528_384, 262_144 + 790_528 + 2_097_152, 790_528)
+    assert f.attention == 4 * 4 * 65_536 + 8 * 3 * 65_536 == 2_621_440
+    assert f.total == 6 * 1_318_912 + 4 * 3_149_824 + 2 * 790_528 + 2_621_440 == 24_715_264
+    # Training the (tied) embedding reaches every layer: nothing is forward-only, attention is 12 * L * T * d.
+    f = token_flops(freeze(model_of("llama", **TINY_LLAMA), 1, ["embed_tokens"]), seq_len=256)
+    assert (f.n_trainable, f.n_frozen, f.n_forward_only) == (790_528 + 2_097_152, 3 * 790_528, 0)
+    assert f.total == 6 * 2_887_680 + 4 * 2_371_584 + 12 * 4 * 65_536 == 29_958_144
+
+
 @pytest.mark.parametrize(
     ("name", "key", "tflops"),
     [
