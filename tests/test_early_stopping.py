@@ -139,3 +139,73 @@ def test_tiny_run_stops_early_keeps_the_best_checkpoint_and_exports_it(studio_ho
     result = export(run.id, tmp_path / "best", home=studio_home, checkpoint="best")
     assert result.source.weights == run.path / "checkpoints" / "checkpoint-2"
     assert "checkpoint-2" in result.source.label
+
+
+def _trainer(output_dir: Path, callbacks: list):
+    """A real Trainer on a 1-layer Llama of width 16: 12 steps, an evaluation every 2 steps, on the CPU."""
+    import torch
+    from datasets import Dataset
+    from transformers import LlamaConfig, LlamaForCausalLM, Trainer, TrainingArguments
+
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=32, hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2,
+        num_key_value_heads=2, max_position_embeddings=16,
+    )  # fmt: skip
+    rows = [[(i * 7 + j) % 32 for j in range(8)] for i in range(16)]
+    data = Dataset.from_dict({"input_ids": rows, "labels": rows})
+    args = TrainingArguments(
+        output_dir=str(output_dir), max_steps=12, per_device_train_batch_size=2, per_device_eval_batch_size=4,
+        eval_strategy="steps", eval_steps=2, save_strategy="steps", save_steps=1000, logging_steps=1000,
+        report_to=[], use_cpu=True, disable_tqdm=True, learning_rate=1e-3, seed=0,
+    )  # fmt: skip
+    return Trainer(model=LlamaForCausalLM(config), args=args, train_dataset=data, eval_dataset=data.select(range(4)),
+                   callbacks=callbacks)  # fmt: skip
+
+
+class StopAt:
+    """Writes the run's stop request (as the Stop & save button does) when training reaches ``step``."""
+
+    def __init__(self, run_dir: Path, step: int):
+        from transformers import TrainerCallback
+
+        from backend.events import STOP_FILE
+
+        request = run_dir / STOP_FILE
+
+        class _Cb(TrainerCallback):
+            def on_step_end(self, args, state, control, **kwargs):
+                if state.global_step == step:
+                    request.write_text("{}")
+
+        self.callback = _Cb()
+
+
+def test_patience_count_survives_stop_and_save_then_resume(tmp_path):
+    from types import SimpleNamespace
+
+    from backend.train.stop import Stopped, train
+
+    def spec(resume):
+        return SimpleNamespace(train=SimpleNamespace(save_on_sigterm=False, resume_from_checkpoint=resume))
+
+    def best():  # min_delta 100: the first evaluation (step 2) is the best, every later one counts against it
+        return BestCallback(Events(), "eval_loss", patience=2, min_delta=100.0, keep_best=False)
+
+    # Uninterrupted: evaluations at 2 (best), 4 (1 without improvement), 6 (2): stops at step 6 of 12.
+    whole = _trainer(tmp_path / "whole", [best()])
+    assert train(whole, spec(None), tmp_path / "whole").global_step == 6
+
+    # Stop & save at step 5 (after the evaluation at 4 counted one), then resume from checkpoint-5.
+    first = _trainer(tmp_path / "cut", [best(), StopAt(tmp_path, 5).callback])
+    with pytest.raises(Stopped) as stopped:
+        train(first, spec(None), tmp_path)
+    assert stopped.value.step == 5 and Path(stopped.value.checkpoint).name == "checkpoint-5"
+    saved = (Path(stopped.value.checkpoint) / "trainer_state.json").read_text()
+    assert '"BestCallback": {' in saved and '"bad": 1' in saved
+    resumed_cb = best()
+    resumed = _trainer(tmp_path / "cut", [resumed_cb])
+    # Without the saved count the resumed run would start from 0 and stop at step 8.
+    assert train(resumed, spec("latest"), tmp_path).global_step == 6
+    assert resumed_cb.best == (pytest.approx(whole.state.best_metric), 2) and resumed_cb.bad == 2
+    assert resumed_cb.stopped.startswith("early stopping at step 6: eval_loss did not improve")

@@ -11,6 +11,13 @@ counts as an improvement when it beats the best so far by more than ``min_delta`
 * otherwise a counter grows, and at ``patience`` evaluations without improvement training stops: the
   run still saves its final weights and ends ``succeeded``; the reason is logged and put in the result.
 
+The counter, the best value and its step are saved with every checkpoint (the callback is an
+``ExportableState``: ``trainer_state.json``'s ``stateful_callbacks["BestCallback"]``) and read back at the
+start of a resumed attempt, so Stop & save -> Resume stops at the step an uninterrupted run stops at. The
+callback restores itself in ``on_train_begin``; the Trainer's own restore
+(``restore_callback_states_from_checkpoint``) is not used, as it would rebuild the callback without its
+events writer. A checkpoint written before this was saved restores the best only (from ``best_metric``).
+
 :meth:`BestCallback.summary` gives the result's ``best_step``, ``best_<metric>``, ``best_checkpoint`` and
 ``stopped_early`` fields. Every process computes the same decision for ``eval_loss`` (the Trainer gathers
 it over ranks); ``eval_choice_acc`` is scored on the main process only, so it is refused with several.
@@ -21,11 +28,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from transformers import TrainerCallback
+from transformers.trainer_callback import ExportableState
 
 HIGHER_IS_BETTER = {"eval_loss": False, "eval_choice_acc": True}
 
 
-class BestCallback(TrainerCallback):
+class BestCallback(TrainerCallback, ExportableState):
     """Tracks the best value of ``metric``, saves its checkpoint (``keep_best``) and stops after ``patience``."""
 
     def __init__(self, events, metric: str, patience: int, min_delta: float, keep_best: bool, choice=None):
@@ -58,6 +66,20 @@ class BestCallback(TrainerCallback):
         self.output_dir = args.output_dir
         if state.best_global_step and state.best_metric is not None:  # resumed: the best so far stands
             self.best = (float(state.best_metric), int(state.best_global_step))
+        saved = (getattr(state, "stateful_callbacks", None) or {}).get(type(self).__name__)
+        saved = saved[-1] if isinstance(saved, list) and saved else saved
+        attributes = saved.get("attributes", {}) if isinstance(saved, dict) else {}
+        if attributes.get("best") and attributes.get("metric") == self.metric:  # resumed: the count goes on
+            self.best = (float(attributes["best"][0]), int(attributes["best"][1]))
+            self.bad = int(attributes.get("bad", 0))
+        if isinstance(getattr(state, "stateful_callbacks", None), dict):
+            # A checkpoint from before this callback was stateful has no entry; the Trainer's save needs one.
+            state.stateful_callbacks[type(self).__name__] = self.state()
+
+    def state(self) -> dict:
+        """What a checkpoint keeps of the count (``ExportableState``): the best and evaluations since."""
+        best = list(self.best) if self.best is not None else None
+        return {"args": {}, "attributes": {"metric": self.metric, "best": best, "bad": self.bad}}
 
     def observe(self, value: float, state, control) -> None:
         """One evaluation's value at ``state.global_step``: a new best, or one more without improvement."""
