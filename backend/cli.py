@@ -77,7 +77,8 @@ def cmd_train(args) -> int:
     if run.job_id:
         print(f"  submitted to Slurm as job {run.job_id}")
     elif run.status == "queued":
-        print(f"  queued: waiting for {'the CPU' if run.devices == 'cpu' else 'GPU ' + str(run.devices)}")
+        where = "the CPU" if (run.devices or "").startswith("cpu") else f"GPU {run.devices}"
+        print(f"  queued: waiting for {where}")
     if args.detach:
         print(f"  follow it with: studio runs show {run.id}")
         return 0

@@ -278,6 +278,8 @@ def device_set(devices: str | None) -> set[str]:
     """The devices a run holds, as a set: ``{"cpu"}`` or ``{"gpu:0", "gpu:1"}`` from the registry text."""
     if not devices or devices == "cpu":
         return {"cpu"}
+    if devices.startswith("cpu#"):  # a CPU run that takes turns with its group (a sweep): see queue_run's ``turn``
+        return {"cpu", devices}
     return {f"gpu:{d.strip()}" for d in devices.split(",") if d.strip()}
 
 
@@ -300,19 +302,23 @@ def _prepare_launch(run: Run, registry: Registry, hardware=None) -> str:
     return plan.env.get("CUDA_VISIBLE_DEVICES", "cpu")
 
 
-def queue_run(run: Run, home: str | os.PathLike | None = None, hardware=None) -> Run:
+def queue_run(run: Run, home: str | os.PathLike | None = None, hardware=None, turn: str | None = None) -> Run:
     """Plan a created (or resumed) run's launch, queue it, and start whatever can start now.
 
     A queued run starts as soon as its devices are free: at once when nothing holds them, otherwise
     when a run holding them ends (its supervisor calls :func:`schedule`), with no UI or daemon needed.
+    ``turn`` (a sweep id) makes a CPU run exclusive among the runs queued with the same ``turn``: they run
+    one after another on the CPU as they would on one GPU set, instead of splitting the cores.
     """
     registry = Registry(home)
     if not is_local(run):
         return launcher_of(run).start(run, registry)  # a cluster's scheduler queues it, not this machine
     try:
         devices = _prepare_launch(run, registry, hardware)
+        if devices == "cpu" and turn:
+            devices = f"cpu#{turn}"
         registry.update(run.id, status="queued", devices=devices)
-        where = "the CPU" if devices == "cpu" else f"GPU {devices}"
+        where = "the CPU" if devices.startswith("cpu") else f"GPU {devices}"
         events = EventWriter(run.path / EVENTS_FILE)
         events.emit("status", state="queued", message=f"waiting for {where}", attempt=run.attempt)
     except OSError as exc:
@@ -382,9 +388,9 @@ def _spawn(run: Run, registry: Registry) -> None:
     threading.Thread(target=proc.wait, daemon=True).start()
 
 
-def start_run(run: Run, home: str | os.PathLike | None = None, hardware=None) -> Run:
+def start_run(run: Run, home: str | os.PathLike | None = None, hardware=None, turn: str | None = None) -> Run:
     """Queue a created run and start it when its devices are free (at once if they are); the updated row."""
-    return queue_run(run, home, hardware)
+    return queue_run(run, home, hardware, turn)
 
 
 def latest_checkpoint(run: Run) -> Path | None:

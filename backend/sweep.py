@@ -9,6 +9,11 @@ not be swept twice. Every combination's spec is validated before any run is crea
 creates nothing. Each run is named ``<run_name>-<k>of<n>`` and its folder holds ``sweep.json``
 (``{"sweep": id, "values": {field: value}}``): the registry is not changed, and the grouping survives a
 moved workspace. :func:`comparison` reads the runs back with their final and best metrics.
+
+:func:`create` and :func:`start` are the one path from a spec and ``--sweep`` items to queued runs, for the
+CLI (:mod:`backend.sweep_cli`) and the Train tab's "Start sweep" (:mod:`studio.sweep_view`): every
+combination is validated and passes the pre-flight before any run exists, and :func:`start` queues the runs
+with the sweep id as their ``turn``, so they run one after another on one device set (the CPU included).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import json
 import re
 import secrets
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from backend.spec import JobSpec, SpecError, apply_overrides
@@ -33,6 +39,14 @@ METRICS = ("final_loss", "eval_loss", "best_step", "best_eval_loss", "best_eval_
 
 class SweepError(ValueError):
     """A bad ``--sweep`` item or sweep id; one line for the user."""
+
+
+class SweepPreflightError(SweepError):
+    """A combination failed its pre-flight check; ``lines`` are every combination's non-ok checks."""
+
+    def __init__(self, message: str, lines: list[str]):
+        super().__init__(message)
+        self.lines = lines
 
 
 def parse(items: list[str]) -> list[tuple[str, list]]:
@@ -122,27 +136,94 @@ def sweep_of(run_dir: Path) -> dict | None:
 
 def comparison(home, sweep_id: str) -> tuple[list[str], list[list]]:
     """``(headers, rows)``: one row per run of the sweep (oldest first) with its values, status and metrics."""
-    from backend import jobs
     from backend.events import EVENTS_FILE, read_events
 
-    members = []
-    for run in reversed(jobs.Registry(home).list()):
-        info = sweep_of(run.path)
-        if info and info.get("sweep") == sweep_id:
-            members.append((run, info["values"]))
-    if not members:
+    runs = members(home, sweep_id)
+    if not runs:
         raise SweepError(f"no runs of sweep {sweep_id!r} (the id is printed by `studio train ... --sweep`)")
-    fields = list(members[0][1])
+    fields = list(runs[0][1])
     rows = []
     results = {}
-    for run, _ in members:
+    for run, _ in runs:
         found = [e for e in read_events(run.path / EVENTS_FILE) if e.get("type") == "result"]
         results[run.id] = (found[-1].get("metrics") or {}) if found else {}
     shown = [m for m in METRICS if any(m in r for r in results.values())]
-    for run, values in members:
+    for run, values in runs:
         metrics = results[run.id]
         rows.append([run.id, *[values.get(f) for f in fields], run.status, *[metrics.get(m) for m in shown]])
     return ["run", *fields, "status", *shown], rows
+
+
+def describe(values: dict) -> str:
+    """``field=value, field=value``: one combination in one line."""
+    return ", ".join(f"{f}={v}" for f, v in values.items())
+
+
+@dataclass
+class Sweep:
+    """A created sweep: its id, its runs (created, not started) with their values, and the pre-flight's notes."""
+
+    id: str
+    runs: list = field(default_factory=list)  # [(backend.jobs.Run, {field: value})]
+    notes: list[str] = field(default_factory=list)  # "[warn] field=value: check: message"
+
+
+def create(spec: JobSpec, items: list[str], home, hardware, override: bool = False) -> Sweep:
+    """Create (not start) one run per combination of ``items`` over ``spec``, each marked with the sweep id.
+
+    SweepError for a bad item or combination, SweepPreflightError when any combination fails its pre-flight
+    (``override`` turns the memory check into a warning, as ``studio train --override``); either way no run
+    is created.
+    """
+    from backend import jobs
+    from backend.preflight import failed, preflight
+
+    combos = expand(spec, parse(items))
+    notes = []
+    for values, one in combos:
+        checks = preflight(one, home, hardware, override=override)
+        notes += [f"[{c.level}] {describe(values)}: {c.name}: {c.message}" for c in checks if c.level != "ok"]
+        if failed(checks):
+            raise SweepPreflightError(
+                f"pre-flight failed for {describe(values)}: no run of the sweep was created", notes
+            )
+    sweep = Sweep(new_id(), notes=notes)
+    for values, one in combos:
+        run = jobs.create_run(one, home)
+        mark(run.path, sweep.id, values)
+        sweep.runs.append((run, values))
+    return sweep
+
+
+def start(sweep: Sweep, home, hardware) -> list:
+    """Queue every run of the sweep (in order); they take turns on their device set. The updated rows."""
+    from backend import jobs
+
+    return [jobs.start_run(run, home, hardware=hardware, turn=sweep.id) for run, _ in sweep.runs]
+
+
+def sweep_ids(home) -> list[tuple[str, int]]:
+    """``[(sweep id, number of runs)]`` of the workspace's sweeps, newest first."""
+    from backend import jobs
+
+    counts: dict[str, int] = {}
+    for run in jobs.Registry(home).list():
+        info = sweep_of(run.path)
+        if info and isinstance(info.get("sweep"), str):
+            counts[info["sweep"]] = counts.get(info["sweep"], 0) + 1
+    return list(counts.items())
+
+
+def members(home, sweep_id: str) -> list:
+    """``[(run, values)]`` of a sweep, oldest first (empty when there is no such sweep)."""
+    from backend import jobs
+
+    out = []
+    for run in reversed(jobs.Registry(home).list()):
+        info = sweep_of(run.path)
+        if info and info.get("sweep") == sweep_id:
+            out.append((run, info["values"]))
+    return out
 
 
 def sort_rows(headers: list[str], rows: list[list], column: str | None) -> list[list]:

@@ -3,8 +3,8 @@
 Without ``--detach`` the sweep's runs run one after another, each followed like a plain ``studio train``
 (so a CPU sweep does not split the cores between its runs), and the comparison table is printed at the
 end; Ctrl-C aborts the running one and the runs not started yet. With ``--detach`` every run is handed
-to the queue at once: in turn on one GPU set, side by side on disjoint GPUs, and (as any CPU runs)
-side by side on the CPU. A bad ``--sweep`` item or combination is one ``error:`` line, exit 2, and
+to the queue at once (:func:`backend.sweep.start`, as the Train tab's "Start sweep"): they take turns on
+their device set, the CPU included. A bad ``--sweep`` item or combination is one ``error:`` line, exit 2, and
 creates no run; a failed pre-flight check of any combination exits 1, also before any run exists.
 """
 
@@ -13,49 +13,35 @@ from __future__ import annotations
 import sys
 
 from backend import jobs
-from backend.sweep import SweepError, comparison, expand, mark, new_id, parse, render, sort_rows
-
-
-def _describe(values: dict) -> str:
-    return ", ".join(f"{field}={value}" for field, value in values.items())
+from backend.sweep import SweepError, SweepPreflightError, comparison, create, describe, render, sort_rows, start
 
 
 def cmd_sweep(args, spec, follow) -> int:
     """Create, start and (unless ``--detach``) follow one run per combination; ``follow(run, home) -> code``."""
     from backend.launch import detect_hardware
-    from backend.preflight import failed, preflight
 
+    hardware = detect_hardware()
     try:
-        combos = expand(spec, parse(args.sweep))
+        sweep = create(spec, args.sweep, args.home, hardware, override=args.override)
+    except SweepPreflightError as exc:
+        print("\n".join([*exc.lines, str(exc)]), file=sys.stderr)
+        return 1
     except SweepError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    hardware = detect_hardware()
-    for values, one in combos:
-        checks = preflight(one, args.home, hardware, override=args.override)
-        for check in checks:
-            if check.level != "ok":
-                print(f"[{check.level}] {_describe(values)}: {check.name}: {check.message}", file=sys.stderr)
-        if failed(checks):
-            print(f"pre-flight failed for {_describe(values)}: no run of the sweep was created", file=sys.stderr)
-            return 1
-    sweep_id = new_id()
-    runs = []
-    for values, one in combos:
-        run = jobs.create_run(one, args.home)
-        mark(run.path, sweep_id, values)
-        runs.append(run)
+    for line in sweep.notes:
+        print(line, file=sys.stderr)
+    sweep_id, runs = sweep.id, [run for run, _ in sweep.runs]
     print(f"sweep {sweep_id}: {len(runs)} runs")
-    for run, (values, _) in zip(runs, combos, strict=True):
-        print(f"  {run.id}  {_describe(values)}")
+    for run, values in sweep.runs:
+        print(f"  {run.id}  {describe(values)}")
     if args.detach:
-        for run in runs:
-            jobs.start_run(run, args.home, hardware=hardware)
+        start(sweep, args.home, hardware)
         print(f"  queued; compare them with: studio runs sweep {sweep_id}")
         return 0
     codes = []
     for i, run in enumerate(runs):
-        code = follow(jobs.start_run(run, args.home, hardware=hardware), args.home)
+        code = follow(jobs.start_run(run, args.home, hardware=hardware, turn=sweep_id), args.home)
         if code == 130:  # Ctrl-C: the followed run was aborted; the ones not started yet go too
             for rest in runs[i + 1 :]:
                 jobs.abort_run(rest.id, args.home)

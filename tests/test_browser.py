@@ -342,3 +342,50 @@ def test_stop_save_resume_and_abort_from_the_runs_tab(page, ui):
         wait_for(lambda: jobs.Registry(ui.home).get(run.id).status == "aborted", 60, "the abort")
     finally:
         jobs.abort_run(run.id, ui.home)
+
+
+@pytest.mark.scale  # three runs one after another: minutes on a loaded 2-core machine (make test-scale)
+@pytest.mark.slow
+def test_sweep_of_three_learning_rates_takes_turns_and_compares_in_the_runs_tab(page, ui):
+    load_preset(page, ui.preset)
+    set_value(page, "train.max_steps", 3)
+    page.get_by_text("Sweep: several values of up to 3 fields", exact=True).click()
+    box = page.locator("#studio-sweep-field-0 input")
+    box.click()
+    box.fill("train.learning_rate")
+    page.get_by_role("option", name="train.learning_rate", exact=True).click()
+    page.locator("#studio-sweep-values-0 textarea, #studio-sweep-values-0 input").first.fill("0.001, 0.002, 0.005")
+    before = {r.id for r in jobs.Registry(ui.home).list()}
+    page.locator("#studio-start-sweep").click()
+    page.locator("#studio-train-errors").get_by_text("3 runs queued", exact=False).wait_for(timeout=60_000)
+    runs = [r for r in jobs.Registry(ui.home).list() if r.id not in before]
+    assert len(runs) == 3
+    sweep_id = re.search(r"sweep (sweep-\S+):", page.locator("#studio-train-errors").inner_text())[1]
+
+    def done():
+        rows = [jobs.Registry(ui.home).get(r.id) for r in runs]
+        return all(r.finished for r in rows) and sorted(rows, key=lambda r: r.started)
+
+    rows = wait_for(done, 300, "the three runs to end", poll=1)
+    assert [r.status for r in rows] == ["succeeded"] * 3
+    assert {r.devices for r in rows} == {f"cpu#{sweep_id}"}  # one device set, taken in turn
+    assert rows[0].ended <= rows[1].started and rows[1].ended <= rows[2].started
+    page.get_by_role("tab", name="Runs", exact=True).click()
+    pick = page.locator("#runs-sweep input")
+    pick.click()
+    page.get_by_role("option", name=f"{sweep_id} · 3 runs", exact=True).click()
+    table = page.locator("#runs-sweep-table")
+    table.get_by_text("0.005", exact=True).last.wait_for()
+    text = table.inner_text()
+    assert "train.learning_rate" in text and "final_loss" in text
+    assert all(r.id in text for r in rows) and text.count("succeeded") == 3
+    for lr in ("0.001", "0.002", "0.005"):
+        table.get_by_text(lr, exact=True).last.wait_for()
+    lines = page.locator("#runs-sweep-overlay polyline")
+    assert sorted(lines.nth(i).get_attribute("data-series") for i in range(lines.count())) == [
+        "learning_rate=0.001",
+        "learning_rate=0.002",
+        "learning_rate=0.005",
+    ]
+    page.locator("#runs-sweeps").scroll_into_view_if_needed()
+    page.locator("#runs-sweeps").screenshot(path=str(SHOTS / "sweep-compare.png"))

@@ -89,3 +89,73 @@ def test_three_value_sweep_runs_all_three_in_turn_and_compares_them(studio_home,
         2,
         "error: no runs of sweep 'sweep-none' (the id is printed by `studio train ... --sweep`)",
     )
+
+
+def test_a_cpu_sweep_takes_turns_while_other_cpu_runs_share_the_cpu():
+    from backend.jobs import conflicts, device_set
+
+    one = device_set("cpu#sweep-a")
+    assert conflicts(one, device_set("cpu#sweep-a"))  # the same sweep: one run at a time
+    assert not conflicts(one, device_set("cpu")) and not conflicts(one, device_set("cpu#sweep-b"))
+    assert not conflicts(device_set("cpu"), device_set("cpu"))  # plain CPU runs still run together
+    assert conflicts(device_set("0,1"), device_set("1"))
+
+
+def test_train_tab_sweep_rows_become_sweep_items_and_bad_rows_say_why(studio_home):
+    from studio import sweep_view
+
+    assert sweep_view.sweep_items(["train.learning_rate", " 1e-4, 2e-4 ", None, "", "train.seed", "1..2"]) == [
+        "train.learning_rate=1e-4, 2e-4",
+        "train.seed=1..2",
+    ]
+    for pairs, message in [
+        ([None, "", None, ""], "sweep: pick a field and give it several values"),
+        (["train.seed", " "], "sweep: train.seed has no values; give a list (1e-4, 2e-4) or a range (1..3)"),
+        ([None, "1,2"], "sweep: the values '1,2' have no field; pick one"),
+    ]:
+        with pytest.raises(SweepError) as err:
+            sweep_view.sweep_items(pairs)
+        assert str(err.value) == message
+    fields = sweep_view.sweepable_fields()
+    assert "train.learning_rate" in fields and "model.name_or_path" in fields
+    assert "data.sources" not in fields and "method.lora.target_modules" not in fields  # lists cannot be swept
+    # Through the same path as the CLI: a bad combination is one line and creates no run.
+    before = len(Registry(studio_home).list())
+    base = load_spec(TINY_SFT).to_dict()
+    from studio.form import spec_to_form
+
+    note, runs = sweep_view.start_sweep(
+        str(studio_home), False, base, ["train.learning_rate", "1e-4,-1"], spec_to_form(load_spec(TINY_SFT))
+    )
+    assert runs == [] and "--sweep combination train.learning_rate=-1: invalid job spec" in note
+    assert len(Registry(studio_home).list()) == before
+
+
+def test_runs_tab_sweep_comparison_lists_one_row_per_combination_sorted(studio_home):
+    from backend import jobs
+    from backend.events import EVENTS_FILE, EventWriter
+    from backend.sweep import mark
+    from studio import sweep_view
+
+    spec = load_spec(TINY_SFT)
+    losses = {1e-4: 2.5, 2e-4: 1.5, 5e-4: None}  # the last one has not finished: no result yet
+    for k, (lr, final) in enumerate(losses.items()):
+        run = jobs.create_run(spec, studio_home)
+        mark(run.path, "sweep-test-1", {"train.learning_rate": lr})
+        events = EventWriter(run.path / EVENTS_FILE)
+        for step in (1, 2):
+            events.emit("metric", step=step, total_steps=2, loss=3.0 - step * (k + 1) * 0.1)
+        if final is not None:
+            events.emit("result", metrics={"final_loss": final})
+    other = jobs.create_run(spec, studio_home)  # not part of the sweep
+    assert ("sweep-test-1 · 3 runs", "sweep-test-1") in sweep_view.sweep_choices(str(studio_home))
+    frame = sweep_view.sweep_table(str(studio_home), "sweep-test-1", "final_loss")
+    assert list(frame.columns) == ["run", "train.learning_rate", "status", "final_loss"]
+    assert frame["train.learning_rate"].tolist() == [2e-4, 1e-4, 5e-4]  # by final loss, the unfinished one last
+    assert frame["final_loss"].tolist() == [1.5, 2.5, ""] and other.id not in frame["run"].tolist()
+    lines = sweep_view.sweep_overlay(str(studio_home), "sweep-test-1")
+    assert lines == {
+        "learning_rate=0.0001": [(1, 2.9), (2, 2.8)],
+        "learning_rate=0.0002": [(1, 2.8), (2, 2.6)],
+        "learning_rate=0.0005": [(1, 2.7), (2, pytest.approx(2.4))],
+    }

@@ -7,7 +7,7 @@ active; picking several ids in the
 comparison overlays their loss curves and lists only the JobSpec fields that differ.
 
 API names (for gradio_client): ``runs_refresh``, ``run_details``, ``runs_compare``, ``run_abort``, ``run_stop_save``,
-``run_resume``.
+``run_resume``, ``runs_sweep`` (a sweep's comparison: :mod:`studio.sweep_view`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import gradio as gr
 
 from backend import jobs
 from backend.workspace import workspace_home
-from studio import runs_view, svgplot
+from studio import runs_view, svgplot, sweep_view
 from studio.i18n import Labeller, lookup
 from studio.live import metric_frame, status_html
 from studio.util import guard, hardware
@@ -67,6 +67,9 @@ LABELS = {
         "mix": "数据配比：计划与实际 token 占比",
     },
 }
+
+for _lang, _labels in sweep_view.RUNS_LABELS.items():  # the Sweeps accordion's labels (studio.sweep_view)
+    LABELS[_lang].update(_labels)
 
 
 def _ids(rows: list[list]) -> list[str]:
@@ -121,6 +124,7 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
         text("overlay", gr.Markdown(L("overlay")), "value")
         overlay = gr.HTML(svgplot.line_chart({}), elem_id="runs-overlay")
         diff = text("diff", gr.Dataframe(headers=["field"], interactive=False, label=L("diff"), elem_id="runs-diff"))
+    sweep_text = sweep_view.build_runs_sweeps(home, REFRESH_S)  # a sweep's runs grouped and compared
 
     @guard
     def refresh(status_value, last, force=False):
@@ -229,4 +233,4 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
     abort_btn.click(abort, run_dd, shown_out, api_name="run_abort")
     stop_btn.click(stop_save, run_dd, shown_out, api_name="run_stop_save")
     resume_btn.click(resume, run_dd, shown_out, api_name="run_resume")
-    return [text]
+    return [text, sweep_text]

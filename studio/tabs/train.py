@@ -10,8 +10,8 @@ Contract:
 - Handlers never show a traceback: it goes to the server's terminal, the page gets one line.
 - Nothing here imports torch; a run starts in its own process group through ``backend.jobs``.
 
-API names (for gradio_client): ``load_preset``, ``save_preset``, ``preview``, ``start``, ``stop_save``,
-``abort``, ``poll``, ``raw_log``.
+API names (for gradio_client): ``load_preset``, ``save_preset``, ``preview``, ``start``, ``start_sweep``,
+``stop_save``, ``abort``, ``poll``, ``raw_log``.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from backend.launch import build_launch
 from backend.preflight import preflight
 from backend.spec import SpecError, load_spec
 from backend.workspace import workspace_home
-from studio import presets
+from studio import presets, sweep_view
 from studio.form import FIELDS, form_to_spec, spec_to_form
 from studio.i18n import Labeller, lookup
 from studio.live import (
@@ -97,6 +97,8 @@ LABELS = {
         "policy": "已保存的采样策略 → data.mix.policy",
     },
 }
+for _lang, _labels in sweep_view.TRAIN_LABELS.items():  # the Sweep accordion's labels (studio.sweep_view)
+    LABELS[_lang].update(_labels)
 _FOLLOW_LOG_JS = """() => {
   const t = document.querySelector('#studio-train-log textarea');
   if (!t) return;
@@ -176,6 +178,7 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
                 stop_btn = text("stop_save", gr.Button(L("stop_save"), elem_id="studio-stop-save"), "value")
                 abort_btn = text("abort", gr.Button(L("abort"), variant="stop", elem_id="studio-abort"), "value")
             override = text("override", gr.Checkbox(False, label=L("override"), elem_id="studio-override"))
+            sweep_text, sweep_pairs, sweep_btn = sweep_view.build_train_sweep()
             errors = gr.HTML("", elem_id="studio-train-errors")
             status = text("status", gr.HTML(status_html(None), label="Status", elem_id="studio-train-status"))
             progress = text("progress", gr.HTML(progress_html(None), label="Progress", elem_id="studio-train-progress"))
@@ -257,6 +260,16 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
         return "<br>".join(lines), status_html(state), state
 
     @guard
+    def start_sweep(force, base_dict, *args):
+        # One run per combination through the CLI's path (backend.sweep); the view follows the first run.
+        pairs, values = list(args[: len(sweep_pairs)]), list(args[len(sweep_pairs) :])
+        note, runs = sweep_view.start_sweep(home, bool(force), base_dict, pairs, values)
+        if not runs:
+            return note, gr.skip(), gr.skip()
+        state = new_watch(runs[0])
+        return note, status_html(state), state
+
+    @guard
     def stop_save(watch_state):
         if not watch_state:
             raise gr.Error("no run to stop")
@@ -313,6 +326,9 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
         **fast,
     )
     start_btn.click(start, [watch, override, base, *inputs], [errors, status, watch], api_name="start")
+    sweep_btn.click(
+        start_sweep, [override, base, *sweep_pairs, *inputs], [errors, status, watch], api_name="start_sweep"
+    )
     stop_btn.click(stop_save, watch, status, api_name="stop_save")
     abort_btn.click(abort, watch, status, api_name="abort")
     outputs = [progress, status, log, *plots, watch]
@@ -324,4 +340,4 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
     demo.load(reattach, None, [watch, base, *inputs], api_visibility="private")
     # Presets saved from another tab or session show up after a reload.
     demo.load(lambda: gr.update(choices=list_presets()), None, preset, api_visibility="private")
-    return [text, field_labels]
+    return [text, field_labels, sweep_text]
