@@ -12,8 +12,20 @@ so llama.cpp, Ollama and transformers' GGUF loader read it back:
   quantised to Q8_0 (the others stay float16, as convert_hf_to_gguf does);
 * the tokenizer: a byte-level BPE ``tokenizer.json`` as ``gpt2`` (tokens, token types, merges; the
   padded vocabulary rows as ``[PADn]`` unused tokens), the chat template, bos/eos/pad ids, and the end
-  of turn of a ChatML or Llama 3 template (``<|im_end|>``, ``<|eot_id|>``) as ``eot`` so a chat stops.
-  A SentencePiece tokenizer or any other kind is refused.
+  of turn of a ChatML or Llama 3 template (``<|im_end|>``, ``<|eot_id|>``) as ``eot`` so a chat stops;
+* a SentencePiece tokenizer (Llama 1/2, Mistral style) as ``llama``, as convert_hf_to_gguf's
+  ``_set_vocab_sentencepiece`` writes it: tokens, scores and token types (normal, unknown, control,
+  user-defined, unused, byte), no merges (llama.cpp merges by score). The scores come from the
+  ``tokenizer.model`` beside the tokenizer when there is one (through :class:`gguf.SentencePieceVocab`, as
+  convert_hf_to_gguf does), else from ``tokenizer.json``: a Unigram model's own scores, or, for a
+  byte-fallback BPE (SentencePiece's BPE converted by transformers), minus the rank of the merge that makes
+  each token (0 for the others) -- where gguf's ``LlamaHfVocab`` writes -1000 for every token, which would
+  leave llama.cpp no order to merge in. Added tokens (``<unk>``, ``<s>``, ``</s>`` among them when the
+  tokenizer lists them) get score -1000 and type control when special, else user-defined with "▁" as a
+  space, as convert_hf_to_gguf's ``added_tokens_decoder`` pass does. Any other tokenizer kind is refused;
+* Llama 3.1 rope scaling (``rope_type: llama3``): the ``rope_freqs`` tensor of per-frequency factors that
+  llama.cpp divides the rotary frequencies by, computed as convert_hf_to_gguf's
+  ``LlamaModel.generate_extra_tensors`` does; other scaled rotary types are refused.
 
 Every refusal is an :class:`ExportError` with one line for the user. Needs torch only through the model
 it is given.
@@ -22,6 +34,7 @@ it is given.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from backend.export_weights import ExportError
@@ -52,9 +65,12 @@ def check_supported(config, qtype: str) -> None:
             "(export the Hugging Face folder and convert it with llama.cpp's convert_hf_to_gguf.py)"
         )
     rope = _rope(config)
-    if rope.get("rope_type", "default") not in ("default", None):
+    if rope.get("rope_type") == "llama3" and family != "llama":
+        raise ExportError(f"GGUF export: llama3 rope scaling is written for the llama family, not {family!r}")
+    if rope.get("rope_type", "default") not in ("default", None, "llama3"):
         raise ExportError(
-            f"GGUF export: rope scaling {rope.get('rope_type')!r} is not supported yet (only unscaled rotary)"
+            f"GGUF export: rope scaling {rope.get('rope_type')!r} is not supported yet (unscaled rotary and "
+            "Llama 3.1's llama3 scaling only)"
         )
 
 
@@ -64,6 +80,32 @@ def _rope(config) -> dict:
     if "rope_theta" not in params and getattr(config, "rope_theta", None) is not None:
         params["rope_theta"] = config.rope_theta
     return params
+
+
+def llama3_rope_factors(config) -> list[float] | None:
+    """The ``rope_freqs`` factors of a ``rope_type: llama3`` model (None for any other), one per rotary
+    frequency pair, as convert_hf_to_gguf's ``LlamaModel.generate_extra_tensors``: 1 for wavelengths under
+    ``original_max_position_embeddings / high_freq_factor``, ``factor`` above ``... / low_freq_factor``,
+    and the smooth blend between them."""
+    rope = _rope(config)
+    if rope.get("rope_type") != "llama3":
+        return None
+    base = float(rope.get("rope_theta", 10000.0))
+    dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
+    factor = float(rope.get("factor", 8.0))
+    low, high = float(rope.get("low_freq_factor", 1.0)), float(rope.get("high_freq_factor", 4.0))
+    old_len = float(rope.get("original_max_position_embeddings", 8192))
+    out = []
+    for i in range(0, dim, 2):
+        wavelen = 2 * math.pi * base ** (i / dim)  # 2 pi / freq, freq = base ** (-i / dim)
+        if wavelen < old_len / high:
+            out.append(1.0)
+        elif wavelen > old_len / low:
+            out.append(factor)
+        else:
+            smooth = (old_len / wavelen - low) / (high - low)
+            out.append(1 / ((1 - smooth) / factor + smooth))
+    return out
 
 
 def _permute(w, n_head: int, n_head_kv: int | None):
@@ -98,6 +140,88 @@ def _pre_name(tj: dict) -> str:
     return "default"
 
 
+def is_sentencepiece(tj: dict) -> bool:
+    """Whether a ``tokenizer.json`` is a SentencePiece model: Unigram, or BPE with byte fallback and no
+    ByteLevel step (how transformers converts SentencePiece's BPE, Llama 2's)."""
+    model = tj.get("model") or {}
+    byte_level = _is_byte_level(tj.get("pre_tokenizer")) or _is_byte_level(tj.get("decoder"))
+    return model.get("type") == "Unigram" or (
+        model.get("type") == "BPE" and bool(model.get("byte_fallback")) and not byte_level
+    )
+
+
+def _spm_file(tokenizer) -> Path | None:
+    """The ``tokenizer.model`` beside the tokenizer (its folder), when there is one and sentencepiece is installed."""
+    import importlib.util
+
+    folder = Path(str(getattr(tokenizer, "name_or_path", "") or ""))
+    found = folder / "tokenizer.model"
+    return found if found.is_file() and importlib.util.find_spec("sentencepiece") else None
+
+
+def spm_vocab(tokenizer, n_vocab: int) -> tuple[list[str], list[float], list[int]]:
+    """(tokens, scores, token types) of a SentencePiece tokenizer, ``n_vocab`` long (see the module doc)."""
+    import gguf
+
+    tj = _tokenizer_json(tokenizer)
+    model = tj.get("model") or {}
+    tokens = [f"[PAD{i}]" for i in range(n_vocab)]
+    scores = [-10000.0] * n_vocab
+    types = [int(gguf.TokenType.UNUSED)] * n_vocab
+    spm = _spm_file(tokenizer)
+    if spm is not None:  # the scores the model was trained with, as convert_hf_to_gguf reads them
+        pieces = list(gguf.SentencePieceVocab(spm.parent).sentencepiece_tokens())
+        if len(pieces) > n_vocab:
+            raise ExportError(f"the tokenizer has {len(pieces)} tokens but the model's embedding only {n_vocab} rows")
+        for i, (text, score, kind) in enumerate(pieces):
+            tokens[i], scores[i], types[i] = text.decode("utf-8"), float(score), int(kind)
+    else:
+        if model.get("type") == "Unigram":
+            entries = [(piece, float(score)) for piece, score in model.get("vocab") or []]
+        else:
+            vocab = model.get("vocab") or {}
+            made = {}
+            for rank, merge in enumerate(model.get("merges") or []):
+                left, right = merge.split(" ", 1) if isinstance(merge, str) else merge
+                made.setdefault(left + right, -float(rank))
+            by_id = sorted(vocab.items(), key=lambda item: item[1])
+            if [i for _, i in by_id] != list(range(len(by_id))):
+                raise ExportError("GGUF export: the tokenizer's vocabulary ids are not 0..N-1")
+            entries = [(piece, made.get(piece, 0.0)) for piece, _ in by_id]
+        if len(entries) > n_vocab:
+            raise ExportError(f"the tokenizer has {len(entries)} tokens but the model's embedding only {n_vocab} rows")
+        unk = model.get("unk_id") if model.get("type") == "Unigram" else vocab.get(model.get("unk_token"))
+        byte_fallback = bool(model.get("byte_fallback"))
+        for i, (piece, score) in enumerate(entries):
+            tokens[i], scores[i] = piece, score
+            if i == unk:
+                types[i] = int(gguf.TokenType.UNKNOWN)
+            elif byte_fallback and len(piece) == 6 and piece.startswith("<0x") and piece.endswith(">"):
+                types[i] = int(gguf.TokenType.BYTE)
+            else:
+                types[i] = int(gguf.TokenType.NORMAL)
+    for added in tj.get("added_tokens") or []:  # as convert_hf_to_gguf's added_tokens_decoder pass
+        i = added.get("id")
+        if isinstance(i, int) and 0 <= i < n_vocab:
+            special = bool(added.get("special"))
+            tokens[i] = added["content"] if special else added["content"].replace("\u2581", " ")
+            types[i] = int(gguf.TokenType.CONTROL if special else gguf.TokenType.USER_DEFINED)
+            scores[i] = -1000.0
+    return tokens, scores, types
+
+
+def _space_prefix(tj: dict) -> bool:
+    """Whether the tokenizer puts "▁" before the text (SentencePiece's add_dummy_prefix), as llama.cpp's flag."""
+    text = json.dumps([tj.get("normalizer"), tj.get("pre_tokenizer")])
+    if '"type": "Prepend"' in text:
+        return True
+    return (
+        '"type": "Metaspace"' in text
+        and '"prepend_scheme": "never"' not in text
+        and '"add_prefix_space": false' not in text
+    )
+
+
 def _vocab(tokenizer, n_vocab: int) -> tuple[list[str], list[int], list[str], str]:
     """(tokens, token types, merges, pre-tokenizer name) for a byte-level BPE tokenizer, ``n_vocab`` long."""
     import gguf
@@ -106,8 +230,8 @@ def _vocab(tokenizer, n_vocab: int) -> tuple[list[str], list[int], list[str], st
     model = tj.get("model") or {}
     if model.get("type") != "BPE" or not (_is_byte_level(tj.get("pre_tokenizer")) or _is_byte_level(tj.get("decoder"))):
         raise ExportError(
-            f"GGUF export writes byte-level BPE tokenizers (GPT-2/Qwen2/Llama 3 style); this one is "
-            f"{model.get('type')!r} without a ByteLevel step"
+            f"GGUF export writes byte-level BPE tokenizers (GPT-2/Qwen2/Llama 3 style) and SentencePiece ones "
+            f"(Unigram, or BPE with byte fallback); this one is {model.get('type')!r} without either"
         )
     vocab = tokenizer.get_vocab()
     if len(vocab) > n_vocab:
@@ -130,14 +254,27 @@ def _vocab(tokenizer, n_vocab: int) -> tuple[list[str], list[int], list[str], st
     return tokens, types, merges, _pre_name(tj)
 
 
-def _add_tokenizer(writer, tokenizer, n_vocab: int) -> list[str]:
-    tokens, types, merges, pre = _vocab(tokenizer, n_vocab)
-    writer.add_tokenizer_model("gpt2")
-    writer.add_tokenizer_pre(pre)
-    writer.add_token_list(tokens)
-    writer.add_token_types(types)
-    writer.add_token_merges(merges)
+def _add_tokenizer(writer, tokenizer, n_vocab: int, family: str) -> list[str]:
+    tj = _tokenizer_json(tokenizer)
     notes = []
+    if is_sentencepiece(tj):
+        if family != "llama":
+            raise ExportError(f"GGUF export: a SentencePiece tokenizer is written for the llama family, not {family!r}")
+        tokens, scores, types = spm_vocab(tokenizer, n_vocab)
+        writer.add_tokenizer_model("llama")
+        writer.add_tokenizer_pre("default")
+        writer.add_token_list(tokens)
+        writer.add_token_scores(scores)
+        writer.add_token_types(types)
+        writer.add_add_space_prefix(_space_prefix(tj))
+        pre = None
+    else:
+        tokens, types, merges, pre = _vocab(tokenizer, n_vocab)
+        writer.add_tokenizer_model("gpt2")
+        writer.add_tokenizer_pre(pre)
+        writer.add_token_list(tokens)
+        writer.add_token_types(types)
+        writer.add_token_merges(merges)
     if pre == "default":
         notes.append(
             "GGUF pre-tokenizer 'default': llama.cpp may split text before BPE differently from this tokenizer"
@@ -223,7 +360,12 @@ def write_gguf(model, tokenizer, path: Path, qtype: str, name: str = "model") ->
     state = model.state_dict()
     n_vocab = state["model.embed_tokens.weight"].shape[0]
     writer.add_vocab_size(n_vocab)
-    notes = _add_tokenizer(writer, tokenizer, n_vocab)
+    notes = _add_tokenizer(writer, tokenizer, n_vocab, family)
+    factors = llama3_rope_factors(config) if family == "llama" else None
+    if factors is not None:  # Llama 3.1: llama.cpp divides each rotary frequency by its factor
+        import numpy as np
+
+        writer.add_tensor(gguf.TENSOR_NAMES[gguf.MODEL_TENSOR.ROPE_FREQS] + ".weight", np.array(factors, np.float32))
     tied = bool(getattr(config, "tie_word_embeddings", False))
     kept_f16 = []
     for key, value in state.items():

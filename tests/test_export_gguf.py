@@ -130,8 +130,8 @@ def test_a_tokenizer_that_is_not_byte_level_bpe_is_refused():
     with pytest.raises(ExportError) as err:
         _vocab(unigram, 64)
     assert str(err.value) == (
-        "GGUF export writes byte-level BPE tokenizers (GPT-2/Qwen2/Llama 3 style); this one is 'Unigram' "
-        "without a ByteLevel step"
+        "GGUF export writes byte-level BPE tokenizers (GPT-2/Qwen2/Llama 3 style) and SentencePiece ones "
+        "(Unigram, or BPE with byte fallback); this one is 'Unigram' without either"
     )
 
 
@@ -177,3 +177,172 @@ def test_pre_tokenizer_named_as_llama_cpp_knows_it(pattern, name):
     from transformers import PreTrainedTokenizerFast
 
     assert _pre_name(_tokenizer_json(PreTrainedTokenizerFast(tokenizer_object=tok))) == name
+
+
+# ------------------------------------------------------------------ SentencePiece tokenizers, llama3 rope
+
+SPM_TEXTS = ["Hello world, hello studio.", "The lazy dog jumps.", "你好，世界！", "2 + 2 = 4 ☃"]  # ☃: byte fallback
+
+
+def _spm_tokenizer(folder, model_type: str = "bpe"):
+    """A SentencePiece model trained here (byte fallback on), loaded by transformers as Llama 2's is."""
+    import sentencepiece as spm
+    from transformers import LlamaTokenizer
+
+    folder.mkdir(parents=True, exist_ok=True)
+    corpus = [
+        "The quick brown fox jumps over the lazy dog.",
+        "Hello world, hello studio.",
+        "你好，世界！今天天气很好。",
+    ]
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(corpus * 50), model_prefix=str(folder / "tokenizer"), vocab_size=360,
+        model_type=model_type, byte_fallback=True, character_coverage=1.0, hard_vocab_limit=False, minloglevel=2,
+    )  # fmt: skip
+    tok = LlamaTokenizer.from_pretrained(folder)
+    tok.save_pretrained(folder)
+    return tok
+
+
+def test_sentencepiece_bpe_round_trips_through_transformers_gguf_loader(tmp_path):
+    """Llama 2-style tokenizer: the scores from tokenizer.model (gguf's SentencePieceVocab) and, without that
+    file, from tokenizer.json's merge ranks; both give back the same token ids, and the weights the logits."""
+    import gguf
+    import sentencepiece as spm
+    from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaTokenizer
+
+    from backend.export_gguf import write_gguf
+
+    tok = _spm_tokenizer(tmp_path / "with-model")
+    model = _model(tok, "llama")
+    write_gguf(model, tok, tmp_path / "with-model" / "m.gguf", "f16")
+    reader = gguf.GGUFReader(tmp_path / "with-model" / "m.gguf")
+    field = {name: reader.fields[name].contents() for name in reader.fields}
+    assert field["tokenizer.ggml.model"] == "llama" and field["tokenizer.ggml.pre"] == "default"
+    assert "tokenizer.ggml.merges" not in field  # llama.cpp merges a SentencePiece vocabulary by score
+    sp = spm.SentencePieceProcessor(model_file=str(tmp_path / "with-model" / "tokenizer.model"))
+    n = sp.vocab_size()
+    assert field["tokenizer.ggml.tokens"][:n] == [sp.id_to_piece(i) for i in range(n)]
+    # <unk> <s> </s> are the tokenizer's added special tokens: control, score -1000 (as convert_hf_to_gguf)
+    assert field["tokenizer.ggml.scores"][:n] == pytest.approx([-1000.0] * 3 + [sp.get_score(i) for i in range(3, n)])
+    types = field["tokenizer.ggml.token_type"]
+    assert types[:3] == [gguf.TokenType.CONTROL] * 3 and types[3] == gguf.TokenType.BYTE  # <0x00>
+    assert types[sp.piece_to_id("▁hello")] == gguf.TokenType.NORMAL
+    assert types[n:] == [gguf.TokenType.UNUSED] * (model.config.vocab_size - n)  # the padded rows
+    assert field["tokenizer.ggml.add_space_prefix"] is True
+
+    plain = tmp_path / "json-only"  # the same tokenizer with tokenizer.json only: scores from the merge ranks
+    tok.save_pretrained(plain)
+    (plain / "tokenizer.model").unlink(missing_ok=True)
+    tok2 = LlamaTokenizer.from_pretrained(plain)
+    assert not (plain / "tokenizer.model").exists()
+    write_gguf(model, tok2, plain / "m.gguf", "f16")
+    # transformers rebuilds the merges even from flat scores, so its round trip cannot tell; llama.cpp merges the
+    # best-scored pair first: the merge-rank scores must order the merged tokens as SentencePiece's own do.
+    reader = gguf.GGUFReader(plain / "m.gguf")
+    scores = reader.fields["tokenizer.ggml.scores"].contents()
+    assert reader.fields["tokenizer.ggml.tokens"].contents()[:n] == field["tokenizer.ggml.tokens"][:n]
+    merged = [i for i in range(3, n) if len(sp.id_to_piece(i)) > 1 and not sp.is_byte(i)]
+    assert len(merged) > 40 and len({scores[i] for i in merged}) == len(merged)  # no ties (flat -1000 would tie)
+    assert sorted(merged, key=lambda i: (-scores[i], i)) == sorted(merged, key=lambda i: (-sp.get_score(i), i))
+    ids = torch.tensor([tok(" ".join(SPM_TEXTS)).input_ids])  # this tokenizer has no pad token: one row
+    with torch.no_grad():
+        ref = model(ids).logits
+    for folder in (tmp_path / "with-model", plain):
+        back = AutoTokenizer.from_pretrained(folder, gguf_file="m.gguf")
+        assert [back(t).input_ids for t in SPM_TEXTS] == [tok(t).input_ids for t in SPM_TEXTS], folder.name
+        loaded = AutoModelForCausalLM.from_pretrained(folder, gguf_file="m.gguf", dtype=torch.float32)
+        with torch.no_grad():
+            diff = (loaded.eval()(ids).logits - ref).abs().max().item()
+        assert 0 < diff < TOLERANCE["f16"], (folder.name, diff)
+
+
+def test_sentencepiece_unigram_metadata_equals_its_tokenizer_json(tmp_path):
+    """A Unigram tokenizer.json: transformers' GGUF loader rebuilds a "llama" vocabulary as BPE merges from
+    the scores, which is not Unigram's segmentation, so the file is checked against the tokenizer.json."""
+    import gguf
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    from backend.export_gguf import write_gguf
+
+    pieces = [("<unk>", 0.0), ("<s>", 0.0), ("</s>", 0.0), *[(f"<0x{b:02X}>", 0.0) for b in range(256)]]
+    pieces += [("\u2581", -2.0), ("a", -3.0), ("b", -3.5), ("\u2581ab", -4.0), ("ab", -4.5)]
+    backend = Tokenizer(models.Unigram(pieces, unk_id=0, byte_fallback=True))
+    backend.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="first")
+    tok = PreTrainedTokenizerFast(tokenizer_object=backend, unk_token="<unk>", bos_token="<s>", eos_token="</s>")
+    tok.add_special_tokens({"additional_special_tokens": ["<|im_end|>"]})
+    tok.add_tokens(["<think>"])
+    model = _model(tok, "llama")
+    write_gguf(model, tok, tmp_path / "u.gguf", "q8_0")
+    reader = gguf.GGUFReader(tmp_path / "u.gguf")
+    field = {name: reader.fields[name].contents() for name in reader.fields}
+    assert field["tokenizer.ggml.model"] == "llama"
+    n = len(pieces)
+    assert field["tokenizer.ggml.tokens"][: n + 2] == [p for p, _ in pieces] + ["<|im_end|>", "<think>"]
+    assert field["tokenizer.ggml.scores"][3:n] == pytest.approx([s for _, s in pieces[3:]])
+    T = gguf.TokenType
+    special = {i for i, t in tok.added_tokens_decoder.items() if t.special}
+    assert special == {0, 1, 2, n}  # <unk> <s> </s> (named as the tokenizer's specials) and <|im_end|>
+    assert field["tokenizer.ggml.token_type"][: n + 2] == (
+        [T.CONTROL] * 3 + [T.BYTE] * 256 + [T.NORMAL] * 5 + [T.CONTROL, T.USER_DEFINED]
+    )
+    assert field["tokenizer.ggml.scores"][n : n + 2] == [-1000.0, -1000.0]  # added tokens, as convert_hf_to_gguf
+    assert len(field["tokenizer.ggml.tokens"]) == model.config.vocab_size
+    assert field["tokenizer.ggml.unknown_token_id"] == 0 and field["tokenizer.ggml.eos_token_id"] == 2
+
+
+def test_llama3_rope_scaling_writes_rope_freqs_as_transformers_scales_the_frequencies(tiny_tokenizer, tmp_path):
+    """Llama 3.1's rope scaling: the rope_freqs factors (llama.cpp divides each frequency by its factor) must
+    be transformers' own llama3 inverse frequencies divided into the unscaled ones. transformers' GGUF loader
+    does not read rope_freqs back (it rebuilds an unscaled config), so the weights are compared with the
+    source config given to it."""
+    import gguf
+    from transformers import AutoModelForCausalLM
+    from transformers.modeling_rope_utils import ROPE_INIT_FUNCTIONS
+
+    from backend.export_gguf import write_gguf
+
+    rope = dict(rope_type="llama3", rope_theta=500000.0, factor=8.0, low_freq_factor=1.0, high_freq_factor=4.0)
+    rope |= dict(original_max_position_embeddings=64)  # small, so all three bands occur at head_dim 32
+    arch = dict(ARCH, max_position_embeddings=512, rope_parameters=rope)
+    model = build_tiny_model(tiny_tokenizer, arch, family="llama").eval()
+    assert model.config.rope_parameters["rope_type"] == "llama3"
+    write_gguf(model, tiny_tokenizer, tmp_path / "r.gguf", "f16")
+    reader = gguf.GGUFReader(tmp_path / "r.gguf")
+    (freqs,) = [t for t in reader.tensors if t.name == "rope_freqs.weight"]
+    assert freqs.tensor_type.name == "F32"
+    scaled, _ = ROPE_INIT_FUNCTIONS["llama3"](model.config, "cpu")
+    head_dim = ARCH["hidden_size"] // ARCH["num_attention_heads"]
+    plain = 1.0 / (500000.0 ** (torch.arange(0, head_dim, 2, dtype=torch.float64) / head_dim))
+    expected = (plain / scaled.double()).tolist()
+    assert freqs.data.tolist() == pytest.approx(expected, rel=1e-5)
+    assert min(expected) == pytest.approx(1.0) and max(expected) == pytest.approx(8.0)  # both ends and a blend
+    assert any(1.0 + 1e-3 < f < 8.0 - 1e-3 for f in expected)
+    tiny_tokenizer.save_pretrained(tmp_path)
+    loaded = AutoModelForCausalLM.from_pretrained(
+        tmp_path, gguf_file="r.gguf", config=model.config, dtype=torch.float32
+    )
+    batch = tiny_tokenizer(TEXTS, return_tensors="pt", padding=True)
+    with torch.no_grad():
+        diff = (loaded.eval()(**batch).logits - model(**batch).logits).abs().max().item()
+    assert 0 < diff < TOLERANCE["f16"], diff
+
+
+def test_gguf_refuses_other_rope_scalings_and_llama3_outside_llama():
+    from transformers import AutoConfig
+
+    from backend.export_gguf import check_supported
+
+    yarn = AutoConfig.for_model("llama", rope_parameters=dict(rope_type="yarn", factor=4.0, rope_theta=1e4))
+    with pytest.raises(ExportError) as err:
+        check_supported(yarn, "f16")
+    assert str(err.value) == (
+        "GGUF export: rope scaling 'yarn' is not supported yet (unscaled rotary and Llama 3.1's llama3 scaling only)"
+    )
+    llama3 = dict(rope_type="llama3", factor=8.0, low_freq_factor=1.0, high_freq_factor=4.0, rope_theta=1e4)
+    llama3 |= dict(original_max_position_embeddings=64)
+    with pytest.raises(ExportError) as err:
+        check_supported(AutoConfig.for_model("qwen2", rope_parameters=llama3), "f16")
+    assert str(err.value) == "GGUF export: llama3 rope scaling is written for the llama family, not 'qwen2'"
+    check_supported(AutoConfig.for_model("llama", rope_parameters=llama3), "q8_0")  # accepted
