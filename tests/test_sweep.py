@@ -101,8 +101,11 @@ def test_a_cpu_sweep_takes_turns_while_other_cpu_runs_share_the_cpu():
     assert conflicts(device_set("0,1"), device_set("1"))
 
 
-def test_train_tab_sweep_rows_become_sweep_items_and_bad_rows_say_why(studio_home):
+def test_train_tab_sweep_rows_become_sweep_items_and_bad_rows_say_why(studio_home, monkeypatch):
+    from backend.launch import Hardware
     from studio import sweep_view
+
+    monkeypatch.setattr(sweep_view, "hardware", lambda: Hardware(gpu_count=0, cpu_count=2))  # no probe process
 
     assert sweep_view.sweep_items(["train.learning_rate", " 1e-4, 2e-4 ", None, "", "train.seed", "1..2"]) == [
         "train.learning_rate=1e-4, 2e-4",
@@ -159,3 +162,18 @@ def test_runs_tab_sweep_comparison_lists_one_row_per_combination_sorted(studio_h
         "learning_rate=0.0002": [(1, 2.8), (2, 2.6)],
         "learning_rate=0.0005": [(1, 2.7), (2, pytest.approx(2.4))],
     }
+
+
+def test_a_failed_preflight_creates_no_run_of_the_sweep(studio_home, tmp_path):
+    from backend.launch import Hardware
+    from backend.spec import apply_overrides
+    from backend.sweep import SweepPreflightError, create
+
+    missing = tmp_path / "nope.jsonl"
+    spec = apply_overrides(load_spec(TINY_SFT), [f'data.sources=[{{"path": "{missing}"}}]'])
+    before = len(Registry(studio_home).list())
+    with pytest.raises(SweepPreflightError) as err:
+        create(spec, ["train.seed=1,2"], studio_home, Hardware(gpu_count=0, cpu_count=2))
+    assert str(err.value) == "pre-flight failed for train.seed=1: no run of the sweep was created"
+    assert any(line.startswith("[fail] train.seed=1: ") and str(missing) in line for line in err.value.lines)
+    assert len(Registry(studio_home).list()) == before
