@@ -63,7 +63,8 @@ def cmd_train(args) -> int:
     from backend.launch import detect_hardware
     from backend.preflight import failed, preflight
 
-    hardware = detect_hardware() if spec.distributed.launcher == "local" else None  # a Slurm job runs elsewhere
+    local = spec.distributed.launcher == "local"  # a Slurm job runs elsewhere
+    hardware = detect_hardware(home=args.home) if local else None
     checks = preflight(spec, args.home, hardware, override=args.override)
     for check in checks:
         if check.level != "ok":
