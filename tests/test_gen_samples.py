@@ -21,8 +21,15 @@ GENERATED = [
 def gen():
     spec = importlib.util.spec_from_file_location("gen_samples", ROOT / "tools" / "gen_samples.py")
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    spec.loader.exec_module(module)  # puts tools/ on sys.path for its samplegen package
     return module
+
+
+@pytest.fixture(scope="module")
+def load_sources(gen):
+    from samplegen.common import load_sources
+
+    return load_sources
 
 
 def test_regenerated_samples_are_byte_identical(gen, tmp_path):
@@ -34,14 +41,14 @@ def test_regenerated_samples_are_byte_identical(gen, tmp_path):
         )
 
 
-def test_a_pool_defined_twice_is_refused(gen, tmp_path):
+def test_a_pool_defined_twice_is_refused(load_sources, tmp_path):
     (tmp_path / "a.yaml").write_text("en_names: [Ann]\n", encoding="utf-8")
     (tmp_path / "b.yaml").write_text("zh_names: [小明]\nen_names: [Bob]\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"^b\.yaml: pool 'en_names' is already defined in a\.yaml$"):
-        gen.load_sources(str(tmp_path))
+        load_sources(str(tmp_path))
 
 
-def test_a_file_that_is_not_a_mapping_is_refused(gen, tmp_path):
+def test_a_file_that_is_not_a_mapping_is_refused(load_sources, tmp_path):
     (tmp_path / "a.yaml").write_text("- just\n- a list\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"^a\.yaml: expected a mapping of pool name to pool, got list$"):
-        gen.load_sources(str(tmp_path))
+        load_sources(str(tmp_path))
