@@ -30,7 +30,7 @@ def cmd_sweep(args, spec, follow) -> int:
     except SweepError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    hardware = detect_hardware()
+    hardware = detect_hardware(home=args.home)
     for values, one in combos:
         checks = preflight(one, args.home, hardware, override=args.override)
         for check in checks:
