@@ -22,7 +22,9 @@ install: $(STAMP)
 webui: $(STAMP)
 	$(PY) webui.py --open $(ARGS)
 
+# lint-imports (about 1 s): the import contracts in pyproject.toml ([tool.importlinter]); CI runs them here.
 test: $(STAMP)
+	$(VENV)/bin/lint-imports
 	$(TEST_ENV) $(PY) -m pytest -q --durations=30 -m "not scale" $(PYTEST_ARGS)
 
 # The heavier end-to-end tests (a real Slurm cluster, a full disk, sweeps, early stopping, reward-model export).
@@ -35,6 +37,7 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .

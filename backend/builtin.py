@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from backend.workspace import SAMPLES_DIR
+from backend.paths import SAMPLES_DIR
 
 TOKENIZER_DIR = "tiny-tokenizer"
 MODEL_DIR = "tiny-llama"

@@ -17,6 +17,7 @@ import argparse
 import os
 import sys
 
+from backend.chat_args import load_engine
 from backend.cli_errors import one_line_errors
 
 
@@ -27,15 +28,6 @@ def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--bits", type=int, choices=(4, 8), help="load the base quantised with bitsandbytes")
     p.add_argument("--dtype", default="auto", choices=("auto", "float32", "bfloat16", "float16"))
     p.add_argument("--trust-remote-code", action="store_true", help="run code shipped with the model (trusted only)")
-
-
-def _load(args):
-    from backend.chat import ChatEngine
-
-    return ChatEngine.load(
-        args.model, args.adapter, home=args.home, dtype=args.dtype, bits=args.bits, template=args.template,
-        trust_remote_code=args.trust_remote_code,
-    )  # fmt: skip
 
 
 def _options(args):
@@ -69,7 +61,7 @@ def _answer(engine, history: list[dict], options, system: str | None, stats: boo
 def cmd_chat(args) -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     options = _options(args)
-    engine = _load(args)
+    engine = load_engine(args)
     if args.prompt is not None:
         _answer(engine, [{"role": "user", "content": args.prompt}], options, args.system, stats=False)
         return 0

@@ -63,7 +63,8 @@ def cmd_train(args) -> int:
     from backend.launch import detect_hardware
     from backend.preflight import failed, preflight
 
-    hardware = detect_hardware() if spec.distributed.launcher == "local" else None  # a Slurm job runs elsewhere
+    local = spec.distributed.launcher == "local"  # a Slurm job runs elsewhere
+    hardware = detect_hardware(home=args.home) if local else None
     checks = preflight(spec, args.home, hardware, override=args.override)
     for check in checks:
         if check.level != "ok":
@@ -203,11 +204,34 @@ def cmd_presets(args) -> int:
     return 0
 
 
-def cmd_webui(args) -> int:
-    from studio.app import main as webui_main
+def webui_command(args) -> tuple[list[str], dict[str, str]]:
+    """The command and environment that serve the web UI (``webui.py``) for ``studio webui``.
 
-    argv = ["--host", args.host, "--port", str(args.port)] + (["--auth", args.auth] if args.auth else [])
-    return webui_main(argv + (["--home", args.home] if args.home else []))
+    The UI runs as its own process, so the backend never imports the front end. ``--auth`` travels in
+    ``$STUDIO_AUTH``, not in the child's argv, where every user of the machine could read it with ``ps``.
+    """
+    argv = [sys.executable, str(PROJECT_ROOT / "webui.py"), "--host", args.host, "--port", str(args.port)]
+    env = dict(os.environ)
+    if args.auth:
+        env["STUDIO_AUTH"] = args.auth
+    if args.home:
+        argv += ["--home", str(Path(args.home).resolve())]
+    return argv, env
+
+
+def cmd_webui(args) -> int:
+    import subprocess
+
+    argv, env = webui_command(args)
+    proc = subprocess.Popen(argv, cwd=PROJECT_ROOT, env=env)
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:  # the UI got the same Ctrl-C (one process group) and closes its server itself
+        try:
+            return proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            return proc.wait()
 
 
 def viewer_argv(port: int) -> list[str]:

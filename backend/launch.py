@@ -1,7 +1,8 @@
 """Turn a JobSpec into the command that starts training: ``build_launch(spec, run_dir, hw) -> LaunchPlan``.
 
 Contract: everything here is pure (no torch, no I/O) so the UI can import it cheaply, except
-``detect_hardware``, which probes torch in a child process. A ``LaunchPlan`` holds the argv (always
+``detect_hardware``, which probes torch in a child process (once per boot and device set, see
+:mod:`backend.hardware_cache`). A ``LaunchPlan`` holds the argv (always
 ``python -m accelerate.commands.launch <flags> -m backend.train <run_dir>``), the variables to add to
 the environment, the files to write into the run dir first (``accelerate.json``, ``deepspeed.json``)
 and the resolved precision. Hardware-dependent mistakes raise ``SpecError`` naming the field.
@@ -40,6 +41,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 
+from backend import hardware_cache
 from backend.spec import JobSpec, SpecError, spec_from_dict
 
 TRAIN_MODULE = "backend.train"
@@ -243,25 +245,72 @@ _PROBE = (
     "import json, torch; c = torch.cuda; n = c.device_count() if c.is_available() else 0; "
     "m = [c.mem_get_info(i) for i in range(n)]; "
     "print(json.dumps([n, n > 0 and all(c.get_device_capability(i)[0] >= 8 for i in range(n)), "
-    "[f / 2**30 for f, t in m], [t / 2**30 for f, t in m]]))"
+    "[f / 2**30 for f, t in m], [t / 2**30 for f, t in m], "
+    "[str(getattr(c.get_device_properties(i), 'uuid', '')) for i in range(n)]]))"
 )
 
 
-def detect_hardware(python: str = sys.executable, timeout: float = 120.0) -> Hardware:
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _probe(python: str, timeout: float) -> dict | None:
+    """Run the torch probe in a child process: {gpu_count, bf16, free_gb, total_gb, uuids}, or None."""
+    try:
+        out = subprocess.run([python, "-c", _PROBE], capture_output=True, text=True, timeout=timeout, check=True)
+        gpus, bf16, *rest = json.loads(out.stdout.strip().splitlines()[-1])
+        free, total = (list(map(float, m)) for m in rest[:2]) if len(rest) >= 2 else ([], [])
+        uuids = [str(u) for u in rest[2]] if len(rest) >= 3 else []
+        return {"gpu_count": int(gpus), "bf16": bool(bf16), "free_gb": free, "total_gb": total, "uuids": uuids}
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError, TypeError):
+        return None
+
+
+def _from_cache(probe: dict, cpus: int) -> Hardware | None:
+    """A stored probe as Hardware with free GPU memory read afresh (nvidia-smi); None to re-probe."""
+    try:
+        gpus, bf16, total, uuids = probe["gpu_count"], probe["bf16"], probe["total_gb"], probe["uuids"]
+        if not gpus:
+            return Hardware(gpu_count=0, bf16_supported=False, cpu_count=cpus)
+        free = hardware_cache.free_gb_by_uuid(uuids) if len(uuids) == gpus else None
+        if free is None:
+            return None
+        return Hardware(int(gpus), bool(bf16), cpus, gpu_free_gb=free, gpu_total_gb=tuple(map(float, total)))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def detect_hardware(
+    python: str = sys.executable, timeout: float = 120.0, home: str | os.PathLike | None = None, cache: bool = True
+) -> Hardware:
     """Probe GPUs (count, bf16, free/total memory) with torch in a child process; Hardware(0, False, cpus)
     if torch or CUDA is unavailable.
 
     A child process keeps torch and a CUDA context (hundreds of MB of GPU memory) out of the UI process.
     bf16 counts as supported when every visible GPU has compute capability 8.0+ (native bf16, not emulated).
+    With ``cache`` (the default) a successful probe is stored in ``<workspace>/cache/hardware.json`` for this
+    boot, device set, torch and Python (:mod:`backend.hardware_cache`), so later calls skip the child process;
+    free GPU memory is always read afresh. The CPU count is read every call (it is cheap and per process).
     """
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cpus = os.cpu_count() or 1
-    try:
-        out = subprocess.run([python, "-c", _PROBE], capture_output=True, text=True, timeout=timeout, check=True)
-        gpus, bf16, *mem = json.loads(out.stdout.strip().splitlines()[-1])
-        free, total = (tuple(map(float, m)) for m in mem) if len(mem) == 2 else ((), ())
-        return Hardware(gpus, bool(bf16), cpus, gpu_free_gb=free, gpu_total_gb=total)
-    except (OSError, subprocess.SubprocessError, ValueError, IndexError):
+    cpus = _cpus()
+    key = hardware_cache.cache_key(python) if cache else None
+    if key is not None:
+        stored = hardware_cache.load(home, key)
+        hw = _from_cache(stored, cpus) if stored is not None else None
+        if hw is not None:
+            return hw
+    probe = _probe(python, timeout)
+    if probe is None:
         return Hardware(gpu_count=0, bf16_supported=False, cpu_count=cpus)
+    if key is not None:
+        hardware_cache.store(home, key, {k: v for k, v in probe.items() if k != "free_gb"})
+    return Hardware(
+        probe["gpu_count"],
+        probe["bf16"],
+        cpus,
+        gpu_free_gb=tuple(probe["free_gb"]),
+        gpu_total_gb=tuple(probe["total_gb"]),
+    )

@@ -351,7 +351,7 @@ def preflight(
     if hardware is None:
         from backend.launch import detect_hardware
 
-        hardware = detect_hardware()
+        hardware = detect_hardware(home=home)
     checks = [check_settings(spec, hardware), *slurm_checks, check_model(spec, home), *check_data(spec, sample)]
     if not failed(checks):  # a source that is missing or of the wrong format was named once already
         checks += check_template(spec, home)

@@ -25,8 +25,8 @@ def report(spec, home, hardware=None, override: bool = False, hosts: list[str] |
     from backend.preflight import failed, preflight
     from backend.workspace import workspace_home
 
-    hw = hardware or detect_hardware()
     home = workspace_home(home or spec.output.workspace)
+    hw = hardware or detect_hardware(home=home)
     checks = preflight(spec, home, hw, override=override)
     out: dict = {"ok": not failed(checks), "checks": [c.to_dict() for c in checks]}
     try:

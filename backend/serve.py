@@ -361,9 +361,9 @@ def serve(args) -> int:
             return 2
     import uvicorn
 
-    from backend.chat_cli import _load
+    from backend.chat_args import load_engine
 
-    engine = _load(args)
+    engine = load_engine(args)
     name = args.model_name or engine.info["name"]
     app = build_app(engine, name, args.api_key or None, limits, allowed_hosts(args.host))
     shown = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(args.host, args.host)

@@ -20,7 +20,7 @@ def cmd_sweep(args, spec, follow) -> int:
     """Create, start and (unless ``--detach``) follow one run per combination; ``follow(run, home) -> code``."""
     from backend.launch import detect_hardware
 
-    hardware = detect_hardware()
+    hardware = detect_hardware(home=args.home)
     try:
         sweep = create(spec, args.sweep, args.home, hardware, override=args.override)
     except SweepPreflightError as exc:

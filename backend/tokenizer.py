@@ -21,6 +21,8 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+from backend.tokenizer_errors import TokenizerError  # defined there, imported from here
+
 KINDS = ("sp-bpe", "sp-unigram", "byte-bpe")
 NORMALISATIONS = ("identity", "nfkc", "nfkc_cf", "nmt_nfkc", "nfc")
 CHAT_TOKENS = ["<|system|>", "<|user|>", "<|assistant|>", "<|endofchat|>"]  # LLMsTrainer's chat markers
@@ -32,10 +34,6 @@ ROLES_TEMPLATE = (
     "{%- if add_generation_prompt %}{{- '<|assistant|>\\n' }}{%- endif %}"
 )
 MAX_SENTENCE_BYTES = 1 << 16  # sentencepiece silently drops longer lines (default 4192)
-
-
-class TokenizerError(ValueError):
-    """Bad input for training, extending or comparing tokenizers; the message says what to change."""
 
 
 def corpus_texts(sources, fmt: str = "auto", max_records: int | None = None, max_chars: int | None = None,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import re
 
-from backend.tokenizer import TokenizerError
+from backend.tokenizer_errors import TokenizerError
 
 SP_CONTROL = {"unk": "<unk>", "bos": "<s>", "eos": "</s>", "pad": "<pad>"}
 BYTE_SPECIALS = ["<|endoftext|>", "<|pad|>"]

@@ -19,10 +19,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-SAMPLES_DIR = PROJECT_ROOT / "data" / "samples"
-BUILTIN_PREFIX = "builtin:"
-BUILTIN_MODELS = ("tiny-llama", "tiny-tokenizer")
+from backend.paths import BUILTIN_MODELS, BUILTIN_PREFIX, PROJECT_ROOT, SAMPLES_DIR  # defined there, imported from here
 
 
 def workspace_home(explicit: str | os.PathLike | None = None) -> Path:

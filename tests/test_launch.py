@@ -173,7 +173,9 @@ def test_no_torch_import():
     assert not [n for n in names if n.split(".")[0] in ("torch", "transformers", "accelerate", "deepspeed")]
 
 
-def test_detect_hardware_falls_back(monkeypatch):
+def test_detect_hardware_falls_back(monkeypatch, tmp_path):
+    monkeypatch.setenv("STUDIO_HOME", str(tmp_path))  # an empty workspace: no stored probe answers instead
+
     def boom(*a, **k):
         raise FileNotFoundError("no python")
 
@@ -182,7 +184,8 @@ def test_detect_hardware_falls_back(monkeypatch):
     assert hw.gpu_count == 0 and hw.bf16_supported is False and hw.cpu_count >= 1
 
 
-def test_detect_hardware_parses_probe(monkeypatch):
+def test_detect_hardware_parses_probe(monkeypatch, tmp_path):
+    monkeypatch.setenv("STUDIO_HOME", str(tmp_path))
     monkeypatch.setattr(launch.subprocess, "run", lambda *a, **k: SimpleNamespace(stdout="noise\n[2, true]\n"))
     hw = detect_hardware()
     assert (hw.gpu_count, hw.bf16_supported) == (2, True)

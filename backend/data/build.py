@@ -14,15 +14,21 @@ import math
 import os
 from pathlib import Path
 
-from backend.data import registry
-from backend.data.formats import CHAT_FORMATS, TEXT_FORMATS, DataError, format_mismatch
+from backend.data.build_parts import (  # noqa: F401 (defined there for the streaming build too; imported from here)
+    ACCEPTS,
+    check_want,
+    mixing,
+    resolve_source,
+    source_labels,
+)
+from backend.data.build_parts import make_encoder as _encoder
+from backend.data.build_parts import shape_record as _shape
+from backend.data.formats import DataError
 from backend.data.mix import SourceSize, plan_mix
-from backend.data.packing import chunk_document, pack_examples
+from backend.data.packing import pack_examples
 from backend.data.stream import source_files
-from backend.data.templates import MaskError, encode_chat, encode_text, mask_error, resolve_template
 from backend.data.validate import iter_valid_records
 from backend.spec import JobSpec
-from backend.workspace import resolve_data_path, workspace_home
 
 log = logging.getLogger(__name__)
 _RECORDS_VERSION = 3  # bump when normalisation changes, so cached record sets are rebuilt
@@ -33,34 +39,6 @@ def _workers(spec: JobSpec, n: int) -> int | None:
         return spec.data.preprocessing_workers
     # Process start-up costs more than it saves on small data.
     return min(4, os.cpu_count() or 1) if n >= 50_000 else None
-
-
-def source_labels(spec: JobSpec) -> list[str]:
-    """A short unique name per source (``name``, else the file or folder name), for plans and events."""
-    labels: list[str] = []
-    for i, source in enumerate(spec.data.sources):
-        label = source.name or Path(source.path.removeprefix("builtin:samples/")).name or f"source{i}"
-        labels.append(label if label not in labels else f"{label}#{i}")
-    return labels
-
-
-def resolve_source(spec: JobSpec, i: int) -> tuple[Path, str, dict | None]:
-    """(path, format, column mapping) of ``data.sources[i]``: a file or folder, or a registry entry."""
-    source = spec.data.sources[i]
-    if registry.is_registered(source.path):
-        try:
-            entry = registry.lookup(source.path, workspace_home(spec.output.workspace))
-        except DataError as exc:
-            advice = "fix the dataset registry entry, or point data.sources[].path at a file or folder"
-            raise DataError(f"data.sources[{i}].path: {exc}", advice=advice) from None
-        fmt = source.format if source.format != "auto" else entry.format
-        path, columns = entry.path, entry.columns or None
-    else:
-        path, fmt, columns = resolve_data_path(source.path), source.format, None
-    if not Path(path).exists():
-        advice = "check data.sources[].path: the file or folder must exist on every machine that trains"
-        raise DataError(f"data.sources[{i}].path: {path}: no such file or folder", advice=advice)
-    return Path(path), fmt, columns
 
 
 def load_records(spec: JobSpec, want: str, events=None):
@@ -148,25 +126,6 @@ def _generate(path: str, fmt: str, on_error: str, limit, want: str, where: str, 
         skips.write_text(json.dumps({"skipped": records.skipped, "first_error": records.first_error}), "utf-8")
 
 
-# The formats each kind of Trainer data takes: chat for sft; text, or chat flattened, for pt.
-ACCEPTS = {"chat": CHAT_FORMATS, "text": TEXT_FORMATS + CHAT_FORMATS}
-_NEEDS = {"chat": f"a chat format ({', '.join(CHAT_FORMATS)})", "text": "text or chat records"}
-
-
-def check_want(fmt: str | None, want: str, where: str, path) -> None:
-    """Raise the DataError for a source of ``fmt`` that the pt ('text') or sft ('chat') stage cannot use."""
-    if fmt not in ACCEPTS[want]:
-        raise format_mismatch(where, path, fmt, "sft" if want == "chat" else "pt", _NEEDS[want])
-
-
-def _shape(record: dict, fmt: str, want: str, where: str, path) -> dict:
-    """A normalised record in the form a stage wants: chat messages, or text (chat flattened for pt)."""
-    check_want(fmt, want, where, path)
-    if want != "chat" and "text" not in record:
-        return {"text": "\n".join(m["content"] for m in record["messages"])}
-    return record
-
-
 def split_validation(ds, spec: JobSpec):
     """(train, eval or None) by ``data.val_size`` (a fraction below 1, else a record count)."""
     size = spec.data.val_size
@@ -197,44 +156,6 @@ def check_val_size(size: float, n: int) -> None:
         else "add records (a validation split needs 2 at least), or set data.val_size: 0"
     )
     raise DataError(f"data.val_size: {size:g} leaves {left} out of {n} record(s)", advice=advice)
-
-
-def _encoder(spec: JobSpec, tokenizer, want: str):
-    """A batched ``map`` function: records -> ``input_ids``/``labels`` (and their ``source``)."""
-    cutoff = spec.data.cutoff_len
-    if want == "chat":
-        template = resolve_template(tokenizer, spec.data.template)
-        on_prompt, last_only = spec.data.train_on_prompt, spec.data.mask_history
-
-        def pieces(record_value, origin):
-            try:
-                enc = encode_chat(tokenizer, record_value, template, cutoff, on_prompt, last_only)
-            except MaskError as exc:  # never a shifted mask: the run stops, naming the record and the template
-                raise mask_error(exc, spec.data.template, template, origin) from None
-            # A sample with nothing to learn is dropped.
-            return [(enc["input_ids"], enc["labels"])] if any(x != -100 for x in enc["labels"][1:]) else []
-
-    else:
-
-        def pieces(record_value, origin):
-            chunks = chunk_document(encode_text(tokenizer, record_value), cutoff)
-            return [(piece, list(piece)) for piece in chunks if len(piece) > 1]
-
-    column = "messages" if want == "chat" else "text"
-
-    def encode(batch):
-        out = {"input_ids": [], "labels": [], "source": []}
-        n = len(batch[column])
-        sources = batch.get("source") or [0] * n
-        origins = batch.get("origin") or [f"data.sources[{s}]" for s in sources]
-        for value, source, origin in zip(batch[column], sources, origins, strict=True):
-            for ids, labels in pieces(value, origin):
-                out["input_ids"].append(ids)
-                out["labels"].append(labels)
-                out["source"].append(source)
-        return out
-
-    return encode
 
 
 def tokenise(ds, spec: JobSpec, tokenizer, want: str):
@@ -269,20 +190,6 @@ def pack(ds, spec: JobSpec, keep_source: bool = False):
         batch_size=20_000,
         fn_kwargs={"capacity": spec.data.cutoff_len},
         remove_columns=ds.column_names,
-    )
-
-
-def mixing(spec: JobSpec) -> bool:
-    """Whether sources are sampled by a plan (interleave) rather than concatenated."""
-    mix = spec.data.mix
-    if mix.strategy != "auto":
-        return mix.strategy == "interleave"
-    sources = spec.data.sources
-    return (
-        mix.temperature is not None
-        or mix.total_tokens is not None
-        or any(s.max_epochs is not None for s in sources)
-        or len({s.weight for s in sources}) > 1
     )
 
 

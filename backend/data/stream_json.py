@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from backend.data.stream import Item, surrogate_item
+from backend.data.stream_items import Item, surrogate_item
 
 _CHUNK = 1 << 20
 _WS = " \t\r\n"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 
-from backend.data.stream import Item, iter_lines
+from backend.data.stream_items import Item, iter_lines
 
 
 def iter_csv(file: str, max_line_bytes: int) -> Iterator[Item]:

@@ -18,7 +18,7 @@ import json
 import logging
 from pathlib import Path
 
-from backend.data.build import _encoder, _shape, mixing, resolve_source, source_labels
+from backend.data.build_parts import make_encoder, mixing, resolve_source, shape_record, source_labels
 from backend.data.mix import SourceSize, plan_mix
 from backend.data.packing import pack_examples
 from backend.data.shard import MANIFEST
@@ -41,7 +41,7 @@ def _records(path, fmt, on_error, columns, want, where, source: int, quota: int 
             if quota is not None and given >= quota:
                 return
             given += 1
-            yield _shape(record, records.format, want, where, path) | {"source": source}
+            yield shape_record(record, records.format, want, where, path) | {"source": source}
         if records.skipped:
             log.warning("%s: skipped %d bad records (first: %s)", where, records.skipped, records.first_error)
         if quota is None or given == before:  # one pass asked for, or a source with no usable record
@@ -65,7 +65,7 @@ def estimate_size(spec: JobSpec, i: int, label: str, tokenizer, want: str) -> So
     records, _ = count_records(path, fmt, columns)
     if spec.data.sources[i].max_samples:
         records = min(records, spec.data.sources[i].max_samples)
-    encode = _encoder(spec, tokenizer, want)
+    encode = make_encoder(spec, tokenizer, want)
     column = "messages" if want == "chat" else "text"
     sample = []
     for record in _records(path, fmt, "skip", columns, want, f"data.sources[{i}]", i, SAMPLE_RECORDS):
@@ -97,7 +97,7 @@ def prepare_stream(spec: JobSpec, tokenizer, want: str, events=None):
     else:
         plan = plan_mix(sizes, [x.tokens for x in sizes], caps=[1.0] * len(sizes))
     on_error = "skip" if spec.data.skip_bad_records else "raise"
-    encode = _encoder(spec, tokenizer, want)
+    encode = make_encoder(spec, tokenizer, want)
     column = "messages" if want == "chat" else "text"
     parts = []
     for i, records in enumerate(plan.records):

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from backend.workspace import BUILTIN_PREFIX
+from backend.paths import BUILTIN_PREFIX
 
 HUBS = {"hf": "Hugging Face", "ms": "ModelScope"}
 MARKER = ".studio-download.json"
