@@ -249,3 +249,6 @@ def test_viewer_shows_stages_filters_by_stage_and_warns(tmp_path, monkeypatch):
     assert any(w.startswith("source 'kto' is kto data") for w in warnings)
     policy = yaml.safe_load(at.code[0].value)
     assert [s["name"] for s in policy["sources"]] == ["sft_messages"] and not at.exception
+    # The donuts' legends: one entry per line at the right, never truncated (a bottom legend was clipped).
+    legend = json.loads(at.get("vega_lite_chart")[0].proto.spec)["encoding"]["color"]["legend"]
+    assert legend["orient"] == "right" and legend["labelLimit"] == 0
