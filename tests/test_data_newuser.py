@@ -252,3 +252,20 @@ def test_viewer_shows_stages_filters_by_stage_and_warns(tmp_path, monkeypatch):
     # The donuts' legends: one entry per line at the right, never truncated (a bottom legend was clipped).
     legend = json.loads(at.get("vega_lite_chart")[0].proto.spec)["encoding"]["color"]["legend"]
     assert legend["orient"] == "right" and legend["labelLimit"] == 0
+
+
+def test_new_labels_have_both_languages():
+    import ast
+
+    from ui_helpers import ROOT
+
+    from studio.tabs import data as data_tab
+
+    # sampler_viewer.py runs Streamlit at import: its LABELS are read from the source instead.
+    tree = ast.parse((ROOT / "sampler_viewer.py").read_text(encoding="utf-8"))
+    viewer = next(
+        ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "LABELS"
+    )
+    for table in (data_picker.LABELS, data_tab.LABELS, data_view.LABELS, viewer):
+        assert set(table["en"]) == set(table["zh"])
+    assert "stage" in viewer["zh"] and "use" in data_tab.LABELS["zh"] and "picker.policy" in data_picker.LABELS["zh"]

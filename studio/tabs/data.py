@@ -47,7 +47,8 @@ LABELS = {
     "en": {
         "intro": "Check a dataset before training: its format, counts, lengths and bad records, and the tokens "
         "the model will learn from. The same commands work in a terminal.",
-        "path": "Dataset: a shipped sample, a file under the workspace's data/ folder, or a typed path",
+        "path": "Dataset: a shipped sample, a file under the workspace's data/ folder, or a typed path "
+        "(a relative one is read from the workspace)",
         "refresh": "Refresh list",
         "upload_box": "Upload a dataset file",
         "upload": "File (.jsonl, .json, .jsonl.zst, .parquet, .csv, .txt)",
@@ -70,7 +71,7 @@ LABELS = {
     },
     "zh": {
         "intro": "训练前检查数据集：格式、记录数、长度与错误记录，以及模型将要学习的 token。同样的命令也可在终端运行。",
-        "path": "数据集：自带示例、工作区 data/ 目录下的文件，或输入路径",
+        "path": "数据集：自带示例、工作区 data/ 目录下的文件，或输入路径（相对路径从工作区读取）",
         "refresh": "刷新列表",
         "upload_box": "上传数据文件",
         "upload": "文件（.jsonl、.json、.jsonl.zst、.parquet、.csv、.txt）",
