@@ -20,7 +20,10 @@ import streamlit as st
 from backend.data import mix_view
 from backend.data.formats import DataError
 from backend.data.mix import MixError
+from backend.data.stage_fit import common_stages, stages_for
+from backend.failures import human_bytes
 from backend.spec import SpecError
+from backend.stages import IMPLEMENTED_STAGES
 from backend.workspace import workspace_home
 from studio import mixer
 from studio.i18n import lookup
@@ -28,7 +31,7 @@ from studio.i18n import lookup
 ss = st.session_state
 EXPECTED = (MixError, SpecError, DataError, OSError, ValueError)
 KEPT = {"lang", "input", "folder", "file", "saved", "manual", "tokenizer", "tokenizer_path", "mode", "alpha", "budget",
-        "warn", "policy_name", "freeze", "overwrite"}  # fmt: skip
+        "warn", "policy_name", "freeze", "overwrite", "stage"}  # fmt: skip
 
 LABELS = {
     "en": {
@@ -64,6 +67,16 @@ LABELS = {
         "col.tokens": "tokens",
         "col.origin": "token count",
         "col.bad": "bad records",
+        "col.stages": "stages that can use it",
+        "eval_only": "none (evaluation data)",
+        "stage": "Train stage",
+        "stage.help": "Keep only the sources this stage can train on; the policy then holds only those",
+        "stage.all": "any (show every source)",
+        "misfit": "source '{name}' is {fmt} data: the {stage} stage cannot train on it; it is left out of the plan "
+        "and the policy",
+        "no_common": "No stage can train on every source ({formats}): a run with this policy would be refused. "
+        "Pick a train stage to keep only the sources it can use.",
+        "none_fit": "No source fits the {stage} stage.",
         "col.share": "share %",
         "col.planned": "planned tokens",
         "col.epochs": "epochs",
@@ -141,6 +154,15 @@ LABELS = {
         "col.tokens": "token 数",
         "col.origin": "token 统计",
         "col.bad": "坏样本",
+        "col.stages": "可用的训练阶段",
+        "eval_only": "无（评估数据）",
+        "stage": "训练阶段",
+        "stage.help": "只保留该阶段能训练的数据源；导出的策略也只含这些数据源",
+        "stage.all": "任意（显示全部数据源）",
+        "misfit": "数据源 '{name}' 是 {fmt} 格式：{stage} 阶段无法用它训练，已从计划和策略中排除",
+        "no_common": "没有一个训练阶段能使用全部数据源（{formats}）：用此策略启动训练会被拒绝。"
+        "请选择训练阶段，只保留它能使用的数据源。",
+        "none_fit": "没有数据源适用于 {stage} 阶段。",
         "col.share": "占比 %",
         "col.planned": "计划 token",
         "col.epochs": "轮数",
@@ -291,15 +313,31 @@ def sidebar() -> None:
 # --------------------------------------------------------------------------------------- the page
 
 
+def _size(n: int | None) -> str:
+    """Bytes as the table shows them: KiB/MiB for small files too, '—' when there are none (no .zst file)."""
+    return "—" if n is None else human_bytes(n)
+
+
+def _format(s: mix_view.Source) -> str:
+    return s.detected or s.format
+
+
+def _stages(s: mix_view.Source) -> str:
+    if s.origin == "manual" and s.format == "auto":
+        return "—"  # typed sizes: the format is not known
+    return ", ".join(stages_for(_format(s))) or T("eval_only")
+
+
 def sources_table(sources: list[mix_view.Source]) -> None:
     rows = [
         {
             T("col.source"): s.name,
             T("col.path"): s.path,
-            T("col.format"): s.detected or s.format,
+            T("col.format"): _format(s),
+            T("col.stages"): _stages(s),
             T("col.records"): s.records,
-            T("col.raw"): s.bytes_raw,
-            T("col.compressed"): s.bytes_compressed,
+            T("col.raw"): _size(s.bytes_raw),
+            T("col.compressed"): _size(s.bytes_compressed),
             T("col.tokens"): round(s.tokens),
             T("col.origin"): T(f"origin.{s.origin}"),
             T("col.bad"): s.skipped,
@@ -307,6 +345,29 @@ def sources_table(sources: list[mix_view.Source]) -> None:
         for s in sources
     ]
     st.dataframe(pd.DataFrame(rows), hide_index=True)
+
+
+def stage_filter(sources: list[mix_view.Source]) -> list[mix_view.Source]:
+    """The train-stage picker: the sources the chosen stage can use (all with 'any'), with a warning for each
+    one left out, or for a mix no single stage can train on."""
+    choices = ["all", *IMPLEMENTED_STAGES]
+    stage = st.selectbox(T("stage"), choices, key="stage", help=T("stage.help"),
+                         format_func=lambda k: T("stage.all") if k == "all" else k)  # fmt: skip
+    known = [s for s in sources if not (s.origin == "manual" and s.format == "auto")]
+    if stage == "all":
+        if known and not common_stages([_format(s) for s in known]):
+            formats = ", ".join(f"{s.name}: {_format(s) or '?'}" for s in known)
+            st.warning(T("no_common").format(formats=formats))
+        return sources
+    kept = []
+    for s in sources:
+        if s in known and stage not in stages_for(_format(s)):
+            st.warning(T("misfit").format(name=s.name, fmt=_format(s) or "?", stage=stage))
+        else:
+            kept.append(s)
+    if not kept:
+        st.error(T("none_fit").format(stage=stage))
+    return kept
 
 
 def tuning(sources: list[mix_view.Source]) -> tuple[list[float], list[float]]:
@@ -332,7 +393,8 @@ def donut(frame: pd.DataFrame, title: str):
         .mark_arc(innerRadius=50)
         .encode(
             theta="share:Q",
-            color=alt.Color("source:N", legend=alt.Legend(orient="bottom")),
+            # On the right, one entry per line and never truncated: a bottom legend was clipped by the height.
+            color=alt.Color("source:N", legend=alt.Legend(orient="right", labelLimit=0, title=None)),
             tooltip=["source", alt.Tooltip("share:Q", format=".1%")],
         )  # fmt: skip
         .properties(height=280)
@@ -392,7 +454,8 @@ def export(sources: list[mix_view.Source], plan, caps: list[float]) -> None:
 def main() -> None:
     st.set_page_config(page_title="Data-mix viewer · 数据配比", layout="wide")
     defaults = dict(home=str(workspace_home()), folder="data/samples", file="", tokenizer="builtin", mode="shares",
-                    alpha=1.0, budget=0, warn=4.0, policy_name="mix", freeze=True, msg=None, sources=[])  # fmt: skip
+                    stage="all", alpha=1.0, budget=0, warn=4.0, policy_name="mix", freeze=True, msg=None,
+                    sources=[])  # fmt: skip
     for key, value in defaults.items():
         ss.setdefault(key, value)
     # Streamlit forgets the value of a widget that a rerun does not draw (the folder box while typing sizes);
@@ -409,6 +472,9 @@ def main() -> None:
         return
     st.subheader(T("sources"))
     sources_table(sources)
+    sources = stage_filter(sources)
+    if not sources:
+        return
     st.subheader(T("tuning"))
     percents, caps = tuning(sources)
     try:

@@ -118,7 +118,7 @@ def template_findings(args, tok) -> list[tuple[str, str]]:
 def preview_json(args, tok, samples: list[dict], rows: list[dict], findings=()) -> dict:
     """The preview as data: per sample (or packed row) its tokens ``{"text", "id", "loss"}``, the token
     indexes where a packed sample starts (``starts``), and token / loss-token counts, plus totals."""
-    from backend.data.preview import _tokens
+    from backend.data.preview import _tokens, merged_pieces
 
     out = []
     for i, row in enumerate(rows):
@@ -127,10 +127,16 @@ def preview_json(args, tok, samples: list[dict], rows: list[dict], findings=()) 
         starts = [j for j, p in enumerate(positions) if p == 0] if positions is not None else [0]
         title = f"packed row {i + 1}" if args.pack else f"sample {i + 1}"
         listed = [{"text": text, "id": tid, "loss": loss} for text, tid, loss in tokens]
+        # Byte pieces of one character: the first carries the character and the run length, the rest "cont".
+        for start, (count, text) in merged_pieces(tok, [t[1] for t in tokens], [t[0] for t in tokens]).items():
+            listed[start] |= {"text": text, "pieces": count}
+            for k in range(start + 1, start + count):
+                listed[k]["cont"] = True
         trained = sum(1 for t in tokens if t[2])
-        out.append(
-            {"title": title, "tokens": listed, "starts": starts, "n_tokens": len(tokens), "loss_tokens": trained}
-        )
+        entry = {"title": title, "tokens": listed, "starts": starts, "n_tokens": len(tokens), "loss_tokens": trained}
+        if not args.pack and "side" in row:
+            entry |= {"pair": row["pair"], "side": row["side"], "title": f"pair {row['pair']} · {row['side']}"}
+        out.append(entry)
     return {
         "path": str(args.path),
         "format": args.format,

@@ -156,7 +156,7 @@ def check_data(spec: JobSpec, sample: int) -> list[Check]:
             if scan.good:
                 _stage_format(spec, scan.format, name, path)
         except (DataError, ValueError, OSError) as exc:
-            out.append(_failed(name, exc))
+            out.append(_from_policy(spec, _failed(name, exc)))
             continue
         head = (
             f"{source.path}: format {scan.format or '?'}, first {scan.good + scan.bad} records checked, {scan.bad} bad"
@@ -174,6 +174,18 @@ def check_data(spec: JobSpec, sample: int) -> list[Check]:
     if spec.data.val_size and len(scans) == len(spec.data.sources):
         out.append(check_val_size(spec, scans))
     return out
+
+
+def _from_policy(spec: JobSpec, check: Check) -> Check:
+    """A failed source check of a job whose sources came from a sample policy names that policy (the place to
+    fix it), and for a format the stage cannot use, the data-mix viewer's stage filter."""
+    policy = spec.data.mix.policy_from
+    if policy and check.level == "fail":
+        check.message += f" [this source comes from the policy {policy}"
+        if "stage needs" in check.message:
+            check.message += f": in the data-mix viewer pick the stage {spec.stage} to leave out what it cannot use"
+        check.message += "]"
+    return check
 
 
 def check_template(spec: JobSpec, home: Path, sample: int = 20) -> list[Check]:
@@ -213,6 +225,7 @@ def check_val_size(spec: JobSpec, scans: list) -> Check:
     """``data.val_size`` against the records the trainer would split (the trainer's own rule; more records
     never make a passing size fail, so sources are read on only while it fails)."""
     from backend.data.build import check_val_size as rule
+    from backend.data.build import no_split_reason
 
     per = [2 if spec.stage == "kto" and s.format == "preference" else 1 for s in scans]
 
@@ -220,6 +233,8 @@ def check_val_size(spec: JobSpec, scans: list) -> Check:
         return sum(s.good * k for s, k in zip(scans, per, strict=True))
 
     def passes() -> bool:
+        if no_split_reason(spec, total()):  # too few so far: read on (more records never bring it back)
+            return False
         try:
             rule(spec.data.val_size, total())
             return True
@@ -231,6 +246,8 @@ def check_val_size(spec: JobSpec, scans: list) -> Check:
             scan.read(lambda _: passes())
         except (DataError, ValueError, OSError) as exc:
             return _failed("data.val_size", exc)
+    if reason := no_split_reason(spec, total()):  # every source read to its end: the trainer does the same
+        return Check("data.val_size", "warn", reason)
     try:
         rule(spec.data.val_size, total())
     except DataError as exc:

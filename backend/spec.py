@@ -174,8 +174,9 @@ class DataSource(_Section):
         ...,
         min_length=1,
         description=(
-            "A .jsonl, .json, .jsonl.zst, .parquet, .csv or .txt file or a folder of them; "
-            "'builtin:samples/…' for shipped samples; 'dataset:<name>' for a dataset of the workspace's datasets.yaml."
+            "A .jsonl, .json, .jsonl.zst, .parquet, .csv or .txt file or a folder of them (a relative path is read "
+            "from the workspace, e.g. data/uploads/x.jsonl for an upload); 'builtin:samples/…' for shipped samples; "
+            "'dataset:<name>' for a dataset of the workspace's datasets.yaml."
         ),
     )
     format: Literal[

@@ -35,14 +35,25 @@ def is_builtin(path: str | None) -> bool:
     return bool(path) and path.startswith(BUILTIN_PREFIX)
 
 
-def resolve_data_path(path: str) -> Path:
-    """A data source path as an absolute path (``builtin:samples/x`` -> the shipped sample)."""
+def resolve_data_path(path: str, home: str | os.PathLike | None = None) -> Path:
+    """A data source path as an absolute path (``builtin:samples/x`` -> the shipped sample).
+
+    With ``home`` (a workspace), a relative path is read from the workspace, so the path the Data tab shows
+    for an upload (``data/uploads/x.jsonl``) is the path a JobSpec can use; when the workspace holds no
+    such file or folder, the path is read from the current folder as before (nothing that worked stops
+    working). Without ``home``, relative paths are read from the current folder (CLI arguments).
+    """
     if is_builtin(path):
         rest = path[len(BUILTIN_PREFIX) :]
         if not rest.startswith("samples/"):
             raise ValueError(f"unknown builtin dataset {path!r}; expected builtin:samples/<file>")
         return SAMPLES_DIR / rest[len("samples/") :]
-    return Path(path).expanduser().resolve()
+    local = Path(path).expanduser()
+    if home is not None and not local.is_absolute():
+        in_workspace = (Path(home) / local).resolve()
+        if in_workspace.exists() or not local.exists():
+            return in_workspace
+    return local.resolve()
 
 
 def resolve_model_path(path: str, home: Path) -> Path:

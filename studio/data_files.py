@@ -131,18 +131,20 @@ def save_upload(src, home, name: str | None = None, language: str = "en") -> tup
     return target, text("saved")
 
 
-def _path_arg(path) -> str:
-    """The dataset argument, checked: a builtin sample or an existing file/folder."""
+def _path_arg(path, home=None) -> str:
+    """The dataset argument, checked: a builtin sample or an existing file/folder. A relative path is read
+    from the workspace ``home`` (as a JobSpec reads it) and passed on as that absolute path."""
     path = str(path or "").strip()
     if not path:
         raise DataTabError("no dataset: pick one in the list, type a path or upload a file")
     try:
-        local = resolve_data_path(path)
+        local = resolve_data_path(path, home)
     except ValueError as exc:
         raise DataTabError(str(exc)) from None
     if not local.exists():
-        raise DataTabError(f"{path}: no such file or folder")
-    return path
+        where = f" in the workspace {home}" if home is not None and not Path(path).expanduser().is_absolute() else ""
+        raise DataTabError(f"{path}: no such file or folder{where}")
+    return path if is_builtin(path) else str(local)
 
 
 def _common(fmt, template, tokenizer) -> list[str]:
@@ -157,7 +159,7 @@ def _common(fmt, template, tokenizer) -> list[str]:
 
 def inspect_argv(home, path, fmt="auto", template="auto", tokenizer=None) -> list[str]:
     """The argv of ``studio data inspect --json`` (after ``python -m backend.cli``)."""
-    tail = [_path_arg(path), *_common(fmt, template, tokenizer), "--max-errors", str(MAX_ERRORS), "--json"]
+    tail = [_path_arg(path, home), *_common(fmt, template, tokenizer), "--max-errors", str(MAX_ERRORS), "--json"]
     return ["--home", str(home), "data", "inspect", *tail]
 
 
@@ -166,7 +168,7 @@ def preview_argv(home, path, fmt="auto", template="auto", tokenizer=None, cutoff
     cutoff, n = int(cutoff or 1024), int(n or 3)
     if cutoff < 1 or n < 1:
         raise DataTabError("cutoff length and samples must be at least 1")
-    tail = [_path_arg(path), *_common(fmt, template, tokenizer), "--cutoff-len", str(cutoff), "--n", str(n)]
+    tail = [_path_arg(path, home), *_common(fmt, template, tokenizer), "--cutoff-len", str(cutoff), "--n", str(n)]
     return ["--home", str(home), "data", "preview", *tail, *(["--pack"] if pack else []), "--json"]
 
 

@@ -16,6 +16,9 @@ MAX_TOKENS = 20_000  # tokens drawn in one preview; more would make a page of me
 # The inset white edge separates neighbouring tokens of the same colour without moving the text.
 LOSS_STYLE = "background:#bbf7d0;color:#14532d;box-shadow:inset -1px 0 0 #fff"
 MASKED_STYLE = "background:#e5e7eb;color:#6b7280;box-shadow:inset -1px 0 0 #fff"
+# A rejected reply is scored too (the stage pushes its likelihood down): red, so it cannot pass for a chosen one.
+REJECTED_STYLE = "background:#fecaca;color:#7f1d1d;box-shadow:inset -1px 0 0 #fff"
+MERGED_MARK = "text-decoration:underline dotted #7c3aed;text-underline-offset:3px"
 STAT_COLUMNS = ("count", "min", "mean", "p50", "p95", "max")
 LABELS = {
     "en": {
@@ -44,6 +47,15 @@ LABELS = {
         "cut": "… {n} more tokens not drawn",
         "error": "Error",
         "template_check": "Template check",
+        "pair": "pair {i} · {side}",
+        "side.chosen": "prompt + chosen reply",
+        "side.rejected": "prompt + rejected reply",
+        "side.desirable": "prompt + desirable completion",
+        "side.undesirable": "prompt + undesirable completion",
+        "pair_legend": "Preference data: each pair shows the prompt (grey, masked) with the chosen reply (green) and "
+        "with the rejected reply (red); both replies are scored.",
+        "merged": "{n} byte pieces (ids {ids}) that only together form the character(s) {text}",
+        "merged_legend": "dotted underline: byte-level pieces shown merged into the character they form",
     },
     "zh": {
         "format": "格式",
@@ -70,6 +82,15 @@ LABELS = {
         "cut": "… 另有 {n} 个 token 未显示",
         "error": "错误",
         "template_check": "模板检查",
+        "pair": "第 {i} 对 · {side}",
+        "side.chosen": "提示词 + 选中回答",
+        "side.rejected": "提示词 + 拒绝回答",
+        "side.desirable": "提示词 + 期望回答",
+        "side.undesirable": "提示词 + 不期望回答",
+        "pair_legend": "偏好数据：每一对分别显示提示词（灰色，被屏蔽）加选中回答（绿色），"
+        "以及提示词加拒绝回答（红色）；两个回答都参与打分。",
+        "merged": "{n} 个字节级词片（id {ids}）合起来才构成字符 {text}",
+        "merged_legend": "点状下划线：字节级词片合并显示为它们组成的那个字符",
     },
 }
 
@@ -144,11 +165,21 @@ def report_html(report: dict, language: str = "en") -> str:
     return "".join(parts)
 
 
-def token_span(text: str, token_id: int, loss: bool) -> str:
+def token_span(text: str, token_id: int, loss: bool, rejected: bool = False) -> str:
     """One token as a coloured span; a newline shows as ↵ before the line break it makes."""
     shown = esc(text).replace("\n", "↵\n")
-    style, flag = (LOSS_STYLE, "1") if loss else (MASKED_STYLE, "0")
+    style, flag = ((REJECTED_STYLE if rejected else LOSS_STYLE), "1") if loss else (MASKED_STYLE, "0")
     return f'<span class="data-tok" data-loss="{flag}" title="id {int(token_id)}" style="{style}">{shown}</span>'
+
+
+def merged_span(text: str, ids: list[int], loss: bool, rejected: bool, language: str = "en") -> str:
+    """Byte-level pieces shown as the one character they form, underlined, the piece ids in the title."""
+    style = ((REJECTED_STYLE if rejected else LOSS_STYLE) if loss else MASKED_STYLE) + ";" + MERGED_MARK
+    title = _t("merged", language, n=len(ids), ids=" ".join(str(int(i)) for i in ids), text=text)
+    return (
+        f'<span class="data-tok data-merged" data-loss="{int(bool(loss))}" data-pieces="{len(ids)}" '
+        f'title="{esc(title)}" style="{style}">{esc(text).replace(chr(10), "↵" + chr(10))}</span>'
+    )
 
 
 BOUNDARY = '<span class="data-boundary" style="color:#7c3aed;font-weight:bold">│</span>'
@@ -162,14 +193,24 @@ def row_html(row: dict, title: str, language: str = "en", budget: int = MAX_TOKE
     if len(starts) > 1:
         counts += " · " + _t("row_samples", language, n=len(starts))
     spans = []
-    for i, tok in enumerate(tokens[:budget]):
+    rejected = row.get("side") in ("rejected", "undesirable")
+    shown = tokens[:budget]
+    for i, tok in enumerate(shown):
         if i and i in starts:
             spans.append(BOUNDARY)
-        spans.append(token_span(tok["text"], tok["id"], tok["loss"]))
+        if tok.get("cont"):
+            continue  # drawn with the first piece of its character
+        if tok.get("pieces"):
+            run = shown[i : i + tok["pieces"]]
+            loss = any(t["loss"] for t in run)
+            spans.append(merged_span(tok["text"], [t["id"] for t in run], loss, rejected, language))
+        else:
+            spans.append(token_span(tok["text"], tok["id"], tok["loss"], rejected))
     if len(tokens) > budget:
         spans.append(f"<i>{esc(_t('cut', language, n=len(tokens) - budget))}</i>")
+    side = f' data-side="{esc(row["side"])}"' if row.get("side") else ""
     return (
-        f'<div class="data-row" style="margin:8px 0"><div><b>{esc(title)}</b> · {esc(counts)}</div>'
+        f'<div class="data-row"{side} style="margin:8px 0"><div><b>{esc(title)}</b> · {esc(counts)}</div>'
         '<div class="data-tokens" style="white-space:pre-wrap;font-family:monospace;line-height:1.8;'
         f'border:1px solid #e5e7eb;padding:6px;border-radius:4px">{"".join(spans)}</div></div>'
     )
@@ -204,9 +245,18 @@ def preview_html(preview: dict, language: str = "en") -> str:
         f"<p>{esc(totals)}</p>",
         f"<p><small>{esc(_t('legend', language))}</small></p>",
     ]
+    if any(r.get("side") for r in rows):
+        parts.append(f'<p class="data-pair-legend"><small>{esc(_t("pair_legend", language))}</small></p>')
+    if any(t.get("pieces") for r in rows for t in r.get("tokens") or []):
+        parts.append(f"<p><small>{esc(_t('merged_legend', language))}</small></p>")
     budget = MAX_TOKENS
     for i, row in enumerate(rows, 1):
-        parts.append(row_html(row, _t("packed" if preview.get("pack") else "sample", language, i=i), language, budget))
+        if row.get("side"):
+            side = _t(f"side.{row['side']}", language)
+            title = _t("pair", language, i=row.get("pair", i), side=side)
+        else:
+            title = _t("packed" if preview.get("pack") else "sample", language, i=i)
+        parts.append(row_html(row, title, language, budget))
         budget = max(0, budget - len(row.get("tokens") or []))
     parts.append("</div>")
     return "".join(parts)

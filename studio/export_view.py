@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from backend import jobs
+from backend.failures import human_bytes
 from backend.run_best import best_checkpoint
 from backend.workspace import PROJECT_ROOT
 from studio import runs_view
@@ -155,13 +156,13 @@ def summary(out: Path, lines: list[str]) -> str:
     total = sum(p.stat().st_size for p in shards)
     ollama = next((line.split("ollama", 1)[1].strip() for line in lines if line.strip().startswith("ollama")), "")
     weights = next((line.split("weights", 1)[1].strip() for line in lines if line.strip().startswith("weights")), "")
-    rows = "\n".join(f"| `{p.name}` | {p.stat().st_size / 1e6:.2f} MB |" for p in files)
+    rows = "\n".join(f"| `{p.name}` | {human_bytes(p.stat().st_size)} |" for p in files)  # KiB: not "0.00 MB"
     modelfile = "written (`ollama create NAME -f Modelfile`)" if (out / "Modelfile").is_file() else "none"
     ggufs = [p for p in files if p.suffix == ".gguf"]
-    gguf = "".join(f"- GGUF (llama.cpp, Ollama): `{p.name}`, {p.stat().st_size / 1e6:.2f} MB\n" for p in ggufs)
+    gguf = "".join(f"- GGUF (llama.cpp, Ollama): `{p.name}`, {human_bytes(p.stat().st_size)}\n" for p in ggufs)
     note = f": {ollama}" if ollama and modelfile == "none" else ""
     return (
         f"**Exported to** `{out}`\n\n- weights: {weights or '?'}\n"
-        f"- shards: {len(shards)} safetensors file(s), {total / 1e6:.2f} MB\n{gguf}- Modelfile: {modelfile}{note}\n\n"
+        f"- shards: {len(shards)} safetensors file(s), {human_bytes(total)}\n{gguf}- Modelfile: {modelfile}{note}\n\n"
         f"| file | size |\n|---|---|\n{rows}"
     )

@@ -8,8 +8,11 @@ help is its JobSpec field description.
 
 from __future__ import annotations
 
+import html
+
 import gradio as gr
 
+from studio import data_picker
 from studio.form import FIELDS, SOURCE_COLUMNS, TABLE_FIELDS, docs, label
 from studio.i18n import DEFAULT_LANGUAGE, Labeller, lookup
 
@@ -123,34 +126,48 @@ PER_ROW = 4
 
 
 def _text(key: str, language: str) -> str:
+    if key.startswith("picker."):
+        return data_picker.text(key, language)
     if key.startswith("group."):
         return lookup(GROUP_LABELS, key, language)
     return label(key, language)
 
 
-def build_form(values: list) -> tuple[list, Labeller]:
-    """The inputs (in FIELDS order) inside the current Blocks context, and the labeller of their labels."""
+def build_form(values: list, home=None) -> tuple[list, Labeller]:
+    """The inputs (in FIELDS order) inside the current Blocks context, and the labeller of their labels.
+
+    With ``home`` (the workspace), the Datasets table gets its pickers (:mod:`studio.data_picker`): datasets
+    of the workspace, samples and registry, and the sample policy that replaces the table when set."""
     labeller = Labeller(_text)
     by_field = dict(zip(FIELDS, values, strict=True))
     made: dict[str, gr.components.Component] = {}
+    pickers = None
     for key, closed, fields in grouped():
         with labeller(key, gr.Accordion(_text(key, DEFAULT_LANGUAGE), open=not closed)):
             tables = [f for f in fields if docs()[f]["kind"] == "table"]
             for field in tables:
+                with_pickers = field == "data.sources" and home is not None
+                banner = data_picker.build_banner(labeller) if with_pickers else None  # above what it replaces
                 made[field] = labeller(field, component(field, by_field[field]))
+                if with_pickers:
+                    pickers = (data_picker.build_pickers(made[field], home, labeller), *banner)
                 gr.Markdown(_columns_help(field), elem_classes="studio-help")
             plain = [f for f in fields if f not in tables]
             for start in range(0, len(plain), PER_ROW):
                 with gr.Row():
                     for field in plain[start : start + PER_ROW]:
                         made[field] = labeller(field, component(field, by_field[field]))
+    if pickers is not None and "data.mix.policy" in made:
+        policy_dd, banner, sources = pickers
+        data_picker.wire_policy(policy_dd, made["data.mix.policy"], banner, sources)
     return [made[f] for f in FIELDS], labeller
 
 
 def _columns_help(field: str) -> str:
     """One line per column of a table field, from the JobSpec descriptions of the row's fields."""
     row = TABLE_FIELDS[field]
-    return "\n".join(f"- `{name}`: {info.description}" for name, info in row.model_fields.items())
+    # Escaped: a description's placeholder such as 'dataset:<name>' would otherwise be eaten as an HTML tag.
+    return "\n".join(f"- `{name}`: {html.escape(info.description)}" for name, info in row.model_fields.items())
 
 
 def elem_id(field: str) -> str:

@@ -127,3 +127,26 @@ def test_viewer_loads_a_folder_retunes_a_slider_and_exports_a_policy(viewer, pag
     page.screenshot(path=str(SHOTS / "viewer.png"))  # the viewport holds the whole page
     outside = [u for u in page.requests if not u.startswith((url, "data:", "blob:"))]
     assert outside == [], "the viewer fetched something from outside its server"
+
+
+def test_viewer_shows_stages_per_source_and_filters_a_mix_by_stage(viewer, page):
+    """Issue 17: the shipped samples mix chat, text, preference, KTO and evaluation files; the viewer says which
+    stages can use each, warns that no stage can use them all, and the sft filter keeps only chat sources."""
+    url, home, _ = viewer
+    page.goto(url)
+    folder = page.get_by_role("textbox", name="Data folder", exact=True)
+    folder.fill(str(SAMPLES_DIR))
+    folder.press("Enter")
+    page.get_by_role("button", name="Load sources").click()
+    page.get_by_text("No stage can train on every source", exact=False).wait_for()
+    page.get_by_text("Train stage", exact=True).wait_for()  # (the sources table is a canvas: its stages are
+    # checked by tests/test_data_newuser.py through AppTest)
+    stage = page.locator("[data-testid='stSelectbox']").filter(has_text="Train stage").locator("input").first
+    stage.click(force=True)
+    stage.press_sequentially("sft")
+    stage.press("Enter")
+    page.get_by_text("source 'eval_choice' is choice data: the sft stage cannot train on it", exact=False).wait_for()
+    page.get_by_text("source 'preference' is preference data", exact=False).wait_for()
+    code = page.locator("[data-testid='stCode']").first.inner_text()
+    assert "sft_messages.jsonl" in code and "eval_choice" not in code and "kto.jsonl" not in code
+    assert "None" not in epochs_table(page)

@@ -193,9 +193,9 @@ def test_advice_fits_the_error(tmp_path):
     assert describe(caught.value, "data").endswith(SKIP_ADVICE)
     one = tmp_path / "one.jsonl"
     lines(one, CHAT)
-    with pytest.raises(DataError) as caught:  # val_size leaves nothing to hold out
-        split_validation(load_records(spec(one, val=0.5), "chat"), spec(one, val=0.5))
-    assert str(caught.value) == "data.val_size: 0.5 leaves no training record out of 1 record(s)"
+    with pytest.raises(DataError) as caught:  # a count of 1 out of 1 record leaves nothing to train on
+        split_validation(load_records(spec(one, val=1), "chat"), spec(one, val=1))
+    assert str(caught.value) == "data.val_size: 1 leaves no training record out of 1 record(s)"
     assert describe(caught.value, "data").endswith(
         "— add records (a validation split needs 2 at least), or set data.val_size: 0"
     )

@@ -151,7 +151,9 @@ def test_export_tab_offers_gguf(tmp_path):
     out = tmp_path / "exports" / "m"
     out.mkdir(parents=True)
     (out / "m-q8_0.gguf").write_bytes(b"GGUF" + bytes(2_000_000))
-    assert "- GGUF (llama.cpp, Ollama): `m-q8_0.gguf`, 2.00 MB\n" in export_view.summary(out, [])
+    (out / "Modelfile").write_text("FROM ./m-q8_0.gguf\n")  # 19 bytes: shown as such, not as "0.00 MB"
+    shown = export_view.summary(out, [])
+    assert "- GGUF (llama.cpp, Ollama): `m-q8_0.gguf`, 1.9 MiB\n" in shown and "| `Modelfile` | 19 B |" in shown
 
 
 @pytest.mark.parametrize(

@@ -126,15 +126,36 @@ def _generate(path: str, fmt: str, on_error: str, limit, want: str, where: str, 
         skips.write_text(json.dumps({"skipped": records.skipped, "first_error": records.first_error}), "utf-8")
 
 
-def split_validation(ds, spec: JobSpec):
-    """(train, eval or None) by ``data.val_size`` (a fraction below 1, else a record count)."""
+def split_validation(ds, spec: JobSpec, events=None):
+    """(train, eval or None) by ``data.val_size`` (a fraction below 1, else a record count).
+
+    A fraction that comes to less than one record (0.05 of 2 records) holds nothing out: the run trains
+    on every record without a validation split and says so in a warning (see :func:`no_split_reason`).
+    """
     size = spec.data.val_size
     if not size:
+        return ds, None
+    if reason := no_split_reason(spec, len(ds)):
+        log.warning(reason)
+        if events is not None:
+            events.log(reason, level="warning", records=len(ds))
         return ds, None
     check_val_size(size, len(ds))
     test = size if size < 1 else int(size)
     parts = ds.train_test_split(test_size=test, seed=spec.train.seed)
     return parts["train"], parts["test"]
+
+
+def no_split_reason(spec: JobSpec, n: int) -> str | None:
+    """The warning when a fractional ``data.val_size`` is under one of ``n`` records (no split is made),
+    else None. A run that needs the split (early stopping or keep_best on eval_loss) keeps the usual rule."""
+    size, t = spec.data.val_size, spec.train
+    needs_split = (t.early_stopping.patience or t.keep_best) and t.early_stopping.metric == "eval_loss"
+    if not (0 < size < 1 and size * n < 1) or needs_split:
+        return None
+    s = "" if n == 1 else "s"
+    return (f"no validation split: {n} record{s} (data.val_size {size:g} of them is under one record); "
+            "every record trains")  # fmt: skip
 
 
 def check_val_size(size: float, n: int) -> None:
@@ -255,7 +276,7 @@ def prepare(spec: JobSpec, tokenizer, want: str, events=None):
 
         return prepare_stream(spec, tokenizer, want, events)
     labels = source_labels(spec)
-    train, val = split_validation(load_records(spec, want, events), spec)
+    train, val = split_validation(load_records(spec, want, events), spec, events)
     rows = tokenise(train, spec, tokenizer, want)
     plan = None
     if len(labels) > 1 or mixing(spec):

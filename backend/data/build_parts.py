@@ -40,9 +40,11 @@ def resolve_source(spec: JobSpec, i: int) -> tuple[Path, str, dict | None]:
         fmt = source.format if source.format != "auto" else entry.format
         path, columns = entry.path, entry.columns or None
     else:
-        path, fmt, columns = resolve_data_path(source.path), source.format, None
+        path, fmt, columns = resolve_data_path(source.path, workspace_home(spec.output.workspace)), source.format, None
     if not Path(path).exists():
         advice = "check data.sources[].path: the file or folder must exist on every machine that trains"
+        if not Path(source.path).expanduser().is_absolute() and not registry.is_registered(source.path):
+            advice += "; a relative path is read from the workspace"
         raise DataError(f"data.sources[{i}].path: {path}: no such file or folder", advice=advice)
     return Path(path), fmt, columns
 

@@ -23,7 +23,7 @@ from backend.data.readers import dataset_suffix
 from backend.data.shard import MANIFEST
 from backend.data.stream import source_files
 from backend.data.validate import iter_valid_records, record_texts
-from backend.workspace import is_builtin, resolve_data_path
+from backend.workspace import resolve_data_path
 
 SAMPLE_RECORDS = 256  # records tokenised per source when no manifest counted its tokens
 _CHATML = "<|im_start|>{}\n{}<|im_end|>\n"  # the builtin tokenizer's template: chat tokens as trained
@@ -167,7 +167,7 @@ def resolve(path: str, home: Path):
         except DataError as exc:
             raise MixError(str(exc)) from None
         return Path(entry.path), entry.format, entry.columns or None
-    return resolve_data_path(path) if is_builtin(path) else Path(path).expanduser()
+    return resolve_data_path(path, home)  # a relative path is read from the workspace, as the trainer reads it
 
 
 def scan_directory(folder: str | Path) -> list[tuple[str, str]]:

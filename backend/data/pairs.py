@@ -73,7 +73,7 @@ def load_pairs(spec: JobSpec, events=None):
                   "limit": source.max_samples, "columns": columns, "shape": shape, "source": i}  # fmt: skip
         parts.append(cached_records(_generate, kwargs, f"pairs-{shape}", i, events, features=task_features(shape)))
     ds = parts[0] if len(parts) == 1 else datasets.concatenate_datasets(parts)
-    return split_validation(ds, spec)
+    return split_validation(ds, spec, events)
 
 
 def _generate(path: str, fmt: str, on_error: str, limit, columns, shape: str, source: int, fingerprint: str):

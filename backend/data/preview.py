@@ -36,13 +36,53 @@ def as_conversation(record: dict) -> list[dict] | None:
     return None
 
 
+def pair_sides(record: dict) -> list[tuple[str, list[dict]]]:
+    """The replies of a preference pair (``chosen``, ``rejected``) or a KTO example (``desirable`` or
+    ``undesirable``), each as prompt + reply; empty for any other record."""
+    if "chosen" in record and "rejected" in record:
+        return [("chosen", record["prompt"] + record["chosen"]), ("rejected", record["prompt"] + record["rejected"])]
+    if "completion" in record and "label" in record:
+        return [("desirable" if record["label"] else "undesirable", record["prompt"] + record["completion"])]
+    return []
+
+
+def merged_pieces(tokenizer, ids: list[int], texts: list[str], longest: int = 8) -> dict[int, tuple[int, str]]:
+    """Runs of byte-level pieces that only decode together (诗 as three byte tokens, each alone '\ufffd'):
+    ``{first index: (pieces in the run, the text they decode to)}``. A run is at most ``longest`` pieces;
+    pieces that decode to nothing whole even together are left as they are."""
+    runs, i = {}, 0
+    while i < len(ids):
+        if "\ufffd" not in texts[i]:
+            i += 1
+            continue
+        for j in range(i + 2, min(len(ids), i + longest) + 1):
+            joined = tokenizer.decode(ids[i:j])
+            if "\ufffd" not in joined:
+                runs[i] = (j - i, joined)
+                i = j
+                break
+        else:
+            i += 1
+    return runs
+
+
 def encode_samples(path, tokenizer, template: str = "auto", n: int = 3, fmt: str = "auto", cutoff_len: int = 1024,
                    mask_history: bool = False) -> list[dict]:  # fmt: skip
-    """The first ``n`` valid records as training samples ``{"input_ids", "labels"}`` (text: its chunks)."""
+    """The first ``n`` valid records as training samples ``{"input_ids", "labels"}`` (text: its chunks; a
+    preference pair: two samples, prompt + chosen and prompt + rejected, marked ``pair`` and ``side``)."""
     jinja = resolve_template(tokenizer, template)
     samples = []
     records = iter_valid_records(path, fmt, on_error="skip")
-    for record in islice(records, n):
+    for pair, record in enumerate(islice(records, n), 1):
+        sides = pair_sides(record)
+        if sides:  # a preference pair or a KTO example: each reply with the prompt, as the stage scores it
+            for side, conversation in sides:
+                try:
+                    sample = encode_chat(tokenizer, conversation, jinja, cutoff_len, mask_history=mask_history)
+                except MaskError as exc:
+                    raise mask_error(exc, template, jinja, records.where) from None
+                samples.append({**sample, "pair": pair, "side": side})
+            continue
         conversation = as_conversation(record)
         if conversation is not None:
             try:

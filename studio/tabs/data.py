@@ -12,8 +12,12 @@ Contract:
 - The Tokenizer section (an accordion) trains a tokenizer, extends a base model's vocabulary with it and
   compares tokens per character before/after; its views and commands are in ``studio.tokenizer_view``.
 
-API names (for gradio_client): ``data_inspect``, ``data_preview``, ``data_upload``, ``tokenizer_train``,
-``tokenizer_extend``, ``tokenizer_compare``.
+- "Use for training" makes the selected dataset the Train form's only source (workspace-relative when it
+  lies in the workspace, which is where a JobSpec reads relative paths from), clears data.mix.policy and
+  opens the Train tab. Inspect of another file clears the Tokens panel (it never shows a stale preview).
+
+API names (for gradio_client): ``data_inspect``, ``data_preview``, ``data_upload``, ``data_use_for_training``,
+``tokenizer_train``, ``tokenizer_extend``, ``tokenizer_compare``.
 """
 
 from __future__ import annotations
@@ -43,7 +47,8 @@ LABELS = {
     "en": {
         "intro": "Check a dataset before training: its format, counts, lengths and bad records, and the tokens "
         "the model will learn from. The same commands work in a terminal.",
-        "path": "Dataset: a shipped sample, a file under the workspace's data/ folder, or a typed path",
+        "path": "Dataset: a shipped sample, a file under the workspace's data/ folder, or a typed path "
+        "(a relative one is read from the workspace)",
         "refresh": "Refresh list",
         "upload_box": "Upload a dataset file",
         "upload": "File (.jsonl, .json, .jsonl.zst, .parquet, .csv, .txt)",
@@ -60,10 +65,13 @@ LABELS = {
         "commands": "Commands",
         "report": "Report",
         "tokens": "Tokens",
+        "use": "Use for training",
+        "used": "{path} is now the Train tab's only dataset (Train → Data → Datasets); check the stage and Start.",
+        "no_train": "the Train tab is not part of this page",
     },
     "zh": {
         "intro": "训练前检查数据集：格式、记录数、长度与错误记录，以及模型将要学习的 token。同样的命令也可在终端运行。",
-        "path": "数据集：自带示例、工作区 data/ 目录下的文件，或输入路径",
+        "path": "数据集：自带示例、工作区 data/ 目录下的文件，或输入路径（相对路径从工作区读取）",
         "refresh": "刷新列表",
         "upload_box": "上传数据文件",
         "upload": "文件（.jsonl、.json、.jsonl.zst、.parquet、.csv、.txt）",
@@ -80,6 +88,9 @@ LABELS = {
         "commands": "命令",
         "report": "报告",
         "tokens": "Token",
+        "use": "用于训练",
+        "used": "{path} 已设为训练页唯一的数据集（训练 → 数据 → 数据集）；请检查训练阶段后点击开始。",
+        "no_train": "此页面没有训练页",
     },
 }
 
@@ -110,6 +121,37 @@ def render(result: dict | None, language: str = DEFAULT_LANGUAGE) -> str:
     if result["kind"] == "error":
         return error_html(result["data"], language)
     return (report_html if result["kind"] == "report" else preview_html)(result["data"], language)
+
+
+def use_for_training(home: str, path, language: str = DEFAULT_LANGUAGE):
+    """The Train form's Datasets table with ``path`` as its one source (workspace-relative when it lies in the
+    workspace: a JobSpec reads relative paths from there), data.mix.policy cleared (a policy would replace
+    the table), and the message for the page; a bad path gives one error line and changes nothing."""
+    from studio.data_picker import relative
+
+    try:
+        checked = data_files._path_arg(path, home)
+    except DataTabError as exc:
+        return gr.skip(), gr.skip(), error_html(str(exc), language)
+    shown = relative(checked, home)
+    message = lookup(LABELS, "used", language).format(path=shown)
+    return [[shown, "auto", 1.0, None, None, None]], "", f'<p class="data-used">{esc(message)}</p>'
+
+
+# Opens the Train tab after "Use for training" (Gradio names a tab's button by the tab's elem_id + "-button").
+# Only once the page shows the "now the only dataset" line: a bad path keeps the Data tab and its error in view.
+_SHOW_TRAIN_JS = """() => { setTimeout(() => {
+  if (document.querySelector('#data-use-status .data-used')) document.querySelector('#tab-train-button')?.click();
+}, 150); }"""
+
+
+def _train_inputs(demo: gr.Blocks):
+    """The Train form's Datasets table and data.mix.policy input (by their elem_ids), when that tab is built."""
+    from studio.train_form import elem_id
+
+    by_id = {getattr(b, "elem_id", None): b for b in demo.blocks.values()}
+    table, policy = by_id.get(elem_id("data.sources")), by_id.get(elem_id("data.mix.policy"))
+    return (table, policy) if table is not None and policy is not None else None
 
 
 def upload(home: str, file, name, language: str = DEFAULT_LANGUAGE):
@@ -163,6 +205,8 @@ def build(home: str | None, demo: gr.Blocks, lang: gr.components.Component | Non
     with gr.Row():
         inspect_btn = text("inspect", gr.Button(L("inspect"), variant="primary", elem_id="data-inspect"), "value")
         preview_btn = text("preview", gr.Button(L("preview"), elem_id="data-preview-btn"), "value")
+        use_btn = text("use", gr.Button(L("use"), elem_id="data-use"), "value")
+    use_status = gr.HTML("", elem_id="data-use-status")
     options = [path, fmt, template, tokenizer, cutoff, pack, n]
     first = commands_text(home, DEFAULT_DATASET, "auto", "auto", DEFAULT_TOKENIZER, 1024, False, 3)
     cmds = gr.Code(first, language="shell", label=L("commands"), wrap_lines=True, elem_id="data-commands")
@@ -179,8 +223,17 @@ def build(home: str | None, demo: gr.Blocks, lang: gr.components.Component | Non
     def _language(values):
         return values[0] if values else DEFAULT_LANGUAGE
 
-    def on_inspect(p, f, tp, tk, *lg):
-        return inspect(home, p, f, tp, tk, _language(lg))
+    def on_inspect(p, f, tp, tk, kept, *lg):
+        page, result = inspect(home, p, f, tp, tk, _language(lg))
+        if kept and kept.get("kind") == "preview" and kept["data"].get("path") == _argument(p):
+            return page, result, gr.skip(), gr.skip()
+        return page, result, "", None  # the Tokens panel showed another file: cleared, not left stale
+
+    def _argument(p):
+        try:
+            return data_files._path_arg(p, home)
+        except DataTabError:
+            return None
 
     def on_preview(p, f, tp, tk, c, pk, k, *lg):
         return preview(home, p, f, tp, tk, c, pk, k, _language(lg))
@@ -194,8 +247,17 @@ def build(home: str | None, demo: gr.Blocks, lang: gr.components.Component | Non
     def on_refresh():
         return gr.update(choices=list_datasets(home)), gr.update(choices=list_tokenizers(home))
 
-    inspect_in = [path, fmt, template, tokenizer, *language]
-    inspect_btn.click(on_inspect, inspect_in, [report, kept_report], api_name="data_inspect")
+    inspect_in = [path, fmt, template, tokenizer, kept_preview, *language]
+    inspect_btn.click(on_inspect, inspect_in, [report, kept_report, tokens, kept_preview], api_name="data_inspect")
+    train_inputs = _train_inputs(demo)
+    if train_inputs is not None:
+        use_out = [*train_inputs, use_status]
+        used = use_btn.click(lambda p, *lg: use_for_training(home, p, _language(lg)), [path, *language], use_out,
+                             api_name="data_use_for_training")  # fmt: skip
+        used.then(None, js=_SHOW_TRAIN_JS)
+    else:
+        use_btn.click(lambda *lg: error_html(lookup(LABELS, "no_train", _language(lg)), _language(lg)), language,
+                      use_status, api_visibility="private")  # fmt: skip
     preview_btn.click(on_preview, [*options, *language], [tokens, kept_preview], api_name="data_preview")
     upload_in = [file, save_as, *language]
     gr.on([file.upload, save_btn.click], on_upload, upload_in, [path, upload_status], api_name="data_upload")

@@ -161,10 +161,7 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
                     "save_preset", gr.Button(L("save_preset"), scale=1, elem_id="studio-save-preset"), "value"
                 )
             preset_note = gr.HTML("")
-            inputs, field_labels = build_form(values0)
-            with gr.Row(equal_height=True):
-                text("viewer", gr.Markdown(L("viewer")), "value")
-                policy_dd = text("policy", gr.Dropdown(_policies(home), value=None, label=L("policy"), scale=1))
+            inputs, field_labels = build_form(values0, home)  # the dataset and policy pickers sit by Datasets
             with text("preview", gr.Accordion(L("preview"), open=False, elem_id="studio-preview")) as preview_box:
                 yaml_code = text(
                     "yaml",
@@ -189,11 +186,6 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
             with text("raw_log", gr.Accordion(L("raw_log"), open=False)) as raw_box:
                 refresh_btn = text("refresh", gr.Button(L("refresh"), size="sm"), "value")
                 raw = gr.Code("", show_label=False, max_lines=30)
-
-    # A saved policy fills data.mix.policy; the spec folds its sources in when it is validated.
-    policy_field = inputs[FIELDS.index("data.mix.policy")]
-    policy_dd.focus(lambda: gr.update(choices=_policies(home)), None, policy_dd, api_visibility="private")
-    policy_dd.input(lambda path: path or gr.skip(), policy_dd, policy_field, api_visibility="private")
 
     @guard
     def preview(preset_path, base_dict, *values):
