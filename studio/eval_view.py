@@ -111,6 +111,9 @@ def _error_line(stderr: str, code: int) -> str:
 def run_eval(argv: list[str], timeout: float = EVAL_TIMEOUT_S) -> dict:
     """Run the evaluation in a child process; the stored result document, or EvalTabError (one line)."""
     env = os.environ | {"HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "PYTHONIOENCODING": "utf-8"}
+    from backend.models.hub import is_offline
+
+    env["STUDIO_HUB_OFFLINE"] = "1" if is_offline() else "0"  # the studio's setting: a hub id downloads first
     try:
         proc = subprocess.run([sys.executable, "-m", "backend.eval_cli", *argv], cwd=PROJECT_ROOT, env=env,
                               capture_output=True, encoding="utf-8", errors="replace", timeout=timeout)  # fmt: skip
