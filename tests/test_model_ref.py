@@ -104,6 +104,8 @@ def test_what_cannot_be_resolved_says_so_in_one_line(home):
         weights_dir(resolve_ref("sft-b@9", home), home)
     with pytest.raises(RunPartMissing, match=rf"^run {a.id} kept no best checkpoint \(train it with train.keep_best"):
         weights_dir(resolve_ref("sft-b@best", home), home)
+    with pytest.raises(RunPartMissing, match=rf"^run {a.id} has no checkpoint 'x1' \(checkpoints: checkpoint-3\)$"):
+        weights_dir(resolve_ref("sft-b", home, checkpoint="x1"), home)  # as `--checkpoint x1` asks
     # an '@' that names no part is part of the name
     with pytest.raises(RunNotFound, match="'sft-b@nightly'"):
         resolve_ref("sft-b@nightly", home)

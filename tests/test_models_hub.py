@@ -346,7 +346,7 @@ def test_offline_chat_eval_and_export_refuse_with_preflights_line(studio_home, m
     assert not ref.local_dir(studio_home).exists()  # nothing was started
 
 
-def test_export_base_takes_a_hub_id_and_downloads_it(hub, studio_home, tiny_model, tmp_path):
+def test_export_base_takes_a_hub_id_and_downloads_it(hub, studio_home, tiny_model, tmp_path, monkeypatch, capsys):
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
 
@@ -358,12 +358,16 @@ def test_export_base_takes_a_hub_id_and_downloads_it(hub, studio_home, tiny_mode
     repo = "org/base"
     hub.repos[repo] = dict(hub.repos[REPO])
     out = tmp_path / "out"
-    # `studio export` sets HF_HUB_OFFLINE=1 for its own libraries; the studio (this env) is online.
-    proc = run_cli("export", str(adapter), "--base", f"hf:{repo}", "--out", str(out), home=studio_home,
-                   env=online(hub.url), timeout=300)  # fmt: skip
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    studio_online(monkeypatch, hub.url)
+    # HF_HUB_OFFLINE unset: the studio is online, and `studio export` sets HF_HUB_OFFLINE=1 for its own libraries
+    # (in this process), so only the studio's recorded setting lets it download.
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    from backend.cli import main
+
+    assert main(["--home", str(studio_home), "export", str(adapter), "--base", f"hf:{repo}", "--out", str(out)]) == 0
+    assert os.environ["HF_HUB_OFFLINE"] == "1" and "STUDIO_HUB_OFFLINE" not in os.environ  # restored after
     folder = studio_home / "models" / "hub" / "hf" / "org--base"
-    assert f"downloading hf:{repo} to {folder}" in proc.stderr and (folder / MARKER).is_file()
+    assert f"downloading hf:{repo} to {folder}" in capsys.readouterr().err and (folder / MARKER).is_file()
     assert (out / "config.json").is_file() and list(out.glob("*.safetensors"))
     # offline, the same line as pre-flight's: test_offline_chat_eval_and_export_refuse_with_preflights_line
 

@@ -180,6 +180,11 @@ def _part(text: str) -> str | None:
     return f"checkpoint-{int(tail)}" if tail.isdigit() else None
 
 
+def _asked(checkpoint) -> str:
+    """The part a ``checkpoint`` argument asks for; one that names none stays as asked (the run lacks it)."""
+    return _part(str(checkpoint)) or f"checkpoint-{checkpoint}"
+
+
 def find_run(name: str, home: Path) -> Path | None:
     """A run's folder by id (or unique id prefix) or by name. Several runs of one name: the newest that
     succeeded, else the newest. None when there is no such run."""
@@ -210,7 +215,7 @@ def resolve_ref(text: str, home: Path, checkpoint: str | None = None) -> ModelRe
     if path.is_dir():
         path = path.resolve()
         if (path / "job.yaml").is_file():  # a run's own folder: as its id would
-            return ModelRef(text, "run", run_dir=path, part=_part(str(checkpoint)) if checkpoint else None)
+            return ModelRef(text, "run", run_dir=path, part=_asked(checkpoint) if checkpoint else None)
         return ModelRef(text, "local", run_dir=run_of(path))
     name, _, part = text.rpartition("@") if "@" in text else (text, "", "")
     if part and _part(part) is None:
@@ -218,7 +223,7 @@ def resolve_ref(text: str, home: Path, checkpoint: str | None = None) -> ModelRe
     run = find_run(name, home) if name else None
     if run is None:
         raise RunNotFound(text, Path(home))
-    wanted = _part(str(checkpoint)) if checkpoint else _part(part) if part else None
+    wanted = _asked(checkpoint) if checkpoint else _part(part) if part else None
     return ModelRef(text, "run", run_dir=run, part=wanted)
 
 
