@@ -35,7 +35,7 @@ class Source:
 
 def _run_dir_of(path: Path) -> Path | None:
     """The run folder holding ``path`` (itself, or a parent up to two levels: adapter/, checkpoints/checkpoint-N)."""
-    from backend.models.ref import run_of
+    from backend.models.resolve import run_of
 
     return run_of(path)
 
@@ -44,7 +44,7 @@ def _lookup(name: str, home: Path, field: str = "model") -> Path:
     """The weights folder ``name`` names (:func:`backend.models.ref.resolve_ref`): a folder, a run's final output
     (``RUN@best``, ``RUN@N``: a checkpoint), ``builtin:``, or a hub id (downloaded now when it is not yet)."""
     from backend.models.ondemand import ensure_local
-    from backend.models.ref import RunNotFound, resolve_ref, weights_dir
+    from backend.models.resolve import RunNotFound, resolve_ref, weights_dir
 
     try:
         ref = resolve_ref(name, home)

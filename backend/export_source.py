@@ -47,9 +47,9 @@ def _kind(folder: Path, from_zero: bool) -> str:
 
 
 def resolve_source(target: str, home=None, checkpoint: str | None = None, from_zero: bool = False) -> Source:
-    """Find what ``target`` names (:func:`backend.models.ref.resolve_ref`); ``checkpoint`` (``N``, ``latest``
+    """Find what ``target`` names (:func:`backend.models.resolve.resolve_ref`); ``checkpoint`` (``N``, ``latest``
     or ``best``) picks a checkpoint of a run."""
-    from backend.models.ref import RunNotFound, resolve_ref, weights_dir
+    from backend.models.resolve import RunNotFound, resolve_ref, weights_dir
     from backend.workspace import workspace_home
 
     home = workspace_home(home)

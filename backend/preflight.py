@@ -36,7 +36,8 @@ from backend.launch import Hardware, build_launch
 from backend.memory import OPTIMIZER_BYTES, Estimate, _weight_bytes, estimate_memory, meminfo_gb
 from backend.model_shape import ModelShape, model_dir, shape_for_spec
 from backend.models.hub import preflight_line as hub_preflight_line
-from backend.models.ref import RefError, parse_ref, reward_model_problem
+from backend.models.ref import RefError, parse_ref
+from backend.models.resolve import reward_model_problem
 from backend.spec import JobSpec, SpecError
 from backend.workspace import BUILTIN_PREFIX, workspace_home
 

@@ -13,9 +13,8 @@ import yaml
 
 from backend.jobs import Registry, create_run
 from backend.models.poller import FolderPoller, folder_bytes
-from backend.models.ref import (
-    MARKER,
-    RefError,
+from backend.models.ref import MARKER, RefError
+from backend.models.resolve import (
     RunNotFound,
     RunPartMissing,
     pin_job_refs,

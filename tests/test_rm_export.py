@@ -142,7 +142,7 @@ def test_rl_reward_model_takes_the_export_and_refuses_a_chat_model(rm_run, rm_ex
 
     prompts = [[{"role": "user", "content": p}] for p, _, _ in PAIRS]
     chosen = [c for _, c, _ in PAIRS]
-    from backend.models.ref import pin_job_refs
+    from backend.models.resolve import pin_job_refs
     from backend.workspace import workspace_home
 
     pinned = pin_job_refs(spec(RUN_NAME), workspace_home())  # what create_run writes into the job: the run's folder

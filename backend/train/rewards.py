@@ -94,7 +94,7 @@ def parse_rules(rules: list[str]) -> list[RuleReward]:
 def find_reward_model(ref: str, spec: JobSpec) -> Path:
     """The folder of the reward model ``rl.reward_model`` names: a folder (a run's own folder resolves to its
     ``model/`` or ``adapter/``) or a hub id, downloaded by the run's ``downloading`` step. A run id or name was
-    resolved to its folder when the run was created (:func:`backend.models.ref.pin_job_refs`): the trainer never
+    resolved to its folder when the run was created (:func:`backend.models.resolve.pin_job_refs`): the trainer never
     opens the run registry."""
     from backend.models.ref import RefError, parse_ref
     from backend.workspace import workspace_home
