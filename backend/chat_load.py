@@ -41,7 +41,7 @@ def _run_dir_of(path: Path) -> Path | None:
 
 
 def _lookup(name: str, home: Path, field: str = "model") -> Path:
-    """The weights folder ``name`` names (:func:`backend.models.ref.resolve_ref`): a folder, a run's final output
+    """The weights folder ``name`` names (:func:`backend.models.resolve.resolve_ref`): a folder, a run's final output
     (``RUN@best``, ``RUN@N``: a checkpoint), ``builtin:``, or a hub id (downloaded now when it is not yet)."""
     from backend.models.ondemand import ensure_local
     from backend.models.resolve import RunNotFound, resolve_ref, weights_dir

@@ -97,7 +97,8 @@ def test_what_cannot_be_resolved_says_so_in_one_line(home):
         resolve_ref("./missing/folder", home)
     with pytest.raises(RefError, match=r"'hf:nope' is not a hub id"):
         resolve_ref("hf:nope", home)
-    with pytest.raises(RunPartMissing, match=rf"^run {a.id} has no final adapter/ or model/ \(did it finish\?\); "):
+    no_final = rf"^run {a.id} has no final adapter/ or model/ \(did it finish\?\); take a checkpoint: {a.id}@latest"
+    with pytest.raises(RunPartMissing, match=no_final):
         weights_dir(resolve_ref("sft-b", home), home)
     with pytest.raises(RunPartMissing, match=rf"^run {a.id} has no checkpoint '9' \(checkpoints: checkpoint-3\)$"):
         weights_dir(resolve_ref("sft-b@9", home), home)

@@ -123,7 +123,7 @@ def weights_dir(ref: ModelRef, home: Path) -> Path:
     if not final:
         raise RunPartMissing(
             f"run {run.name} has no final adapter/ or model/ (did it finish?); "
-            f"export a checkpoint with --checkpoint latest (checkpoints: {names})"
+            f"take a checkpoint: {run.name}@latest, or --checkpoint latest (checkpoints: {names})"
         )
     return final[0]
 
