@@ -61,7 +61,9 @@ def _model_arg(model) -> str:
     if not model:
         raise EvalTabError("model: pick one in the list or type a folder, run id or run name")
     looks_like_path = model.startswith((".", "~", "/")) or os.sep in model
-    if not is_builtin(model) and looks_like_path and not Path(model).expanduser().is_dir():
+    from backend.models.ref import is_hub_ref  # a hub id (hf:ORG/NAME, ORG/NAME) is downloaded first, not a path
+
+    if not is_builtin(model) and looks_like_path and not is_hub_ref(model) and not Path(model).expanduser().is_dir():
         raise EvalTabError(f"model: {model} is not a folder")
     return model
 

@@ -344,6 +344,11 @@ def test_offline_chat_eval_and_export_refuse_with_preflights_line(studio_home, m
     assert str(chat.value) == str(ev.value) == line
     assert str(base.value) == offline_message(ref, studio_home, "--base")
     assert not ref.local_dir(studio_home).exists()  # nothing was started
+    from studio.eval_view import EvalTabError, _model_arg
+
+    assert _model_arg("hf:org/absent") == "hf:org/absent" and _model_arg("org/absent") == "org/absent"  # to the CLI
+    with pytest.raises(EvalTabError, match="^model: /no/such/model is not a folder$"):
+        _model_arg("/no/such/model")
 
 
 def test_export_base_takes_a_hub_id_and_downloads_it(hub, studio_home, tiny_model, tmp_path, monkeypatch, capsys):
