@@ -16,8 +16,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from backend.models.ref import is_hub_ref
-from backend.workspace import resolve_model_path, workspace_home
+from backend.workspace import workspace_home
 
 
 class ChatError(ValueError):
@@ -36,30 +35,24 @@ class Source:
 
 def _run_dir_of(path: Path) -> Path | None:
     """The run folder holding ``path`` (itself, or a parent up to two levels: adapter/, checkpoints/checkpoint-N)."""
-    for cand in (path, path.parent, path.parent.parent):
-        if (cand / "job.yaml").is_file():
-            return cand
-    return None
+    from backend.models.resolve import run_of
+
+    return run_of(path)
 
 
-def _lookup(name: str, home: Path) -> Path:
-    """A path, ``builtin:`` name, run id or run name as an existing folder."""
-    if name.startswith("builtin:") or is_hub_ref(name):  # hub ids: their download folder
-        try:
-            return resolve_model_path(name, home)
-        except (ValueError, FileNotFoundError) as exc:
-            raise ChatError(str(exc)) from exc
-    path = Path(name).expanduser()
-    if path.is_dir():
-        return path.resolve()
-    runs = home / "runs"
-    if (runs / name).is_dir():
-        return runs / name
-    named = sorted(runs.glob(f"*-{name}-*")) if "/" not in name else []
-    if len(named) == 1:
-        return named[0]
-    hint = f" (several runs are named {name!r}: use the run id)" if named else ""
-    raise ChatError(f"model: {name!r} is not a folder, a builtin: model or a run of {home}{hint}")
+def _lookup(name: str, home: Path, field: str = "model") -> Path:
+    """The weights folder ``name`` names (:func:`backend.models.resolve.resolve_ref`): a folder, a run's final output
+    (``RUN@best``, ``RUN@N``: a checkpoint), ``builtin:``, or a hub id (downloaded now when it is not yet)."""
+    from backend.models.ondemand import ensure_local
+    from backend.models.resolve import RunNotFound, resolve_ref, weights_dir
+
+    try:
+        ref = resolve_ref(name, home)
+        return weights_dir(ref, home) if ref.kind == "run" else ensure_local(ref, home, field)
+    except RunNotFound:
+        raise ChatError(f"{field}: {name!r} is not a folder, a builtin: model or a run of {home}") from None
+    except (ValueError, FileNotFoundError) as exc:
+        raise ChatError(str(exc)) from exc
 
 
 def _base_of_adapter(adapter: Path, home: Path) -> Path:
@@ -82,20 +75,12 @@ def _base_of_adapter(adapter: Path, home: Path) -> Path:
     return _lookup(base, home)
 
 
-def _weights_in(folder: Path) -> Path:
-    """A run's final weights (adapter/ or model/), else the folder itself."""
-    for sub in ("adapter", "model", "merged"):
-        if (folder / sub).is_dir() and (folder / "job.yaml").is_file():
-            return folder / sub
-    return folder
-
-
 def resolve_source(model: str, adapter: str | None = None, home=None) -> Source:
     """Work out base, adapter and tokenizer from ``model`` (and ``adapter``), each a folder, run or builtin."""
     home = workspace_home(home)
-    first = _weights_in(_lookup(str(model), home))
+    first = _lookup(str(model), home)
     if adapter:
-        adapter_dir = _weights_in(_lookup(str(adapter), home))
+        adapter_dir = _lookup(str(adapter), home, "--adapter")
         if not (adapter_dir / "adapter_config.json").is_file():
             raise ChatError(f"--adapter: no adapter_config.json in {adapter_dir}")
         base = first

@@ -48,6 +48,13 @@ def _summary(doc: dict) -> str:
 
 
 def cmd_eval(args) -> int:
+    from backend.models.hub import offline_intent
+
+    with offline_intent():  # a hub id is downloaded on demand unless the studio itself is offline
+        return _cmd_eval(args)
+
+
+def _cmd_eval(args) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     from backend import eval_load, evaluate

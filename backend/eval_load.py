@@ -19,8 +19,7 @@ from pathlib import Path
 
 from backend.export_source import Source, base_dir_of, resolve_source
 from backend.export_weights import ExportError
-from backend.models.ref import is_hub_ref
-from backend.workspace import is_builtin, resolve_model_path, workspace_home
+from backend.workspace import is_builtin, workspace_home
 
 _TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json")
 
@@ -39,12 +38,7 @@ class Target:
 
 
 def _source(name: str, home: Path, checkpoint: str | None) -> Source:
-    if is_builtin(name) or is_hub_ref(name):  # hub ids: their download folder
-        try:
-            name = str(resolve_model_path(name, home))
-        except (ValueError, FileNotFoundError) as exc:
-            raise ExportError(str(exc)) from None
-    source = resolve_source(name, home, checkpoint)
+    source = resolve_source(name, home, checkpoint)  # the one resolver: runs, folders, builtin, hub ids
     if source.kind == "zero":
         raise ExportError(f"{source.weights} holds only DeepSpeed ZeRO states; `studio export --from-zero` it first")
     return source

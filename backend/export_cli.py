@@ -21,6 +21,13 @@ from backend.cli_errors import one_line_errors
 
 
 def cmd_export(args) -> int:
+    from backend.models.hub import offline_intent
+
+    with offline_intent():  # a hub id is downloaded on demand unless the studio itself is offline
+        return _cmd_export(args)
+
+
+def _cmd_export(args) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # exports read local folders only
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     from backend.export import export, render_summary

@@ -29,24 +29,6 @@ class Source:
         return where + (f", {self.checkpoint}" if self.checkpoint else "") + f" ({self.kind})"
 
 
-def _find_run_dir(target: str, home) -> Path:
-    from backend.jobs import Registry
-
-    registry = Registry(home)
-    try:
-        return registry.get(target).path
-    except KeyError:
-        named = [r for r in registry.list() if r.name == target]  # newest first
-        if not named:
-            raise ExportError(f"no run or directory {target!r} (see `studio runs list`)") from None
-        return named[0].path
-
-
-def _checkpoints(run_dir: Path) -> list[Path]:
-    found = [p for p in (run_dir / "checkpoints").glob("checkpoint-*") if p.name.split("-")[-1].isdigit()]
-    return sorted(found, key=lambda p: int(p.name.split("-")[-1]))
-
-
 def _kind(folder: Path, from_zero: bool) -> str:
     zero = (folder / "latest").is_file() and any(folder.glob("global_step*"))
     if from_zero:
@@ -65,68 +47,54 @@ def _kind(folder: Path, from_zero: bool) -> str:
 
 
 def resolve_source(target: str, home=None, checkpoint: str | None = None, from_zero: bool = False) -> Source:
-    """Find what ``target`` names; ``checkpoint`` (``N`` or ``latest``) picks a checkpoint of a run."""
-    path = Path(target).expanduser()
-    run_dir, weights = None, None
-    if path.is_dir():
-        path = path.resolve()
-        if (path / "job.yaml").exists():
-            run_dir = path
-        elif path.parent.name == "checkpoints" and (path.parent.parent / "job.yaml").exists():
-            run_dir, weights = path.parent.parent, path
-        elif (path.parent / "job.yaml").exists():
-            run_dir, weights = path.parent, path
-        else:
-            weights = path
-    else:
-        run_dir = _find_run_dir(target, home)
-    if checkpoint and weights is not None:
-        raise ExportError(f"--checkpoint picks a checkpoint of a run; {target} is already a weights folder")
-    if weights is None:
-        ckpts = _checkpoints(run_dir)
-        names = ", ".join(p.name for p in ckpts) or "none"
-        if checkpoint == "best":
-            from backend.run_best import best_checkpoint
+    """Find what ``target`` names (:func:`backend.models.resolve.resolve_ref`); ``checkpoint`` (``N``, ``latest``
+    or ``best``) picks a checkpoint of a run."""
+    from backend.models.resolve import RunNotFound, resolve_ref, weights_dir
+    from backend.workspace import workspace_home
 
-            best = best_checkpoint(run_dir)
-            if best is None:
-                raise ExportError(
-                    f"run {run_dir.name} kept no best checkpoint (train it with train.keep_best: true; "
-                    f"checkpoints: {names})"
-                )
-            weights = best
-        elif checkpoint:
-            wanted = (
-                ckpts[-1:] if checkpoint == "latest" else [p for p in ckpts if p.name == f"checkpoint-{checkpoint}"]
-            )
-            if not wanted:
-                raise ExportError(f"run {run_dir.name} has no checkpoint {checkpoint!r} (checkpoints: {names})")
-            weights = wanted[0]
-        else:
-            final = [run_dir / d for d in ("adapter", "model") if (run_dir / d).is_dir()]
-            if not final:
-                raise ExportError(
-                    f"run {run_dir.name} has no final adapter/ or model/ (did it finish?); "
-                    f"export a checkpoint with --checkpoint latest (checkpoints: {names})"
-                )
-            weights = final[0]
+    home = workspace_home(home)
+    try:
+        ref = resolve_ref(target, home, checkpoint)
+        if ref.kind != "run" and checkpoint:
+            raise ExportError(f"--checkpoint picks a checkpoint of a run; {target} is already a weights folder")
+        weights = weights_dir(ref, home) if ref.kind == "run" else require_model(ref, home)
+    except RunNotFound:
+        raise ExportError(f"no run or directory {target!r} (see `studio runs list`)") from None
+    except (ValueError, FileNotFoundError) as exc:  # RefError, an unknown builtin, a hub model not downloaded
+        raise ExportError(str(exc)) from None
+    run_dir = ref.run_dir
     spec = load_spec(run_dir / "job.yaml") if run_dir else None
     ckpt = weights.name if weights.parent.name == "checkpoints" else None
     return Source(_kind(weights, from_zero), weights, run_dir, spec, ckpt)
 
 
+def require_model(ref, home: Path, field: str = "model") -> Path:
+    """The local folder of a folder, builtin or hub reference; a hub model not downloaded yet is downloaded now
+    (progress on stderr and in the Models tab), or refused in one line when the studio is offline."""
+    from backend.models.ondemand import ensure_local
+
+    return ensure_local(ref, home, field)
+
+
 def base_dir_of(source: Source, base: str | None) -> Path | None:
     """The base model folder: ``--base``, the run's model.name_or_path, or the adapter's own record."""
-    from backend.workspace import resolve_model_path, workspace_home
+    from backend.models.ondemand import NotDownloaded, ensure_local
+    from backend.models.ref import RefError
+    from backend.workspace import workspace_home
 
-    if base:  # a folder, or a downloaded hub id
+    if base:  # a folder, builtin, or a hub id (downloaded now when it is not yet)
         try:
-            return resolve_model_path(base, workspace_home(source.spec.output.workspace if source.spec else None))
-        except (ValueError, FileNotFoundError) as exc:
+            return ensure_local(base, workspace_home(source.spec.output.workspace if source.spec else None), "--base")
+        except NotDownloaded as exc:
+            raise ExportError(str(exc)) from None
+        except (ValueError, FileNotFoundError, RefError) as exc:
             raise ExportError(f"--base: {exc}") from None
     spec = source.spec
     if spec is not None and not spec.model.from_scratch and spec.model.name_or_path:
-        return resolve_model_path(spec.model.name_or_path, workspace_home(spec.output.workspace))
+        try:
+            return ensure_local(spec.model.name_or_path, workspace_home(spec.output.workspace), "model.name_or_path")
+        except (ValueError, FileNotFoundError) as exc:
+            raise ExportError(str(exc)) from None
     cfg = source.weights / "adapter_config.json"
     if cfg.exists():
         recorded = json.loads(cfg.read_text(encoding="utf-8")).get("base_model_name_or_path")

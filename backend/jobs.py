@@ -235,6 +235,9 @@ def create_run(spec: JobSpec, home: str | os.PathLike | None = None) -> Run:
     registry = Registry(home or spec.output.workspace)
     spec = spec.model_copy(deep=True)
     spec.output.workspace = str(registry.home)
+    from backend.models.resolve import pin_job_refs  # run references become folders once: the trainer never looks up
+
+    spec = pin_job_refs(spec, registry.home)
     run_id, name = _new_id(spec)
     run_dir = registry.home / "runs" / run_id
     run_dir.mkdir(parents=True)

@@ -2,6 +2,7 @@
 
     studio models pull ID [--revision R] [--endpoint URL] [--include PATTERNS] [--events FILE]
     studio models list
+    studio models config ID        # fetch only config.json (pre-flight's estimate of a model not downloaded)
     studio models rm ID
     studio models token            # read a hub token from stdin into <workspace>/hub_token (0600)
 
@@ -70,6 +71,23 @@ def cmd_pull(args) -> int:
     return 0
 
 
+def cmd_config(args) -> int:
+    """Fetch only config.json of a hub model (pre-flight's memory estimate of a model not downloaded yet)."""
+    from backend.models.hub import HubError, fetch_config
+    from backend.models.ref import RefError, parse_ref
+    from backend.workspace import workspace_home
+
+    try:
+        ref = parse_ref(args.id)
+        if not ref.is_hub:
+            raise RefError(f"{args.id}: not a hub id (hf:ORG/NAME or ms:ORG/NAME)")
+        print(fetch_config(ref, workspace_home(args.home)))
+    except (HubError, RefError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def cmd_list(args) -> int:
     from backend.models.local import format_table, list_models
     from backend.workspace import workspace_home
@@ -117,6 +135,9 @@ def add_parser(sub) -> None:
     p.add_argument("--events", type=Path, help="also write status/progress events to this JSONL file")
     p.add_argument("--step", action="store_true", help=argparse.SUPPRESS)  # a run's step: progress events only
     p.set_defaults(func=cmd_pull)
+    p = msub.add_parser("config", help="fetch only a hub model's config.json (for the memory estimate)")
+    p.add_argument("id")
+    p.set_defaults(func=cmd_config)
     msub.add_parser("list", help="local models: builtin, downloaded, exported").set_defaults(func=cmd_list)
     p = msub.add_parser("rm", help="delete a downloaded model")
     p.add_argument("id")

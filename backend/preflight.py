@@ -37,6 +37,7 @@ from backend.memory import OPTIMIZER_BYTES, Estimate, _weight_bytes, estimate_me
 from backend.model_shape import ModelShape, model_dir, shape_for_spec
 from backend.models.hub import preflight_line as hub_preflight_line
 from backend.models.ref import RefError, parse_ref
+from backend.models.resolve import reward_model_problem
 from backend.spec import JobSpec, SpecError
 from backend.workspace import BUILTIN_PREFIX, workspace_home
 
@@ -113,6 +114,16 @@ def check_model(spec: JobSpec, home: Path) -> Check:
                 downloads.append(ref.id)
             continue
         problems += _model_files(folder, field, weights)
+    reward = spec.rl.reward_model if spec.stage in ("ppo", "grpo") else None
+    if reward:  # a folder, a run (resolved when the run is created) or a hub id (downloaded first)
+        ref = _hub_ref(reward)
+        if ref is not None and not ref.downloaded(home):
+            if line := hub_preflight_line(ref, home, "rl.reward_model"):
+                problems.append(line)
+            elif ref.id not in downloads:
+                downloads.append(ref.id)
+        elif line := reward_model_problem(reward, home):
+            problems.append(line)
     if problems:
         return Check("model", "fail", "; ".join(problems))
     what = "from scratch" if m.from_scratch else m.name_or_path
@@ -120,6 +131,14 @@ def check_model(spec: JobSpec, home: Path) -> Check:
     if downloads:
         return Check("model", "ok", f"model {what}: {', '.join(downloads)} will be downloaded first{extra}")
     return Check("model", "ok", f"model {what}: files present{extra}")
+
+
+def _hub_ref(text: str):
+    try:
+        ref = parse_ref(text)
+    except RefError:
+        return None  # reward_model_problem words it
+    return ref if ref.is_hub else None
 
 
 def _stage_format(spec: JobSpec, fmt: str, where: str, path) -> None:
@@ -375,7 +394,9 @@ def preflight(
     try:
         shape = shape_for_spec(spec, home)
     except (FileNotFoundError, OSError, ValueError, KeyError) as exc:
-        return checks + [Check("memory", "warn", f"no estimate: cannot read the model's shape ({exc})")]
+        shape, why = _remote_shape(spec, home)  # a hub model not downloaded yet: its config.json alone
+        if shape is None:
+            return checks + [Check("memory", "warn", why or f"no estimate: cannot read the model's shape ({exc})")]
     est = estimate_memory(spec, shape, hardware)
     if slurm_checks:  # this machine's free memory says nothing about the nodes'
         mem = spec.distributed.slurm.mem
@@ -383,6 +404,19 @@ def preflight(
         memory = Check("memory", "ok", f"estimated peak {est.machine_gb:.2f} GiB per node ({est.summary()}); {grant}")
         return checks + [check_disk(spec, home, est, shape), memory]
     return checks + [check_disk(spec, home, est, shape), check_memory(est, spec, hardware, override)]
+
+
+def _remote_shape(spec: JobSpec, home: Path) -> tuple[ModelShape | None, str | None]:
+    """The shape of a hub model that is not downloaded yet, from its config.json fetched alone (or why not)."""
+    from backend.models.ondemand import config_for_estimate
+
+    if spec.model.from_scratch or not spec.model.name_or_path:
+        return None, None
+    config, why = config_for_estimate(spec.model.name_or_path, home)
+    try:
+        return (ModelShape.from_config(config), None) if config else (None, why)
+    except (KeyError, TypeError, ValueError) as exc:
+        return None, f"no estimate: cannot read the model's shape from its config.json ({exc})"
 
 
 def failed(checks: list[Check]) -> bool:

@@ -61,7 +61,9 @@ def _model_arg(model) -> str:
     if not model:
         raise EvalTabError("model: pick one in the list or type a folder, run id or run name")
     looks_like_path = model.startswith((".", "~", "/")) or os.sep in model
-    if not is_builtin(model) and looks_like_path and not Path(model).expanduser().is_dir():
+    from backend.models.ref import is_hub_ref  # a hub id (hf:ORG/NAME, ORG/NAME) is downloaded first, not a path
+
+    if not is_builtin(model) and looks_like_path and not is_hub_ref(model) and not Path(model).expanduser().is_dir():
         raise EvalTabError(f"model: {model} is not a folder")
     return model
 
@@ -111,6 +113,9 @@ def _error_line(stderr: str, code: int) -> str:
 def run_eval(argv: list[str], timeout: float = EVAL_TIMEOUT_S) -> dict:
     """Run the evaluation in a child process; the stored result document, or EvalTabError (one line)."""
     env = os.environ | {"HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "PYTHONIOENCODING": "utf-8"}
+    from backend.models.hub import is_offline
+
+    env["STUDIO_HUB_OFFLINE"] = "1" if is_offline() else "0"  # the studio's setting: a hub id downloads first
     try:
         proc = subprocess.run([sys.executable, "-m", "backend.eval_cli", *argv], cwd=PROJECT_ROOT, env=env,
                               capture_output=True, encoding="utf-8", errors="replace", timeout=timeout)  # fmt: skip

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from backend import jobs
 from backend.failures import human_bytes
+from backend.models.hub import is_offline
 from backend.run_best import best_checkpoint
 from backend.workspace import PROJECT_ROOT
 from studio import runs_view
@@ -89,9 +90,19 @@ def out_dir(home: str, name: str) -> Path:
 
 
 def export_argv(
-    home: str, run_id, checkpoint, name, max_shard_size, dtype, merge: bool, force: bool, gguf: str = "none"
+    home: str,
+    run_id,
+    checkpoint,
+    name,
+    max_shard_size,
+    dtype,
+    merge: bool,
+    force: bool,
+    gguf: str = "none",
+    base: str | None = None,
 ) -> list[str]:
-    """The arguments of ``studio`` (``python -m backend.cli``) for this export; ExportTabError when one is bad."""
+    """The arguments of ``studio`` (``python -m backend.cli``) for this export; ExportTabError when one is bad.
+    ``base`` (``--base``): a folder, builtin or hub id (downloaded first) in place of the run's own base."""
     if not run_id:
         raise ExportTabError("run: pick a run to export (train one first, or refresh the list)")
     size = str(max_shard_size or "").strip().replace(" ", "")
@@ -107,6 +118,7 @@ def export_argv(
         argv += ["--checkpoint", str(checkpoint)]
     argv += ["--max-shard-size", size, "--dtype", dtype]
     argv += ["--gguf", gguf] if gguf != "none" else []
+    argv += ["--base", str(base).strip()] if base and str(base).strip() else []
     return argv + (["--no-merge"] if not merge else []) + (["--force"] if force else [])
 
 
@@ -119,6 +131,7 @@ def run_export(argv: list[str]) -> Iterator[str]:
     """Run the export in a subprocess, yielding its output lines (stdout and stderr as they come); the last
     item is ``exit <code>``. The process is killed if the consumer goes away first."""
     env = os.environ | {"HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "PYTHONIOENCODING": "utf-8"}
+    env["STUDIO_HUB_OFFLINE"] = "1" if is_offline() else "0"  # the studio's setting: a --base hub id downloads
     env["PYTHONUNBUFFERED"] = "1"  # lines arrive as they are printed, not when the process ends
     proc = subprocess.Popen(
         [sys.executable, "-m", "backend.cli", *argv],

@@ -204,3 +204,54 @@ def downloaded_choices(home) -> list[tuple[str, str]]:
     from backend.models.ref import MARKER
 
     return [(f"downloaded · {ref}", str(f)) for ref, f in hub_folders(Path(home)) if (f / MARKER).is_file()]
+
+
+def model_choices(home) -> list[tuple[str, str]]:
+    """``(label, value)`` of every model the Train form's model field can start from: the builtin tiny model,
+    complete downloads (their hub id), exports, and finished runs' full models (``runs/<id>/model``; a LoRA
+    adapter is no base). Free text stays allowed: a hub id typed there is downloaded first."""
+    from backend.models.local import EXPORTS_DIR, hub_folders
+    from backend.models.ref import MARKER
+    from backend.workspace import BUILTIN_PREFIX
+
+    home = Path(home)
+    out = [(f"builtin · {BUILTIN_PREFIX}tiny-llama", f"{BUILTIN_PREFIX}tiny-llama")]
+    out += [(f"downloaded · {ref}", ref) for ref, f in hub_folders(home) if (f / MARKER).is_file()]
+    exports = home / EXPORTS_DIR
+    if exports.is_dir():
+        out += [(f"export · {p.name}", str(p)) for p in sorted(exports.iterdir()) if (p / "config.json").is_file()]
+    runs = sorted((home / "runs").glob("*/model/config.json"), reverse=True)  # run ids start with their time
+    out += [(f"run · {p.parent.parent.name}", str(p.parent)) for p in runs]
+    return out
+
+
+def download_note(spec, home, language: str = "English") -> tuple[str, bool]:
+    """The Train preview's line for hub models the job names that are not downloaded yet, and whether it is a
+    refusal: they are downloaded first (the run's ``downloading`` step), or, offline, the one line pre-flight
+    refuses them with. ``("", False)`` when every model is local."""
+    from backend.models.fetch import missing
+    from studio.i18n import lookup
+    from studio.tabs.models import LABELS
+
+    refs = missing(spec, Path(home))
+    if not refs:
+        return "", False
+    if is_offline():
+        return "; ".join(offline_message(r, Path(home), f) for f, r in _fields(spec, refs)), True
+    return lookup(LABELS, "download_first", language).format(ids=", ".join(r.id for r in refs)), False
+
+
+def _fields(spec, refs) -> list[tuple[str, object]]:
+    from backend.models.fetch import job_refs
+
+    ids = {r.id: r for r in refs}
+    out, seen = [], set()
+    for field, text in job_refs(spec):
+        try:
+            ref = parse_ref(text)
+        except RefError:
+            continue
+        if ref.id in ids and ref.id not in seen:
+            seen.add(ref.id)
+            out.append((field, ids[ref.id]))
+    return out

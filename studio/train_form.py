@@ -133,11 +133,12 @@ def _text(key: str, language: str) -> str:
     return label(key, language)
 
 
-def build_form(values: list, home=None) -> tuple[list, Labeller]:
+def build_form(values: list, home: str | None = None) -> tuple[list, Labeller]:
     """The inputs (in FIELDS order) inside the current Blocks context, and the labeller of their labels.
 
     With ``home`` (the workspace), the Datasets table gets its pickers (:mod:`studio.data_picker`): datasets
-    of the workspace, samples and registry, and the sample policy that replaces the table when set."""
+    of the workspace, samples and registry, and the sample policy that replaces the table when set; the
+    model picker lists that workspace's models."""
     labeller = Labeller(_text)
     by_field = dict(zip(FIELDS, values, strict=True))
     made: dict[str, gr.components.Component] = {}
@@ -148,7 +149,7 @@ def build_form(values: list, home=None) -> tuple[list, Labeller]:
             for field in tables:
                 with_pickers = field == "data.sources" and home is not None
                 banner = data_picker.build_banner(labeller) if with_pickers else None  # above what it replaces
-                made[field] = labeller(field, component(field, by_field[field]))
+                made[field] = labeller(field, component(field, by_field[field], home))
                 if with_pickers:
                     pickers = (data_picker.build_pickers(made[field], home, labeller), *banner)
                 gr.Markdown(_columns_help(field), elem_classes="studio-help")
@@ -156,11 +157,33 @@ def build_form(values: list, home=None) -> tuple[list, Labeller]:
             for start in range(0, len(plain), PER_ROW):
                 with gr.Row():
                     for field in plain[start : start + PER_ROW]:
-                        made[field] = labeller(field, component(field, by_field[field]))
+                        made[field] = labeller(field, component(field, by_field[field], home))
     if pickers is not None and "data.mix.policy" in made:
         policy_dd, banner, sources = pickers
         data_picker.wire_policy(policy_dd, made["data.mix.policy"], banner, sources)
+    for field in MODEL_PICKERS:  # the list follows new downloads, exports and runs each time it opens
+        made[field].focus(lambda: gr.update(choices=_model_choices(home)), None, made[field], api_visibility="private")
     return [made[f] for f in FIELDS], labeller
+
+
+MODEL_PICKERS = ("model.name_or_path",)
+
+
+def _model_choices(home: str | None) -> list[tuple[str, str]]:
+    from backend.workspace import workspace_home
+    from studio.models_view import model_choices
+
+    return model_choices(workspace_home(home))
+
+
+def model_picker(home: str | None = None, **common) -> gr.Dropdown:
+    """The model field: a list of the local models (builtin, downloads, exports, runs' full models) that also
+    takes free text: a folder, or a hub id (downloaded first, as the preview says)."""
+    choices = _model_choices(home)
+    value = common.get("value")
+    if value and value not in [v for _, v in choices]:
+        choices.append((value, value))
+    return gr.Dropdown(choices, allow_custom_value=True, filterable=True, **common)
 
 
 def _columns_help(field: str) -> str:
@@ -175,7 +198,7 @@ def elem_id(field: str) -> str:
     return "field-" + field.replace(".", "-").replace("_", "-")
 
 
-def component(field: str, value):
+def component(field: str, value, home: str | None = None):
     """The input for one JobSpec field, typed from its annotation, with its description as help."""
     doc = docs()[field]
     kind = doc["kind"]
@@ -190,6 +213,8 @@ def component(field: str, value):
             **common,
         )
     common["info"] = doc["description"]
+    if field in MODEL_PICKERS:
+        return model_picker(home, **common)
     if kind == "choice":
         return gr.Dropdown([str(c) for c in doc["choices"]], **common)
     if kind == "bool":

@@ -74,3 +74,26 @@ def test_download_with_progress_survives_a_closed_page(setup):
     folder = server.home / "models" / "hub" / "hf" / "org--tiny"
     assert (folder / "model.safetensors").read_bytes() == hub.repos[REPO]["model.safetensors"]
     assert hub.gets("model.safetensors") == [None]  # one transfer, never restarted by the page's reload
+
+
+def test_train_model_picker_lists_models_and_a_typed_hub_id_is_downloaded_first(setup):
+    """The Train form's model field is a picker (the builtin model, downloads, exports, runs' full models) that
+    takes free text; a hub id typed there is accepted and the preview says it will be downloaded first."""
+    server, _ = setup
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(30_000)
+        page.goto(server.url)
+        box = page.locator("#field-model-name-or-path input")
+        box.click()
+        sync_api.expect(page.get_by_role("option", name="builtin · builtin:tiny-llama", exact=True)).to_be_visible()
+        box.fill("hf:org/not-yet")
+        box.press("Enter")
+        page.locator("#studio-preview").click()  # opening the preview renders it
+        sync_api.expect(page.locator("#studio-train-errors")).to_contain_text(
+            "hf:org/not-yet will be downloaded first (the run's first step: status downloading)", timeout=30_000
+        )
+        sync_api.expect(page.locator("#studio-yaml")).to_contain_text("name_or_path: hf:org/not-yet")
+        page.close()
+        browser.close()

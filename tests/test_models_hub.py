@@ -290,3 +290,148 @@ def test_models_tab_download_cancel_and_resume(hub, tmp_path, monkeypatch):
     assert len(ranges) == 2 and ranges[0] is None and ranges[1].startswith("bytes=")  # resumed, not restarted
     assert [r[0] for r in mv.models_rows(tmp_path)] == [f"hf:{REPO}"]
     assert mv.downloaded_choices(tmp_path) == [(f"downloaded · hf:{REPO}", str(mv.parse_ref(REPO).local_dir(tmp_path)))]
+
+
+# ------------------------------------------------------------------------------------ hub ids everywhere (issue 21)
+
+
+def studio_online(monkeypatch, url: str) -> None:
+    """This process's studio is online (the downloads it starts inherit it) with the local hub as endpoint."""
+    for k, v in online(url).items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.delenv("STUDIO_HUB_OFFLINE", raising=False)
+
+
+def test_chat_downloads_a_hub_id_that_is_not_local_yet(hub, studio_home, monkeypatch, capsys):
+    from backend.chat import ChatEngine, GenerationOptions
+    from studio.models_view import downloads
+
+    repo = "org/chat"
+    hub.repos[repo] = dict(hub.repos[REPO])
+    studio_online(monkeypatch, hub.url)
+    engine = ChatEngine.load(f"hf:{repo}", home=studio_home)
+    folder = studio_home / "models" / "hub" / "hf" / "org--chat"
+    assert engine.info["base"] == str(folder) and (folder / MARKER).is_file()
+    err = capsys.readouterr().err
+    assert (
+        f"downloading hf:{repo} to {folder} (progress also in the Models tab)" in err and f"downloaded hf:{repo}" in err
+    )
+    reply = engine.chat([{"role": "user", "content": "你好"}], GenerationOptions(mode="greedy", max_new_tokens=4))
+    assert isinstance(reply, str)
+    done = [d for d in downloads(studio_home) if d["id"] == f"hf:{repo}"]  # the Models tab showed its bar
+    assert done and done[0]["state"] == "succeeded" and done[0]["bytes"] == done[0]["total_bytes"] > 0
+    assert hub.gets("pytorch_model.bin") == []
+
+
+def test_offline_chat_eval_and_export_refuse_with_preflights_line(studio_home, monkeypatch):
+    from backend.chat_load import ChatError, resolve_source
+    from backend.eval_load import resolve_target
+    from backend.export_source import Source, base_dir_of
+    from backend.export_weights import ExportError
+    from backend.models.hub import offline_message
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.delenv("STUDIO_HUB_OFFLINE", raising=False)
+    ref = parse_ref("hf:org/absent")
+    line = offline_message(ref, studio_home, "model")
+    assert line.startswith("model: hf:org/absent is not downloaded and the studio is offline (HF_HUB_OFFLINE=1); ")
+    with pytest.raises(ChatError) as chat:
+        resolve_source("hf:org/absent", home=studio_home)
+    with pytest.raises(ExportError) as ev:
+        resolve_target("hf:org/absent", home=studio_home)
+    with pytest.raises(ExportError) as base:
+        base_dir_of(Source("adapter", studio_home, None, None), "hf:org/absent")
+    assert str(chat.value) == str(ev.value) == line
+    assert str(base.value) == offline_message(ref, studio_home, "--base")
+    assert not ref.local_dir(studio_home).exists()  # nothing was started
+    from studio.eval_view import EvalTabError, _model_arg
+
+    assert _model_arg("hf:org/absent") == "hf:org/absent" and _model_arg("org/absent") == "org/absent"  # to the CLI
+    with pytest.raises(EvalTabError, match="^model: /no/such/model is not a folder$"):
+        _model_arg("/no/such/model")
+
+
+def test_export_base_takes_a_hub_id_and_downloads_it(hub, studio_home, tiny_model, tmp_path, monkeypatch, capsys):
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    adapter = tmp_path / "adapter"
+    model = get_peft_model(AutoModelForCausalLM.from_pretrained(tiny_model), LoraConfig(r=2, target_modules=["q_proj"]))
+    model.save_pretrained(adapter)
+    cfg = json.loads((adapter / "adapter_config.json").read_text())
+    (adapter / "adapter_config.json").write_text(json.dumps({**cfg, "base_model_name_or_path": "/gone"}))
+    repo = "org/base"
+    hub.repos[repo] = dict(hub.repos[REPO])
+    out = tmp_path / "out"
+    studio_online(monkeypatch, hub.url)
+    # HF_HUB_OFFLINE unset: the studio is online, and `studio export` sets HF_HUB_OFFLINE=1 for its own libraries
+    # (in this process), so only the studio's recorded setting lets it download.
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    from backend.cli import main
+
+    assert main(["--home", str(studio_home), "export", str(adapter), "--base", f"hf:{repo}", "--out", str(out)]) == 0
+    assert os.environ["HF_HUB_OFFLINE"] == "1" and "STUDIO_HUB_OFFLINE" not in os.environ  # restored after
+    folder = studio_home / "models" / "hub" / "hf" / "org--base"
+    assert f"downloading hf:{repo} to {folder}" in capsys.readouterr().err and (folder / MARKER).is_file()
+    assert (out / "config.json").is_file() and list(out.glob("*.safetensors"))
+    # offline, the same line as pre-flight's: test_offline_chat_eval_and_export_refuse_with_preflights_line
+
+
+def test_preflight_estimates_memory_from_config_json_alone(hub, studio_home, monkeypatch):
+    from backend.launch import Hardware
+    from backend.preflight import preflight
+    from backend.spec import load_spec
+
+    spec = load_spec("presets/sft/tiny-lora.yaml")
+    spec.model.name_or_path = f"hf:{REPO}"
+    cpu = Hardware(gpu_count=0, cpu_count=2)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.delenv("STUDIO_HUB_OFFLINE", raising=False)
+    memory = next(c for c in preflight(spec, studio_home, cpu, sample=5) if c.name == "memory")
+    assert (memory.level, memory.message) == ("warn", (
+        f"no estimate: it needs hf:{REPO}'s config.json, which the studio cannot fetch offline (HF_HUB_OFFLINE=1); "
+        "the run estimates it once the model is downloaded"))  # fmt: skip
+
+    studio_online(monkeypatch, hub.url)
+    checks = {c.name: c for c in preflight(spec, studio_home, cpu, sample=5)}
+    assert checks["model"].message.endswith(f"hf:{REPO} will be downloaded first")
+    assert checks["memory"].level == "ok" and "estimated peak" in checks["memory"].message, checks["memory"]
+    assert hub.gets("model.safetensors") == [] and hub.gets("config.json")  # config.json alone
+    cached = studio_home / "models" / "hub-configs" / "hf" / "org--tiny" / "config.json"
+    assert json.loads(cached.read_text())["model_type"] == "llama"
+    assert not parse_ref(REPO).downloaded(studio_home)  # not a download: the Models list does not show it
+    before = len(hub.log)
+    preflight(spec, studio_home, cpu, sample=5)
+    assert not [p for m, p, _ in hub.log[before:] if p.endswith("config.json")]  # cached: fetched once
+
+
+def test_a_hub_reward_model_is_downloaded_before_training(hub, studio_home, monkeypatch, tmp_path):
+    """The rl stages' reward model by hub id: pre-flight says it will be downloaded first, the run's download
+    step (the same one the trainer runs before the stage) fetches it, and the trainer finds its folder."""
+    from backend.events import read_events
+    from backend.models.fetch import fetch_models
+    from backend.preflight import check_model
+    from backend.spec import spec_from_dict
+    from backend.train.__main__ import RunEvents
+    from backend.train.rewards import find_reward_model
+
+    repo = "org/rm"
+    hub.repos[repo] = dict(hub.repos[REPO])
+    data = {"sources": [{"path": "builtin:samples/eval_prompts.jsonl"}]}
+    spec = spec_from_dict({"stage": "ppo", "data": data, "rl": {"reward_model": f"hf:{repo}"},
+                           "output": {"workspace": str(studio_home)}})  # fmt: skip
+    studio_online(monkeypatch, hub.url)
+    assert check_model(spec, studio_home).message.endswith(f"hf:{repo} will be downloaded first")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # offline: refused in pre-flight with the one line
+    assert check_model(spec, studio_home).message.startswith(
+        f"rl.reward_model: hf:{repo} is not downloaded and the studio is offline (HF_HUB_OFFLINE=1)"
+    )
+    studio_online(monkeypatch, hub.url)
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    fetch_models(spec, run_dir, RunEvents(run_dir, main=True))
+    events = read_events(run_dir / "events.jsonl")
+    assert [e["message"] for e in events if e["type"] == "status"] == [f"downloading hf:{repo}"]
+    assert [e for e in events if e["type"] == "progress" and e.get("phase") == "download"]
+    folder = studio_home / "models" / "hub" / "hf" / "org--rm"
+    assert find_reward_model(f"hf:{repo}", spec) == folder and (folder / MARKER).is_file()

@@ -142,7 +142,12 @@ def test_rl_reward_model_takes_the_export_and_refuses_a_chat_model(rm_run, rm_ex
 
     prompts = [[{"role": "user", "content": p}] for p, _, _ in PAIRS]
     chosen = [c for _, c, _ in PAIRS]
-    from_run = RewardModelScorer(*load_reward_model(spec(RUN_NAME)))(prompts, chosen)
+    from backend.models.resolve import pin_job_refs
+    from backend.workspace import workspace_home
+
+    pinned = pin_job_refs(spec(RUN_NAME), workspace_home())  # what create_run writes into the job: the run's folder
+    assert Path(pinned.rl.reward_model).parent == rm_run.path  # its final model/ or adapter/
+    from_run = RewardModelScorer(*load_reward_model(pinned))(prompts, chosen)
     from_export = RewardModelScorer(*load_reward_model(spec(str(rm_export[0]))))(prompts, chosen)
     assert from_export == pytest.approx(from_run, abs=1e-4)
     # A causal LM has no score head: loaded as a classifier it would score with a random one.

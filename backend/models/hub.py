@@ -20,6 +20,7 @@ process of their own (``python -m backend.models_cli pull``) started with the va
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import hashlib
 import json
@@ -60,9 +61,39 @@ class RemoteFile:
     blob_id: str | None
 
 
+OFFLINE_INTENT = "STUDIO_HUB_OFFLINE"  # the studio's own setting, kept where a process sets HF_HUB_OFFLINE for itself
+
+
 def is_offline() -> bool:
-    """Whether the studio is offline (``HF_HUB_OFFLINE`` set to 1/true/yes/on)."""
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+    """Whether the studio is offline: ``$STUDIO_HUB_OFFLINE`` when set (a process that forces ``HF_HUB_OFFLINE=1``
+    on itself, such as ``studio eval``, records the user's setting there first), else ``HF_HUB_OFFLINE`` set to
+    1/true/yes/on."""
+    raw = os.environ.get(OFFLINE_INTENT)
+    if raw is None:
+        raw = os.environ.get("HF_HUB_OFFLINE", "")
+    return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+@contextlib.contextmanager
+def offline_intent():
+    """Record whether the studio is offline in ``$STUDIO_HUB_OFFLINE`` for the ``with`` block (restored after), so
+    the block may set ``HF_HUB_OFFLINE=1`` for its own libraries and still download on demand when online."""
+    before = os.environ.get(OFFLINE_INTENT)
+    os.environ[OFFLINE_INTENT] = "1" if is_offline() else "0"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(OFFLINE_INTENT, None)
+        else:
+            os.environ[OFFLINE_INTENT] = before
+
+
+def offline_env(offline: bool | None = None) -> dict:
+    """Environment entries for a child process: ``HF_HUB_OFFLINE`` for its libraries (``offline``; None: as the
+    studio is) and the studio's own setting."""
+    studio = "1" if is_offline() else "0"
+    return {"HF_HUB_OFFLINE": studio if offline is None else ("1" if offline else "0"), OFFLINE_INTENT: studio}
 
 
 def offline_message(ref: ModelRef, home: Path, field: str = "model") -> str:
@@ -167,6 +198,7 @@ def verified(path: Path, remote: RemoteFile) -> bool:
 
 
 PARTS = (".part", ".incomplete")
+PROGRESS_EVERY_S = 0.5
 
 
 class Progress:
@@ -301,7 +333,7 @@ def pull(
     if is_offline():
         raise HubError(offline_message(ref, home), "offline")
     if ref.hub == "ms":
-        return _pull_modelscope(ref, home, include or [])
+        return _pull_modelscope(ref, home, include or [], report)
     url = endpoint_for(home, endpoint)
     folder = ref.local_dir(home)
     folder.mkdir(parents=True, exist_ok=True)
@@ -358,15 +390,34 @@ MODELSCOPE_MISSING = (
 )
 
 
-def _pull_modelscope(ref: ModelRef, home: Path, include: list[str]) -> Path:
+def modelscope_total(ref: ModelRef, patterns: list[str]) -> int | None:
+    """The bytes the files to fetch take, from ModelScope's file list; None when the client does not say."""
+    try:
+        from modelscope.hub.api import HubApi
+
+        files = HubApi().get_model_files(ref.repo, revision=ref.revision or "master", recursive=True)
+        names = [(f.get("Path") or f.get("Name") or "", f.get("Size") or 0) for f in files if f.get("Type") != "tree"]
+        return sum(size for name, size in names if any(fnmatch.fnmatch(name, p) for p in patterns)) or None
+    except Exception:  # noqa: BLE001 - the total is a courtesy: the bar then shows bytes without a percentage
+        return None
+
+
+def _pull_modelscope(ref: ModelRef, home: Path, include: list[str], report=None) -> Path:
+    """Download through ModelScope's own client; progress comes from :class:`~backend.models.poller.FolderPoller`
+    watching the target folder (the client reports nothing we can hook)."""
+    from backend.models.poller import FolderPoller
+
     try:
         from modelscope import snapshot_download
     except ImportError as exc:
         raise HubError(MODELSCOPE_MISSING, "client") from exc
     folder = ref.local_dir(home)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / MARKER).unlink(missing_ok=True)
     patterns = list(NEEDED) + include
     try:
-        snapshot_download(ref.repo, revision=ref.revision, local_dir=str(folder), allow_patterns=patterns)
+        with FolderPoller(folder, modelscope_total(ref, patterns), report, every_s=PROGRESS_EVERY_S):
+            snapshot_download(ref.repo, revision=ref.revision, local_dir=str(folder), allow_patterns=patterns)
     except Exception as exc:  # noqa: BLE001 - one line
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise HubError(f"{ref.id}: ModelScope download failed ({type(exc).__name__}: {first[:300]})") from exc
@@ -401,3 +452,29 @@ def preflight_line(ref: ModelRef, home: Path, field: str, timeout_s: float = 3.0
             f"mirror (HF_ENDPOINT, e.g. https://hf-mirror.com), or download it elsewhere and set {field} to the folder"
         )
     return None
+
+
+CONFIGS_DIR = ("models", "hub-configs")  # config.json of models not downloaded yet (pre-flight's estimate)
+
+
+def config_cache(ref: ModelRef, home: Path) -> Path:
+    """Where the config-only fetch of ``ref`` keeps its ``config.json`` (beside, not inside, the downloads)."""
+    return Path(home).joinpath(*CONFIGS_DIR, ref.hub, ref.local_dir(home).name)
+
+
+def fetch_config(ref: ModelRef, home: Path, endpoint: str | None = None) -> Path:
+    """Fetch only ``config.json`` of ``ref`` (a few kB, through ``huggingface_hub``) into :func:`config_cache`;
+    the file's path. Raises :class:`HubError` with one line."""
+    if is_offline():
+        raise HubError(offline_message(ref, home), "offline")
+    if ref.hub == "ms":
+        raise HubError(MODELSCOPE_MISSING, "client")
+    from huggingface_hub import hf_hub_download
+
+    url = endpoint_for(home, endpoint)
+    folder = config_cache(ref, home)
+    try:
+        return Path(hf_hub_download(ref.repo, "config.json", revision=ref.revision, local_dir=folder, endpoint=url,
+                                    token=token_for(home) or False))  # fmt: skip
+    except Exception as exc:  # noqa: BLE001 - every client failure becomes one line
+        raise _explain(exc, ref, home, url) from exc

@@ -9,6 +9,15 @@ Accepted forms (``parse_ref``):
 * a bare ``ORG/NAME[@REV]`` when no such local folder exists: the default hub (``$STUDIO_HUB``: ``hf`` or
   ``ms``; ``hf`` when unset).
 
+:func:`backend.models.resolve.resolve_ref` adds what only the workspace knows (``kind`` ``run``): a run id
+(or unique prefix) or run name, optionally with a part: ``RUN@best`` (its best checkpoint, ``train.keep_best``),
+``RUN@latest``, ``RUN@checkpoint-N`` / ``RUN@N``; a run's own folder is a run too, and a folder inside a run
+(its ``adapter/``, ``model/``, a checkpoint) is ``local`` with its ``run_dir`` set. ``weights_dir`` then names
+the one folder that holds the weights: a run's final ``adapter/`` or ``model/``, or the checkpoint its part
+names. That is the one resolver of chat, eval, export and ``rl.reward_model``; a run's references are resolved
+when it is created (``pin_job_refs``), so the trainer receives folders and never opens the registry (this
+module never imports the registry: the trainer imports it; :mod:`backend.models.resolve` does).
+
 A hub model lives in ``<workspace>/models/hub/<hub>/<ORG>--<NAME>[@REV]`` once downloaded; the folder is
 complete only when its marker file (``MARKER``) exists, written after every file was fetched and verified.
 This module is light (no torch, no network): the UI and pre-flight import it.
@@ -36,13 +45,16 @@ class RefError(ValueError):
 
 @dataclass(frozen=True)
 class ModelRef:
-    """A parsed model reference. ``kind`` is builtin, local or hub; hub refs carry ``hub``, ``repo``, ``revision``."""
+    """A model reference. ``kind`` is builtin, local, hub (``hub``, ``repo``, ``revision``) or, from
+    :func:`backend.models.resolve.resolve_ref` only, run (``run_dir``, ``part``)."""
 
     text: str
     kind: str
     hub: str | None = None
     repo: str | None = None
     revision: str | None = None
+    run_dir: Path | None = None  # a run, or the run a local folder belongs to
+    part: str | None = None  # of a run: None (its final output), "best", "latest" or "checkpoint-N"
 
     @property
     def is_hub(self) -> bool:
@@ -61,6 +73,8 @@ class ModelRef:
             return Path(home) / "models" / self.text[len(BUILTIN_PREFIX) :]
         if self.kind == "local":
             return Path(self.text).expanduser().resolve()
+        if self.kind == "run":
+            return Path(self.run_dir)
         name = self.repo.replace("/", "--") + (f"@{self.revision.replace('/', '_')}" if self.revision else "")
         return Path(home) / "models" / "hub" / self.hub / name
 

@@ -10,7 +10,8 @@ Rules (``rl.reward_functions``), each ``KIND:ARGUMENT`` and scored on the comple
 Rules are parsed, never evaluated as code; a bad rule raises a :class:`~backend.spec.SpecError` naming
 ``rl.reward_functions[i]``. The reward model is a sequence classifier saved by an ``rm`` run (full
 weights in ``<run>/model``, or a LoRA adapter with its score head in ``<run>/adapter``) or any local
-folder holding one; :func:`load_reward_model` finds it from a run id, run name or path.
+folder holding one, or a hub id; :func:`load_reward_model` loads it from the folder the job names (a run id
+or name is resolved to its folder when the run is created).
 """
 
 from __future__ import annotations
@@ -91,37 +92,32 @@ def parse_rules(rules: list[str]) -> list[RuleReward]:
 
 
 def find_reward_model(ref: str, spec: JobSpec) -> Path:
-    """The folder of a reward model named by ``rl.reward_model``: a run id, run name, run dir or model folder.
-
-    A run directory resolves to its ``model/`` (full) or ``adapter/`` (LoRA) folder.
-    """
+    """The folder of the reward model ``rl.reward_model`` names: a folder (a run's own folder resolves to its
+    ``model/`` or ``adapter/``) or a hub id, downloaded by the run's ``downloading`` step. A run id or name was
+    resolved to its folder when the run was created (:func:`backend.models.resolve.pin_job_refs`): the trainer never
+    opens the run registry."""
+    from backend.models.ref import RefError, parse_ref
     from backend.workspace import workspace_home
 
     home = workspace_home(spec.output.workspace)
-    path = Path(ref).expanduser()
-    if not path.exists():
-        path = _run_dir(ref, home)
+    try:
+        parsed = parse_ref(ref)
+    except RefError as exc:
+        raise SpecError([("rl.reward_model", str(exc))]) from None
+    if parsed.is_hub:
+        path = parsed.local_dir(home)
+        if not parsed.downloaded(home):
+            raise SpecError([("rl.reward_model", f"{parsed.id} is not downloaded (the run downloads it first)")])
+    else:
+        path = Path(ref).expanduser()
+    if not path.is_dir():
+        raise SpecError([("rl.reward_model", f"{ref!r} is neither a folder nor a finished run id or name")])
     for sub in ("model", "adapter"):
         if (path / sub / "config.json").exists() or (path / sub / "adapter_config.json").exists():
             return path / sub
     if (path / "config.json").exists() or (path / "adapter_config.json").exists():
         return path
     raise SpecError([("rl.reward_model", f"{path} holds no model (config.json) or adapter (adapter_config.json)")])
-
-
-def _run_dir(ref: str, home: Path) -> Path:
-    from backend.jobs import Registry
-
-    registry = Registry(home)
-    try:
-        return registry.get(ref).path
-    except KeyError:
-        named = [r for r in registry.list() if r.name == ref and r.status == "succeeded"]
-        if not named:
-            raise SpecError(
-                [("rl.reward_model", f"{ref!r} is neither a folder nor a finished run id or name")]
-            ) from None
-        return named[0].path  # the newest
 
 
 def load_reward_model(spec: JobSpec, dtype=None):

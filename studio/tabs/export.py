@@ -30,6 +30,8 @@ LABELS = {
         "dtype": "Saved dtype (auto keeps the base's)", "merge": "Merge the LoRA adapter into the base",
         "force": "Overwrite a non-empty folder", "command": "Command", "export": "Export", "log": "Log",
         "gguf": "Also write a GGUF for llama.cpp / Ollama (llama, qwen2 families)",
+        "base": "Base model (--base; empty: the run's own; a hub id is downloaded first)",
+        "base_own": "the run's own base",
     },
     "zh": {
         "intro": "把运行的 LoRA 适配器合并进基座模型（或直接取其完整模型），写出分片 safetensors、带对话模板的"
@@ -39,23 +41,32 @@ LABELS = {
         "dtype": "保存的数据类型（auto 保持基座的类型）", "merge": "将 LoRA 适配器合并进基座",
         "force": "覆盖非空目录", "command": "命令", "export": "导出", "log": "日志",
         "gguf": "同时写出 llama.cpp / Ollama 用的 GGUF（llama、qwen2 系列）",
+        "base": "基座模型（--base；留空为运行自己的基座；可填 hub ID，会先下载）", "base_own": "运行自己的基座",
     },
 }  # fmt: skip
 
 
-def command(home: str, run_id, checkpoint, name, shard, dtype, merge, force, gguf="none") -> str:
+def base_choices(home: str) -> list[tuple[str, str]]:
+    """The base picker: the run's own (empty), the builtin tiny model and the downloaded hub models (their ids)."""
+    from studio.models_view import model_choices
+
+    own = [(lookup(LABELS, "base_own"), "")]
+    return own + [(lbl, v) for lbl, v in model_choices(home) if lbl.startswith(("builtin", "downloaded"))]
+
+
+def command(home: str, run_id, checkpoint, name, shard, dtype, merge, force, gguf="none", base="") -> str:
     """The exact command the Export button runs, or ``# why it cannot run``."""
     try:
-        argv = export_view.export_argv(home, run_id, checkpoint, name, shard, dtype, merge, force, gguf)
+        argv = export_view.export_argv(home, run_id, checkpoint, name, shard, dtype, merge, force, gguf, base)
     except ExportTabError as exc:
         return f"# {exc}"
     return export_view.command_text(argv)
 
 
-def run(home: str, run_id, checkpoint, name, shard, dtype, merge, force, gguf="none"):
+def run(home: str, run_id, checkpoint, name, shard, dtype, merge, force, gguf="none", base=""):
     """Run the export; yields (log text, summary markdown) as the subprocess writes, then its result."""
     try:
-        argv = export_view.export_argv(home, run_id, checkpoint, name, shard, dtype, merge, force, gguf)
+        argv = export_view.export_argv(home, run_id, checkpoint, name, shard, dtype, merge, force, gguf, base)
     except ExportTabError as exc:
         yield "", f"**error:** {exc}"
         return
@@ -99,7 +110,9 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
         merge = text("merge", gr.Checkbox(True, label=L("merge"), elem_id="export-merge"))
         force = text("force", gr.Checkbox(False, label=L("force"), elem_id="export-force"))
         gguf = text("gguf", gr.Dropdown(list(GGUF), value="none", label=L("gguf"), elem_id="export-gguf"))
-    fields = [run_id, checkpoint, name, shard, dtype, merge, force, gguf]
+    base = text("base", gr.Dropdown(base_choices(home), value="", allow_custom_value=True, label=L("base"),
+                                    elem_id="export-base"))  # fmt: skip
+    fields = [run_id, checkpoint, name, shard, dtype, merge, force, gguf, base]
     shown = command(home, first, FINAL, name0, "2GB", "auto", True, False, "none")
     cmd = text("command", gr.Code(shown, language="shell", wrap_lines=True, label=L("command"), interactive=False,
                                   elem_id="export-command"))  # fmt: skip
@@ -117,6 +130,7 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
         return gr.update(choices=choices, value=keep)
 
     private = dict(api_visibility="private", show_progress="hidden")
+    base.focus(lambda: gr.update(choices=base_choices(home)), None, base, **private)
     run_id.input(runs_changed, run_id, [checkpoint, name], **private)
     checkpoint.input(lambda r, c: export_view.default_name(home, r, c), [run_id, checkpoint], name, **private)
     refresh.click(refreshed, run_id, run_id, **private).then(runs_changed, run_id, [checkpoint, name], **private)

@@ -24,22 +24,26 @@ POLL_S = 1.0
 LABELS = {
     "en": {
         "intro": "Type a model id — `hf:ORG/NAME`, `ms:ORG/NAME` (ModelScope) or `ORG/NAME` — and download it into the "
-        "workspace (models/hub/). Downloads continue when this page is closed; the Chat and Evaluate pickers "
-        "list downloaded models, and the Train form takes the id itself.",
+        "workspace (models/hub/). Downloads continue when this page is closed; the Train, Chat, Evaluate and "
+        "Export pickers list downloaded models, and each takes an id typed there: a model not downloaded yet is "
+        "downloaded first (its progress shows here).",
         "id": "Model id", "revision": "Revision (branch, tag or commit; empty: main)",
         "endpoint": "Hub endpoint (a mirror, e.g. https://hf-mirror.com; empty: $HF_ENDPOINT or huggingface.co)",
         "download": "Download", "cancel": "Cancel download", "save_endpoint": "Save endpoint",
         "downloads": "Downloads", "local": "Local models", "refresh": "Refresh list",
         "delete_id": "Downloaded model to delete (its id)", "delete": "Delete",
+        "download_first": "{ids} will be downloaded first (the run's first step: status downloading)",
     },
     "zh": {
         "intro": "输入模型 ID —— `hf:组织/名称`、`ms:组织/名称`（魔搭 ModelScope）或 `组织/名称` —— 下载到工作区"
-        "（models/hub/）。关闭本页后下载仍会继续；对话和评测页的模型列表会列出已下载的模型，训练页可直接填写模型 ID。",
+        "（models/hub/）。关闭本页后下载仍会继续；训练、对话、评测和导出页的模型列表会列出已下载的模型，也可直接填写"
+        "模型 ID：尚未下载的模型会先下载（进度显示在本页）。",
         "id": "模型 ID", "revision": "版本（分支、标签或提交；留空为 main）",
         "endpoint": "Hub 地址（镜像，如 https://hf-mirror.com；留空则用 $HF_ENDPOINT 或 huggingface.co）",
         "download": "下载", "cancel": "取消下载", "save_endpoint": "保存地址",
         "downloads": "下载", "local": "本地模型", "refresh": "刷新列表",
         "delete_id": "要删除的已下载模型（其 ID）", "delete": "删除",
+        "download_first": "{ids} 将先下载（运行的第一步：状态 downloading）",
     },
 }  # fmt: skip
 

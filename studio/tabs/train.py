@@ -42,6 +42,7 @@ from studio.live import (
     status_html,
     tick,
 )
+from studio.models_view import download_note
 from studio.presets import commands, list_presets
 from studio.train_form import build_form
 from studio.util import guard, hardware
@@ -191,7 +192,9 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
     def preview(preset_path, base_dict, *values):
         try:
             spec = form_to_spec(base_dict, *values)
-            return "", spec.to_yaml(), commands(preset_path, spec, hardware())
+            note, refused = download_note(spec, home)  # a hub model not downloaded yet: said before Start
+            note = _note(note, ok=not refused, warn=refused) if note else ""
+            return note, spec.to_yaml(), commands(preset_path, spec, hardware())
         except SpecError as exc:
             return errors_html(exc), "# fix the fields listed above the buttons", ""
 
