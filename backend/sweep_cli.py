@@ -23,7 +23,7 @@ def _describe(values: dict) -> str:
 def cmd_sweep(args, spec, follow) -> int:
     """Create, start and (unless ``--detach``) follow one run per combination; ``follow(run, home) -> code``."""
     from backend.launch import detect_hardware
-    from backend.preflight import failed, preflight
+    from backend.run.submit import prepare
 
     try:
         combos = expand(spec, parse(args.sweep))
@@ -31,31 +31,35 @@ def cmd_sweep(args, spec, follow) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     hardware = detect_hardware()
+    # backend.run.submit's steps, split: every combination is validated and pre-flighted (its launch plan
+    # built once) before any run is created, so a failing one leaves no half-made sweep.
+    prepared = []
     for values, one in combos:
-        checks = preflight(one, args.home, hardware, override=args.override)
-        for check in checks:
+        ready = prepare(one, args.home, hardware, override=args.override)
+        for check in ready.checks:
             if check.level != "ok":
                 print(f"[{check.level}] {_describe(values)}: {check.name}: {check.message}", file=sys.stderr)
-        if failed(checks):
+        if ready.failed:
             print(f"pre-flight failed for {_describe(values)}: no run of the sweep was created", file=sys.stderr)
             return 1
+        prepared.append(ready)
     sweep_id = new_id()
     runs = []
-    for values, one in combos:
-        run = jobs.create_run(one, args.home)
+    for (values, _), ready in zip(combos, prepared, strict=True):
+        run = ready.create()
         mark(run.path, sweep_id, values)
         runs.append(run)
     print(f"sweep {sweep_id}: {len(runs)} runs")
     for run, (values, _) in zip(runs, combos, strict=True):
         print(f"  {run.id}  {_describe(values)}")
     if args.detach:
-        for run in runs:
-            jobs.start_run(run, args.home, hardware=hardware)
+        for run, ready in zip(runs, prepared, strict=True):
+            ready.launch(run)
         print(f"  queued; compare them with: studio runs sweep {sweep_id}")
         return 0
     codes = []
-    for i, run in enumerate(runs):
-        code = follow(jobs.start_run(run, args.home, hardware=hardware), args.home)
+    for i, (run, ready) in enumerate(zip(runs, prepared, strict=True)):
+        code = follow(ready.launch(run), args.home)
         if code == 130:  # Ctrl-C: the followed run was aborted; the ones not started yet go too
             for rest in runs[i + 1 :]:
                 jobs.abort_run(rest.id, args.home)
