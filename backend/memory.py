@@ -173,17 +173,17 @@ def extra_models(
     out: dict[str, float] = {}
     notes: list[str] = []
     full = spec.method.type in ("full", "freeze")
-    if info.reference_copy and full and not (spec.stage == "grpo" and spec.rl.kl_coef == 0):
-        if spec.stage == "ppo":  # backend.train.ppo.load_reference: loaded as a full-training model
+    if info.reference_copy and full and not (info.reference_needs_kl and spec.rl.kl_coef == 0):
+        if info.reference_loaded:  # backend.train.ppo.load_reference: loaded as a full-training model
             b = 4 if spec.model.dtype in ("auto", "float32") else 2
         else:  # a deep copy of the policy (dpo, kto) or TRL's copy in the policy's dtype (grpo)
             b = _weight_bytes(spec, precision)
         ref = shape.total_params() * b
-        out["reference_model"] = ref / world if zero == 3 and spec.stage != "ppo" else ref
+        out["reference_model"] = ref / world if zero == 3 and not info.reference_loaded else ref
     if info.value_head:
         out["value_head"] = (shape.hidden + 1) * 16
     if info.reward_model and spec.rl.reward_model:
-        b = 4 if spec.stage == "ppo" or precision not in ("bf16", "fp16") else 2
+        b = 4 if info.reward_fp32 or precision not in ("bf16", "fp16") else 2
         out["reward_model"] = reward_model_params(reward_shape or shape) * b
         if reward_shape is None:
             notes.append("the reward model is assumed to have the policy's shape")

@@ -29,10 +29,14 @@ class StageInfo:
     into (``data_kind``: ``text``/``chat`` for the Trainer stages, ``pairs`` for the preference stages,
     ``prompts`` for online RL). ``reference_copy``: with full/freeze training it holds a frozen copy of
     the starting model as the reference (LoRA/QLoRA use the adapter-disabled base instead, no copy);
+    ``reference_loaded``: that copy is loaded as a full-training model by the stage's own loop (fp32
+    unless ``model.dtype``; not sharded by ZeRO-3) rather than copied by TRL in the policy's dtype;
+    ``reference_needs_kl``: the copy exists only with ``rl.kl_coef`` > 0 (TRL skips it at 0).
     ``value_head``: it trains a scalar value head beside the policy; ``reward_model``: it may load the
-    reward model of ``rl.reward_model``. ``streaming``/``from_scratch``: whether the spec accepts
-    ``data.streaming``/``model.from_scratch`` for it. ``evaluates``: its trainer evaluates on held-out
-    data while training, so early stopping and keep_best can follow a metric. ``form_group``: the form
+    reward model of ``rl.reward_model`` (``reward_fp32``: in fp32, else in the compute dtype).
+    ``streaming``/``from_scratch``: whether the spec accepts ``data.streaming``/``model.from_scratch``.
+    ``evaluates``: its trainer evaluates on held-out data while training, so early stopping and
+    keep_best can follow a metric. ``form_group``: the form
     section (``studio.train_form.GROUPS`` key) of the fields only this kind of stage reads, if any.
     """
 
@@ -46,8 +50,11 @@ class StageInfo:
     from_scratch: bool
     evaluates: bool
     reference_copy: bool = False
+    reference_loaded: bool = False
+    reference_needs_kl: bool = False
     value_head: bool = False
     reward_model: bool = False
+    reward_fp32: bool = False
     saves_chat_template: bool = False
     form_group: str | None = None
     entry: str = "run"  # the function of ``module`` that backend.train.__main__ calls
@@ -55,6 +62,7 @@ class StageInfo:
 
 _PAIRS = dict(data_kind="pairs", can_stop=True, can_resume=True, streaming=False, from_scratch=False,
               evaluates=False, saves_chat_template=True, form_group="group.pref")  # fmt: skip
+# Online RL: the spec accepts data.streaming (the prompts are read whole all the same) and from-scratch.
 _RL = dict(data_kind="prompts", formats=PROMPT_FORMATS, streaming=True, from_scratch=True, evaluates=False,
            reference_copy=True, reward_model=True, form_group="group.rl")  # fmt: skip
 
@@ -90,9 +98,17 @@ STAGE_INFO: dict[str, StageInfo] = {
         StageInfo("kto", "backend.train.kto", formats=("kto", "preference"), reference_copy=True, **_PAIRS),
         StageInfo("orpo", "backend.train.orpo", formats=("preference",), **_PAIRS),  # reference-free
         # PPO's own loop keeps no Trainer state: it cannot be stopped with a checkpoint or resumed.
-        StageInfo("ppo", "backend.train.ppo", can_stop=False, can_resume=False, value_head=True, **_RL),
-        # GRPO's reference copy exists only with rl.kl_coef > 0 (TRL skips it at beta 0).
-        StageInfo("grpo", "backend.train.grpo", can_stop=True, can_resume=True, **_RL),
+        StageInfo(
+            "ppo",
+            "backend.train.ppo",
+            can_stop=False,
+            can_resume=False,
+            value_head=True,
+            reference_loaded=True,
+            reward_fp32=True,
+            **_RL,
+        ),  # fmt: skip
+        StageInfo("grpo", "backend.train.grpo", can_stop=True, can_resume=True, reference_needs_kl=True, **_RL),
     )
 }
 
