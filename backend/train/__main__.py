@@ -22,7 +22,7 @@ from backend.failures import disk_message, is_disk_error, reason, text_kind  # n
 from backend.memory import meminfo_gb, peak_rss_mb  # noqa: E402
 from backend.run.rundir import RunDir  # noqa: E402
 from backend.spec import SpecError, load_spec  # noqa: E402
-from backend.stages import STAGES  # noqa: E402
+from backend.stages import stage_info  # noqa: E402
 
 
 class RunEvents:
@@ -140,8 +140,8 @@ def main(argv: list[str] | None = None) -> int:
         events.emit(
             "status", state="running", message=f"stage {spec.stage}, method {spec.method.type}", pid=os.getpid()
         )
-        stage = importlib.import_module(STAGES[spec.stage])
-        metrics = stage.run(spec, run_dir, events)
+        info = stage_info(spec.stage)  # the stage table: its recipe module and entry point
+        metrics = getattr(importlib.import_module(info.module), info.entry)(spec, run_dir, events)
     except KeyboardInterrupt:
         events.emit("status", state="aborted", message="interrupted")
         return 130
