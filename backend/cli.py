@@ -60,20 +60,16 @@ def cmd_train(args) -> int:
         from backend.sweep_cli import cmd_sweep
 
         return cmd_sweep(args, spec, _follow)
-    from backend.launch import detect_hardware
-    from backend.preflight import failed, preflight
+    from backend.run.submit import submit
 
-    local = spec.distributed.launcher == "local"  # a Slurm job runs elsewhere
-    hardware = detect_hardware(home=args.home) if local else None
-    checks = preflight(spec, args.home, hardware, override=args.override)
-    for check in checks:
+    submitted = submit(spec, args.home, override=args.override)
+    for check in submitted.checks:
         if check.level != "ok":
             print(f"[{check.level}] {check.name}: {check.message}", file=sys.stderr)
-    if failed(checks):
+    if not submitted.ok:
         print("pre-flight failed: fix the lines above (or pass --override for the memory check)", file=sys.stderr)
         return 1
-    run = jobs.create_run(spec, args.home)
-    run = jobs.start_run(run, args.home, hardware=hardware)
+    run = submitted.run
     print(f"run {run.id}\n  dir: {run.run_dir}")
     if run.job_id:
         print(f"  submitted to Slurm as job {run.job_id}")

@@ -30,7 +30,9 @@ from urllib.parse import quote
 
 from backend.events import EVENTS_FILE, FINAL_STATES, STOP_FILE, EventReader, EventWriter, read_events
 from backend.failures import disk_message, free_space, is_disk_error, reason, text_kind
+from backend.run.rundir import RunDir
 from backend.spec import JobSpec, load_spec
+from backend.stages import stages_where
 from backend.workspace import workspace_home
 
 ACTIVE_STATES = ("queued", "starting", "running", "aborting")
@@ -93,6 +95,11 @@ class Run:
     @property
     def path(self) -> Path:
         return Path(self.run_dir)
+
+    @property
+    def files(self) -> RunDir:
+        """The file names of the run's directory (``run.files.job`` is its job.yaml)."""
+        return RunDir(self.run_dir)
 
     @property
     def finished(self) -> bool:
@@ -230,19 +237,33 @@ def _new_id(spec: JobSpec) -> tuple[str, str]:
     return f"{time.strftime('%Y%m%d-%H%M%S')}-{name}-{secrets.token_hex(2)}", name
 
 
-def create_run(spec: JobSpec, home: str | os.PathLike | None = None) -> Run:
-    """Write ``runs/<id>/job.yaml`` and register the run (status ``created``)."""
+def new_run_id(spec: JobSpec) -> str:
+    """A fresh run id for ``spec`` (``<time>-<run name>-<4 hex>``), before the run exists."""
+    return _new_id(spec)[0]
+
+
+def run_dir_of(home: str | os.PathLike | None, run_id: str) -> Path:
+    """The directory a run of that id has (or will have) in the workspace ``home``."""
+    return workspace_home(home) / "runs" / run_id
+
+
+def create_run(spec: JobSpec, home: str | os.PathLike | None = None, run_id: str | None = None) -> Run:
+    """Write ``runs/<id>/job.yaml`` and register the run (status ``created``).
+
+    ``run_id``: the id chosen beforehand (:func:`new_run_id`; ``backend.run.submit`` plans the launch for it).
+    """
     registry = Registry(home or spec.output.workspace)
     spec = spec.model_copy(deep=True)
     spec.output.workspace = str(registry.home)
     from backend.models.resolve import pin_job_refs  # run references become folders once: the trainer never looks up
 
     spec = pin_job_refs(spec, registry.home)
-    run_id, name = _new_id(spec)
+    new_id, name = _new_id(spec)
+    run_id = run_id or new_id
     run_dir = registry.home / "runs" / run_id
     run_dir.mkdir(parents=True)
     try:
-        spec.save(run_dir / "job.yaml")
+        spec.save(RunDir(run_dir).job)
     except OSError:
         shutil.rmtree(run_dir, ignore_errors=True)  # a full disk: leave no half-made run behind
         raise
@@ -291,21 +312,27 @@ def conflicts(a: set[str], b: set[str]) -> bool:
     return bool((a & b) - {"cpu"})
 
 
-def _prepare_launch(run: Run, registry: Registry, hardware=None) -> str:
-    """Write the launch plan into the run directory; the devices it will hold (registry text)."""
+def _prepare_launch(run: Run, registry: Registry, hardware=None, plan=None) -> str:
+    """Write the launch plan into the run directory; the devices it will hold (registry text).
+
+    ``plan``: the plan already built for this run's directory (``backend.run.submit``); else it is built
+    here from the run's job.yaml (a resumed run).
+    """
     from backend.launch import build_launch, detect_hardware
 
-    spec = load_spec(run.path / "job.yaml")
-    plan = build_launch(spec, str(run.path), hardware or detect_hardware())
+    if plan is None:
+        plan = build_launch(load_spec(run.files.job), str(run.path), hardware or detect_hardware())
     for name, text in plan.files.items():
         (run.path / name).write_text(text, encoding="utf-8")
-    (run.path / "launch.json").write_text(
+    run.files.launch.write_text(
         json.dumps({"argv": plan.argv, "env": plan.env, "command": plan.shell()}, indent=2), encoding="utf-8"
     )
     return plan.env.get("CUDA_VISIBLE_DEVICES", "cpu")
 
 
-def queue_run(run: Run, home: str | os.PathLike | None = None, hardware=None, turn: str | None = None) -> Run:
+def queue_run(
+    run: Run, home: str | os.PathLike | None = None, hardware=None, turn: str | None = None, plan=None
+) -> Run:
     """Plan a created (or resumed) run's launch, queue it, and start whatever can start now.
 
     A queued run starts as soon as its devices are free: at once when nothing holds them, otherwise
@@ -317,7 +344,7 @@ def queue_run(run: Run, home: str | os.PathLike | None = None, hardware=None, tu
     if not is_local(run):
         return launcher_of(run).start(run, registry)  # a cluster's scheduler queues it, not this machine
     try:
-        devices = _prepare_launch(run, registry, hardware)
+        devices = _prepare_launch(run, registry, hardware, plan)
         if devices == "cpu" and turn:
             devices = f"cpu#{turn}"
         registry.update(run.id, status="queued", devices=devices)
@@ -374,9 +401,9 @@ def schedule(home: str | os.PathLike | None = None) -> list[str]:
 
 def _spawn(run: Run, registry: Registry) -> None:
     """Start the run's supervisor in a session of its own (it survives whoever started it)."""
-    plan = json.loads((run.path / "launch.json").read_text(encoding="utf-8"))
+    plan = json.loads(run.files.launch.read_text(encoding="utf-8"))
     EventWriter(run.path / EVENTS_FILE).emit("status", state="starting", message=plan["command"], attempt=run.attempt)
-    with open(run.path / "train.log", "ab") as log:
+    with open(run.files.log, "ab") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "backend.supervise", str(run.path), str(registry.home), run.id],
             stdin=subprocess.DEVNULL,
@@ -391,9 +418,15 @@ def _spawn(run: Run, registry: Registry) -> None:
     threading.Thread(target=proc.wait, daemon=True).start()
 
 
-def start_run(run: Run, home: str | os.PathLike | None = None, hardware=None, turn: str | None = None) -> Run:
-    """Queue a created run and start it when its devices are free (at once if they are); the updated row."""
-    return queue_run(run, home, hardware, turn)
+def start_run(
+    run: Run, home: str | os.PathLike | None = None, hardware=None, turn: str | None = None, plan=None
+) -> Run:
+    """Queue a created run and start it when its devices are free (at once if they are); the updated row.
+
+    ``turn``: a sweep id whose CPU runs take turns (see :func:`queue_run`); ``plan``: its launch plan, when
+    the caller built it for this run's directory already.
+    """
+    return queue_run(run, home, hardware, turn, plan)
 
 
 def latest_checkpoint(run: Run) -> Path | None:
@@ -402,11 +435,7 @@ def latest_checkpoint(run: Run) -> Path | None:
     A checkpoint is complete once ``trainer_state.json`` is written (the Trainer writes it last); a run
     killed while saving leaves a newer, partial folder behind, which resume must skip.
     """
-    found = [
-        p
-        for p in (run.path / "checkpoints").glob("checkpoint-*")
-        if p.name.split("-")[-1].isdigit() and (p / "trainer_state.json").exists()
-    ]
+    found = [p for p in run.files.checkpoint_dirs() if (p / "trainer_state.json").exists()]
     return max(found, key=lambda p: int(p.name.split("-")[-1]), default=None)
 
 
@@ -426,9 +455,9 @@ def resume_run(run_id: str, home: str | os.PathLike | None = None, checkpoint: s
         raise ValueError(f"run {run.id} saved no checkpoint to resume from (set train.save_steps)")
     if not (path / "trainer_state.json").exists():
         raise ValueError(f"{path} is not a Trainer checkpoint (no trainer_state.json)")
-    spec = load_spec(run.path / "job.yaml")
+    spec = load_spec(run.files.job)
     spec.train.resume_from_checkpoint = str(path)
-    spec.save(run.path / "job.yaml")
+    spec.save(run.files.job)
     (run.path / STOP_FILE).unlink(missing_ok=True)  # a stop request of the last attempt is spent
     attempt = run.attempt + 1
     registry.update(run.id, status="created", attempt=attempt, ended=None, exit_code=None, error_kind=None,
@@ -486,8 +515,8 @@ def _signal_run(run: Run, sig: signal.Signals) -> None:
             pass
 
 
-# Stages whose trainer checks for a stop request (PPO's own loop keeps no resumable checkpoint).
-STOPPABLE_STAGES = ("pt", "sft", "rm", "dpo", "kto", "orpo", "grpo")
+# Stages whose trainer checks for a stop request (PPO's own loop keeps no resumable checkpoint): the stage table.
+STOPPABLE_STAGES = stages_where(can_stop=True)
 
 
 def request_stop(run_id: str, home: str | os.PathLike | None = None) -> Run:
@@ -501,7 +530,7 @@ def request_stop(run_id: str, home: str | os.PathLike | None = None) -> Run:
     run = registry.get(run_id)
     if run.status not in ("starting", "running"):
         raise ValueError(f"run {run.id} is {run.status}; only a starting or running run can stop and save")
-    stage = load_spec(run.path / "job.yaml").stage
+    stage = load_spec(run.files.job).stage
     if stage not in STOPPABLE_STAGES:
         raise ValueError(f"run {run.id} is a {stage} run, which keeps no resumable checkpoint: abort it instead")
     (run.path / STOP_FILE).write_text(json.dumps({"time": time.time(), "by": "user"}), encoding="utf-8")
@@ -641,14 +670,14 @@ def vanished_story(run: Run) -> tuple[str, str, str, bool]:
 
 def _saves_on_sigterm(run: Run) -> bool:
     try:
-        return load_spec(run.path / "job.yaml").train.save_on_sigterm
+        return load_spec(run.files.job).train.save_on_sigterm
     except Exception:  # noqa: BLE001 - an unreadable job.yaml must not stop an abort
         return False
 
 
 def log_tail(run: Run, lines: int = 20) -> str:
     """The last lines of the run's ``train.log``."""
-    path = run.path / "train.log"
+    path = run.files.log
     if not path.exists():
         return ""
     with open(path, "rb") as fh:

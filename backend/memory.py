@@ -31,6 +31,19 @@
     logits      = t × f × V × (b_c + C_LOGITS)     the StudioTrainer projects only labelled positions
                                                   (f = 1 for pt, SFT_LABEL_FRACTION for sft), then an
                                                   fp32 copy, log-softmax and its gradient
+    extra models (the stage table's entry, :func:`extra_models`; each part only where the stage holds it):
+    reference_model = P × b_r                 full/freeze dpo, kto, ppo, grpo (grpo: rl.kl_coef > 0) hold a
+                                              frozen copy of the starting model; LoRA/QLoRA use the base with
+                                              the adapter disabled (no copy). b_r: dpo/kto/grpo copy the
+                                              policy (b_w), ppo loads it as full training does (4, or the
+                                              spec's model.dtype); ZeRO-3 shards it (TRL prepares it with
+                                              DeepSpeed) except in ppo's own loop
+    value_head  = (h + 1) × 16                ppo: a trained fp32 linear head (weights, grads, two AdamW
+                                              moments)
+    reward_model = (P_r − V×h untied head + h) × b_r    ppo/grpo with rl.reward_model: the reward model's
+                                              shape (the policy's when unknown: an rm run of the same
+                                              base) with its one-output score head; b_r 4 in ppo, the
+                                              compute dtype's bytes in grpo
     runtime     = RUNTIME_CPU (torch + transformers + datasets resident, measured) or RUNTIME_CUDA
                   (CUDA context, cuBLAS workspace, allocator slack; not yet validated on a GPU)
 
@@ -46,6 +59,7 @@ from dataclasses import dataclass, field
 from backend.launch import Hardware, resolve_precision
 from backend.model_shape import ModelShape
 from backend.spec import JobSpec
+from backend.stages import stage_info
 
 GB = 1024**3
 C_H = 18  # saved hidden-sized values per token per layer (norm inputs/outputs, q k v, attention out, residuals)
@@ -140,8 +154,47 @@ def _activations(spec: JobSpec, shape: ModelShape, compute: int) -> tuple[float,
     return act, logits, layers
 
 
-def estimate_memory(spec: JobSpec, shape: ModelShape, hw: Hardware) -> Estimate:
-    """Estimate the peak memory of one training process of ``spec`` (see the module docstring)."""
+def reward_model_params(shape: ModelShape) -> int:
+    """Parameters of a sequence-classification model of ``shape``: the causal LM without its output head
+    (an untied head is dropped; a tied one was the embeddings all along) plus a one-output score head."""
+    return shape.total_params() - (0 if shape.tied else shape.vocab * shape.hidden) + shape.hidden
+
+
+def extra_models(
+    spec: JobSpec, shape: ModelShape, precision: str, world: int, zero: int, reward_shape: ModelShape | None = None
+) -> tuple[dict[str, float], list[str]]:
+    """Bytes per process of the models a stage holds besides the policy, by breakdown name, and notes.
+
+    Which stage holds which comes from the stage table (:mod:`backend.stages`); the sizes follow what
+    the recipes load (see the module docstring). ``reward_shape`` is the shape of ``rl.reward_model``
+    when known; else the policy's shape is assumed and a note says so.
+    """
+    info = stage_info(spec.stage)
+    out: dict[str, float] = {}
+    notes: list[str] = []
+    full = spec.method.type in ("full", "freeze")
+    if info.reference_copy and full and not (info.reference_needs_kl and spec.rl.kl_coef == 0):
+        if info.reference_loaded:  # backend.train.ppo.load_reference: loaded as a full-training model
+            b = 4 if spec.model.dtype in ("auto", "float32") else 2
+        else:  # a deep copy of the policy (dpo, kto) or TRL's copy in the policy's dtype (grpo)
+            b = _weight_bytes(spec, precision)
+        ref = shape.total_params() * b
+        out["reference_model"] = ref / world if zero == 3 and not info.reference_loaded else ref
+    if info.value_head:
+        out["value_head"] = (shape.hidden + 1) * 16
+    if info.reward_model and spec.rl.reward_model:
+        b = 4 if info.reward_fp32 or precision not in ("bf16", "fp16") else 2
+        out["reward_model"] = reward_model_params(reward_shape or shape) * b
+        if reward_shape is None:
+            notes.append("the reward model is assumed to have the policy's shape")
+    return out, notes
+
+
+def estimate_memory(spec: JobSpec, shape: ModelShape, hw: Hardware, reward_shape: ModelShape | None = None) -> Estimate:
+    """Estimate the peak memory of one training process of ``spec`` (see the module docstring).
+
+    ``reward_shape``: the shape of ``rl.reward_model`` (ppo/grpo), when the caller could read it.
+    """
     precision = resolve_precision(spec, hw)
     d, m = spec.distributed, spec.method
     on_gpu = hw.gpu_count > 0
@@ -193,6 +246,8 @@ def estimate_memory(spec: JobSpec, shape: ModelShape, hw: Hardware) -> Estimate:
     runtime = (RUNTIME_CUDA_GB if on_gpu else RUNTIME_CPU_GB) * GB
     if on_gpu:
         notes.append("the GPU constants are not validated on real GPUs yet")
+    extra, extra_notes = extra_models(spec, shape, precision, world, zero, reward_shape)
+    notes += extra_notes
     if spec.stage == "sft" and not spec.data.train_on_prompt:
         notes.append(f"assumes {SFT_LABEL_FRACTION:.0%} of SFT tokens are labelled (the output head runs only there)")
     parts = {
@@ -201,6 +256,7 @@ def estimate_memory(spec: JobSpec, shape: ModelShape, hw: Hardware) -> Estimate:
         "optimizer": optimizer / GB,
         "activations": act / GB,
         "logits": logits / GB,
+        **{name: b / GB for name, b in extra.items()},
         "runtime_overhead": runtime / GB,
     }
     return Estimate(

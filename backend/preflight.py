@@ -32,13 +32,14 @@ from backend.data.build import resolve_source
 from backend.data.formats import DataError
 from backend.data.validate import ValidRecords, iter_checked
 from backend.failures import human_bytes
-from backend.launch import Hardware, build_launch
+from backend.launch import Hardware, LaunchPlan, build_launch
 from backend.memory import OPTIMIZER_BYTES, Estimate, _weight_bytes, estimate_memory, meminfo_gb
 from backend.model_shape import ModelShape, model_dir, shape_for_spec
 from backend.models.hub import preflight_line as hub_preflight_line
 from backend.models.ref import RefError, parse_ref
 from backend.models.resolve import reward_model_problem
 from backend.spec import JobSpec, SpecError
+from backend.stages import stage_info
 from backend.workspace import BUILTIN_PREFIX, workspace_home
 
 WARN_AT, FAIL_AT = 0.9, 1.0
@@ -57,9 +58,11 @@ class Check:
         return asdict(self)
 
 
-def check_settings(spec: JobSpec, hw: Hardware) -> Check:
+def check_settings(spec: JobSpec, hw: Hardware, plan: LaunchPlan | None = None) -> Check:
+    """The launch plan's own checks (hardware against the settings). ``plan``: the plan the caller built
+    already (``backend.run.submit`` builds it once, for the run's directory)."""
     try:
-        plan = build_launch(spec, "<run_dir>", hw)
+        plan = plan or build_launch(spec, "<run_dir>", hw)
     except SpecError as exc:
         return Check("settings", "fail", "; ".join(f"{f}: {m}" for f, m in exc.errors))
     d = spec.distributed
@@ -144,12 +147,13 @@ def _hub_ref(text: str):
 def _stage_format(spec: JobSpec, fmt: str, where: str, path) -> None:
     """The trainer's own stage-vs-format rule for one source (raises its DataError)."""
     from backend.data.build import check_want
-    from backend.data.pairs import STAGE_FORMATS, check_pair_format
+    from backend.data.pairs import check_pair_format
     from backend.data.prompts import check_prompt_format
 
-    if spec.stage in ("pt", "sft"):
-        check_want(fmt, "chat" if spec.stage == "sft" else "text", where, path)
-    elif spec.stage in STAGE_FORMATS:
+    kind = stage_info(spec.stage).data_kind
+    if kind in ("text", "chat"):
+        check_want(fmt, kind, where, path)
+    elif kind == "pairs":
         check_pair_format(fmt, spec.stage, where, path)
     else:
         check_prompt_format(fmt, spec.stage, where, path)
@@ -374,9 +378,17 @@ def check_memory(est: Estimate, spec: JobSpec, hw: Hardware, override: bool) -> 
 
 
 def preflight(
-    spec: JobSpec, home=None, hardware: Hardware | None = None, override: bool = False, sample: int = 200
+    spec: JobSpec,
+    home=None,
+    hardware: Hardware | None = None,
+    override: bool = False,
+    sample: int = 200,
+    plan: LaunchPlan | None = None,
 ) -> list[Check]:
-    """Every pre-flight check of ``spec`` on ``hardware`` (detected when None: a torch child process)."""
+    """Every pre-flight check of ``spec`` on ``hardware`` (detected when None: a torch child process).
+
+    ``plan``: the local launch plan built already, so that it is not built twice.
+    """
     home = workspace_home(home or spec.output.workspace)
     slurm_checks = []
     if spec.distributed.launcher == "slurm":  # the job runs on the cluster's nodes, not on this machine
@@ -388,7 +400,8 @@ def preflight(
         from backend.launch import detect_hardware
 
         hardware = detect_hardware(home=home)
-    checks = [check_settings(spec, hardware), *slurm_checks, check_model(spec, home), *check_data(spec, sample)]
+    settings = check_settings(spec, hardware, None if slurm_checks else plan)
+    checks = [settings, *slurm_checks, check_model(spec, home), *check_data(spec, sample)]
     if not failed(checks):  # a source that is missing or of the wrong format was named once already
         checks += check_template(spec, home)
     try:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from backend.run.rundir import RunDir
+
 BEST = "best"
 
 
@@ -23,9 +25,8 @@ def best_checkpoint(run_dir: Path) -> Path | None:
     """The run's best checkpoint folder, if it kept one and it is still on disk."""
     run_dir = Path(run_dir)
     found = None
-    for state in sorted(
-        (run_dir / "checkpoints").glob("checkpoint-*/trainer_state.json"), key=lambda p: -_step(p.parent)
-    ):
+    states = RunDir(run_dir).checkpoints.glob(RunDir.CHECKPOINT_PREFIX + "*/trainer_state.json")
+    for state in sorted(states, key=lambda p: -_step(p.parent)):
         try:
             found = json.loads(state.read_text(encoding="utf-8")).get("best_model_checkpoint")
         except (OSError, ValueError):
@@ -40,5 +41,5 @@ def best_checkpoint(run_dir: Path) -> Path | None:
             found = (results[-1].get("metrics") or {}).get("best_checkpoint") if results else None
     if not found:
         return None
-    path = run_dir / "checkpoints" / Path(found).name  # the run folder may have moved since
+    path = RunDir(run_dir).checkpoints / Path(found).name  # the run folder may have moved since
     return path if path.is_dir() else None

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from backend.run.launchers.slurm_spec import SlurmSpec
 from backend.safe_yaml import MAX_BYTES as MAX_YAML_BYTES
 from backend.safe_yaml import load_yaml, read_yaml_file, yaml_problem
-from backend.stages import IMPLEMENTED_STAGES, STAGE_NAMES
+from backend.stages import IMPLEMENTED_STAGES, STAGE_NAMES, stage_info, stages_where
 
 SPEC_VERSION = 1
 
@@ -603,11 +603,11 @@ class JobSpec(_Section):
             raise _field_error(
                 "method.type", "from-scratch training updates every weight; use 'full'", self.method.type
             )
-        if self.model.from_scratch and self.stage in ("rm", "dpo", "kto", "orpo"):
+        if self.model.from_scratch and not stage_info(self.stage).from_scratch:
             raise _field_error(
                 "model.from_scratch", f"the {self.stage} stage starts from a trained model; set it to false", True
             )
-        if self.data.streaming and self.stage in ("rm", "dpo", "kto", "orpo"):
+        if self.data.streaming and not stage_info(self.stage).streaming:
             raise _field_error(
                 "data.streaming", f"the {self.stage} stage loads its records whole; set it to false", True
             )
@@ -662,8 +662,9 @@ def _check_best(spec: JobSpec) -> None:
         return
     field = "train.early_stopping.patience" if stop.patience else "train.keep_best"
     value = stop.patience or t.keep_best
-    if spec.stage not in ("pt", "sft"):
-        raise _field_error(field, f"works with the pt and sft stages, not {spec.stage}", value)
+    if not stage_info(spec.stage).evaluates:
+        evaluating = " and ".join(stages_where(evaluates=True))
+        raise _field_error(field, f"works with the {evaluating} stages, not {spec.stage}", value)
     if stop.metric == "eval_loss" and not spec.data.val_size:
         raise _field_error("data.val_size", f"must be > 0 for {field} on eval_loss (a held-out split)", 0)
     if stop.metric == "eval_loss" and not t.eval_steps:

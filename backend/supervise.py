@@ -27,6 +27,7 @@ from pathlib import Path
 from backend.events import EVENTS_FILE, EventWriter
 from backend.failures import classify_exit, free_space, is_disk_error, reason
 from backend.jobs import LOW_SPACE_BYTES, Registry, run_processes, schedule, summarise_events
+from backend.run.rundir import RunDir
 
 RETRY_S = 2.0
 
@@ -69,7 +70,7 @@ def main(argv: list[str]) -> int:
     run_dir, home, run_id = Path(argv[0]), argv[1], argv[2]
     registry = Registry(home)
     wait_s = float(os.environ.get("STUDIO_DISK_WAIT_S", 3600))
-    plan = json.loads((run_dir / "launch.json").read_text(encoding="utf-8"))
+    plan = json.loads(RunDir(run_dir).launch.read_text(encoding="utf-8"))
     env = {**os.environ, **plan["env"]}
     aborting = False
 
@@ -109,7 +110,7 @@ def main(argv: list[str]) -> int:
         message = summary.get("error")
         if not summary.get("error_kind"):
             # No error event: the trainer was killed (e.g. by the kernel's OOM killer) or died in the launcher.
-            tail = (run_dir / "train.log").read_text(encoding="utf-8", errors="replace")[-20000:]
+            tail = RunDir(run_dir).log.read_text(encoding="utf-8", errors="replace")[-20000:]
             summary["error_kind"], message = classify_exit(code, tail)
             if summary["error_kind"] == "unknown" and low_space(run_dir) and (code or 0) > 0:
                 # It could not even write its error: the full disk is the likeliest story, and says what to do.

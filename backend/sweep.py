@@ -166,6 +166,7 @@ class Sweep:
     id: str
     runs: list = field(default_factory=list)  # [(backend.jobs.Run, {field: value})]
     notes: list[str] = field(default_factory=list)  # "[warn] field=value: check: message"
+    plans: dict = field(default_factory=dict)  # run id -> its launch plan, built once by the pre-flight step
 
 
 def create(spec: JobSpec, items: list[str], home, hardware, override: bool = False) -> Sweep:
@@ -175,31 +176,38 @@ def create(spec: JobSpec, items: list[str], home, hardware, override: bool = Fal
     (``override`` turns the memory check into a warning, as ``studio train --override``); either way no run
     is created.
     """
-    from backend import jobs
-    from backend.preflight import failed, preflight
+    from backend.run.submit import prepare
 
     combos = expand(spec, parse(items))
-    notes = []
-    for values, one in combos:
-        checks = preflight(one, home, hardware, override=override)
+    notes, ready = [], []
+    for values, one in combos:  # backend.run.submit's steps, split: every combination passes before any run exists
+        prepared = prepare(one, home, hardware, override=override)
+        checks = prepared.checks
         notes += [f"[{c.level}] {describe(values)}: {c.name}: {c.message}" for c in checks if c.level != "ok"]
-        if failed(checks):
+        if prepared.failed:
             raise SweepPreflightError(
                 f"pre-flight failed for {describe(values)}: no run of the sweep was created", notes
             )
+        ready.append(prepared)
     sweep = Sweep(new_id(), notes=notes)
-    for values, one in combos:
-        run = jobs.create_run(one, home)
+    for (values, _), prepared in zip(combos, ready, strict=True):
+        run = prepared.create()
         mark(run.path, sweep.id, values)
         sweep.runs.append((run, values))
+        sweep.plans[run.id] = prepared.plan
     return sweep
 
 
 def start(sweep: Sweep, home, hardware) -> list:
     """Queue every run of the sweep (in order); they take turns on their device set. The updated rows."""
+    return [start_one(sweep, run, home, hardware) for run, _ in sweep.runs]
+
+
+def start_one(sweep: Sweep, run, home, hardware):
+    """Queue one run of the sweep with the launch plan its pre-flight built; it takes its turn on its devices."""
     from backend import jobs
 
-    return [jobs.start_run(run, home, hardware=hardware, turn=sweep.id) for run, _ in sweep.runs]
+    return jobs.start_run(run, home, hardware=hardware, turn=sweep.id, plan=sweep.plans.get(run.id))
 
 
 def sweep_ids(home) -> list[tuple[str, int]]:

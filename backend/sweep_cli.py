@@ -13,7 +13,17 @@ from __future__ import annotations
 import sys
 
 from backend import jobs
-from backend.sweep import SweepError, SweepPreflightError, comparison, create, describe, render, sort_rows, start
+from backend.sweep import (
+    SweepError,
+    SweepPreflightError,
+    comparison,
+    create,
+    describe,
+    render,
+    sort_rows,
+    start,
+    start_one,
+)
 
 
 def cmd_sweep(args, spec, follow) -> int:
@@ -41,7 +51,7 @@ def cmd_sweep(args, spec, follow) -> int:
         return 0
     codes = []
     for i, run in enumerate(runs):
-        code = follow(jobs.start_run(run, args.home, hardware=hardware, turn=sweep_id), args.home)
+        code = follow(start_one(sweep, run, args.home, hardware), args.home)
         if code == 130:  # Ctrl-C: the followed run was aborted; the ones not started yet go too
             for rest in runs[i + 1 :]:
                 jobs.abort_run(rest.id, args.home)

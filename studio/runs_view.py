@@ -17,6 +17,7 @@ import yaml
 
 from backend import jobs
 from backend.events import EVENTS_FILE, read_events
+from backend.run.rundir import RunDir
 from backend.safe_yaml import read_yaml_file
 from studio.live import PLOTS, fold, metric_frame, new_watch
 
@@ -53,7 +54,7 @@ def table_rows(home: str, status: str | None = None) -> list[list]:
 def spec_dict(run: jobs.Run) -> dict:
     """The run's job.yaml as a dict ({} when it cannot be read)."""
     try:
-        data = read_yaml_file(run.path / "job.yaml")
+        data = read_yaml_file(run.files.job)
     except (OSError, ValueError, yaml.YAMLError):  # ValueError: not UTF-8
         return {}
     return data if isinstance(data, dict) else {}
@@ -61,14 +62,14 @@ def spec_dict(run: jobs.Run) -> dict:
 
 def checkpoints(run: jobs.Run) -> list[str]:
     """Checkpoint folders of a run, oldest step first."""
-    folder = run.path / "checkpoints"
-    found = [p for p in folder.glob("checkpoint-*") if p.is_dir()] if folder.is_dir() else []
+    folder = run.files.checkpoints
+    found = [p for p in folder.glob(RunDir.CHECKPOINT_PREFIX + "*") if p.is_dir()] if folder.is_dir() else []
     return [str(p) for p in sorted(found, key=lambda p: int(p.name.rsplit("-", 1)[-1]) if p.name[-1].isdigit() else 0)]
 
 
 def outputs(run: jobs.Run) -> list[str]:
     """The run's output folders that exist (adapter, merged, model, checkpoints)."""
-    return [str(run.path / n) for n in ("adapter", "model", "merged", "checkpoints") if (run.path / n).exists()]
+    return [str(run.path / n) for n in RunDir.OUTPUTS if (run.path / n).exists()]
 
 
 def reason(run: jobs.Run) -> str:

@@ -12,6 +12,7 @@ import html
 
 import gradio as gr
 
+from backend.stages import stages_where
 from studio import data_picker
 from studio.form import FIELDS, SOURCE_COLUMNS, TABLE_FIELDS, docs, label
 from studio.i18n import DEFAULT_LANGUAGE, Labeller, lookup
@@ -84,6 +85,9 @@ def grouped() -> list[tuple[str, bool, list[str]]]:
     return [(key, closed, members[key]) for key, _, closed in GROUPS if members[key]]
 
 
+# The stages named in the labels of their sections: from the stage table (backend.stages, torch-free).
+_PREF = stages_where(form_group="group.pref")
+_RL = stages_where(form_group="group.rl")
 GROUP_LABELS = {
     "en": {
         "group.basics": "Basics",
@@ -94,8 +98,8 @@ GROUP_LABELS = {
         "group.freeze": "Freeze",
         "group.arch": "Architecture (from scratch)",
         "group.model": "Model loading",
-        "group.pref": "Preference stages (rm, dpo, kto, orpo)",
-        "group.rl": "Online RL (ppo, grpo)",
+        "group.pref": f"Preference stages ({', '.join(_PREF)})",
+        "group.rl": f"Online RL ({', '.join(_RL)})",
         "group.logging": "Logging, saving and evaluation",
         "group.extras": "NEFTune and kernels",
         "group.resume": "Resume",
@@ -112,8 +116,8 @@ GROUP_LABELS = {
         "group.freeze": "冻结训练",
         "group.arch": "模型结构（从头训练）",
         "group.model": "模型加载",
-        "group.pref": "偏好训练（rm、dpo、kto、orpo）",
-        "group.rl": "在线强化学习（ppo、grpo）",
+        "group.pref": f"偏好训练（{'、'.join(_PREF)}）",
+        "group.rl": f"在线强化学习（{'、'.join(_RL)}）",
         "group.logging": "日志、保存与评估",
         "group.extras": "NEFTune 与加速内核",
         "group.resume": "断点续训",

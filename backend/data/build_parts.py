@@ -12,10 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from backend.data import registry
-from backend.data.formats import CHAT_FORMATS, TEXT_FORMATS, DataError, format_mismatch
+from backend.data.formats import CHAT_FORMATS, DataError, format_mismatch
 from backend.data.packing import chunk_document
 from backend.data.templates import MaskError, encode_chat, encode_text, mask_error, resolve_template
 from backend.spec import JobSpec
+from backend.stages import STAGE_INFO
 from backend.workspace import resolve_data_path, workspace_home
 
 
@@ -50,7 +51,7 @@ def resolve_source(spec: JobSpec, i: int) -> tuple[Path, str, dict | None]:
 
 
 # The formats each kind of Trainer data takes: chat for sft; text, or chat flattened, for pt.
-ACCEPTS = {"chat": CHAT_FORMATS, "text": TEXT_FORMATS + CHAT_FORMATS}
+ACCEPTS = {s.data_kind: s.formats for s in STAGE_INFO.values() if s.data_kind in ("text", "chat")}  # the stage table
 
 
 _NEEDS = {"chat": f"a chat format ({', '.join(CHAT_FORMATS)})", "text": "text or chat records"}

@@ -18,14 +18,10 @@ from backend.data.formats import format_mismatch
 from backend.data.task_formats import task_features
 from backend.data.validate import iter_valid_records
 from backend.spec import JobSpec
+from backend.stages import STAGE_INFO
 
 # The record formats each stage trains on, first the one its rows are shaped as.
-STAGE_FORMATS: dict[str, tuple[str, ...]] = {
-    "rm": ("preference",),
-    "dpo": ("preference",),
-    "orpo": ("preference",),
-    "kto": ("kto", "preference"),
-}
+STAGE_FORMATS: dict[str, tuple[str, ...]] = {s.name: s.formats for s in STAGE_INFO.values() if s.data_kind == "pairs"}
 _KEYS = {"preference": "prompt, chosen, rejected", "kto": "prompt, completion, label"}
 
 

@@ -16,9 +16,10 @@ from __future__ import annotations
 import random
 
 from backend.data.build import resolve_source
-from backend.data.formats import CHAT_FORMATS, DataError, format_mismatch
+from backend.data.formats import DataError, format_mismatch
 from backend.data.validate import iter_valid_records
 from backend.spec import JobSpec
+from backend.stages import stage_info
 
 
 def chat_prompt(messages: list[dict]) -> list[dict]:
@@ -38,7 +39,7 @@ def record_prompt(record: dict) -> list[dict]:
     raise DataError("a pretraining text has no prompt; RL stages need generation, preference or chat records")
 
 
-PROMPT_FORMATS = ("generation", "preference", "kto", *CHAT_FORMATS)  # the formats a record_prompt exists for
+PROMPT_FORMATS = stage_info("ppo").formats  # the formats a record_prompt exists for (the stage table's RL formats)
 
 
 def check_prompt_format(fmt: str | None, stage: str, where: str, path) -> None:

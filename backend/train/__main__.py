@@ -20,8 +20,9 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from backend.events import EVENTS_FILE, EventWriter  # noqa: E402
 from backend.failures import disk_message, is_disk_error, reason, text_kind  # noqa: E402
 from backend.memory import meminfo_gb, peak_rss_mb  # noqa: E402
+from backend.run.rundir import RunDir  # noqa: E402
 from backend.spec import SpecError, load_spec  # noqa: E402
-from backend.stages import STAGES  # noqa: E402
+from backend.stages import stage_info  # noqa: E402
 
 
 class RunEvents:
@@ -132,15 +133,15 @@ def main(argv: list[str] | None = None) -> int:
     events = RunEvents(run_dir, main=int(os.environ.get("RANK", "0")) == 0)
     start = time.time()
     try:
-        spec = load_spec(run_dir / "job.yaml")
+        spec = load_spec(RunDir(run_dir).job)
         from backend.models.fetch import fetch_models  # hub models not local yet: the run's download step
 
         fetch_models(spec, run_dir, events, rank=int(os.environ.get("RANK", "0")))
         events.emit(
             "status", state="running", message=f"stage {spec.stage}, method {spec.method.type}", pid=os.getpid()
         )
-        stage = importlib.import_module(STAGES[spec.stage])
-        metrics = stage.run(spec, run_dir, events)
+        info = stage_info(spec.stage)  # the stage table: its recipe module and entry point
+        metrics = getattr(importlib.import_module(info.module), info.entry)(spec, run_dir, events)
     except KeyboardInterrupt:
         events.emit("status", state="aborted", message="interrupted")
         return 130
@@ -158,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         raw = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
         message = describe(exc, kind, run_dir)
         _say(f"[studio] error ({kind}): {message}")
-        events.emit("error", kind=kind, message=message, raw=raw, detail=detail, log="train.log")
+        events.emit("error", kind=kind, message=message, raw=raw, detail=detail, log=RunDir.LOG)
         events.emit("status", state="failed", message=f"{kind} error")
         return 1
     events.emit(

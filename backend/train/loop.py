@@ -10,6 +10,7 @@ from backend.data.packing import Collator
 from backend.data.templates import resolve_template
 from backend.flops import throughput_for, throughput_line
 from backend.memory import peak_rss_mb
+from backend.run.rundir import RunDir
 from backend.spec import JobSpec
 from backend.train import stop
 from backend.train.best import best_callbacks
@@ -20,7 +21,7 @@ from backend.train.stop_check import run_stop_check
 
 def output_dir(spec: JobSpec, run_dir: Path) -> Path:
     """Where the final weights go: ``adapter/`` for LoRA/QLoRA, ``model/`` otherwise."""
-    return run_dir / ("adapter" if spec.method.type in ("lora", "qlora") else "model")
+    return RunDir(run_dir).output(spec.method.type)
 
 
 def log_plan(events, plan) -> None:

@@ -34,6 +34,7 @@ from torch import nn
 
 from backend.data.prompts import load_prompts
 from backend.memory import peak_rss_mb
+from backend.run.rundir import RunDir
 from backend.spec import JobSpec, SpecError
 from backend.train.common import load_model, load_tokenizer, resolve_precision
 from backend.train.loop import output_dir
@@ -345,8 +346,8 @@ class PPOTrainer:
                 last_progress = time.time()
                 events.emit("progress", step=step, total_steps=self.total_steps, epoch=epoch, **timing)
             if t.save_steps and step % t.save_steps == 0 and step < self.total_steps:
-                self.save(self.run_dir / "checkpoints" / f"checkpoint-{step}")
-                events.emit("checkpoint", step=step, path=str(self.run_dir / "checkpoints" / f"checkpoint-{step}"))
+                self.save(RunDir(self.run_dir).checkpoint(step))
+                events.emit("checkpoint", step=step, path=str(RunDir(self.run_dir).checkpoint(step)))
                 self._prune_checkpoints()
         return {**last, "train_runtime": round(time.time() - start, 2), "tokens_seen": tokens_seen}
 
@@ -372,7 +373,7 @@ class PPOTrainer:
 
     def _prune_checkpoints(self) -> None:
         limit = self.spec.train.save_total_limit
-        folder = self.run_dir / "checkpoints"
+        folder = RunDir(self.run_dir).checkpoints
         if not limit or not self.acc.is_main_process:
             return
         found = sorted(folder.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))

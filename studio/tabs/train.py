@@ -23,8 +23,7 @@ import gradio as gr
 
 from backend import jobs
 from backend.events import FINAL_STATES
-from backend.launch import build_launch
-from backend.preflight import preflight
+from backend.run.submit import submit
 from backend.spec import SpecError, load_spec
 from backend.workspace import workspace_home
 from studio import presets, sweep_view
@@ -230,22 +229,20 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
             previous = run.id if run.status in jobs.ACTIVE_STATES else None
         try:
             spec = form_to_spec(base_dict, *values)
-            if spec.distributed.launcher == "local":  # a Slurm job's plan is checked against its nodes (pre-flight)
-                build_launch(spec, "<run_dir>", hardware())  # hardware mistakes (bf16 on CPU …) before a run exists
+            # The CLI's path (backend.run.submit): the launch plan's hardware checks (bf16 on CPU … raise
+            # here), the pre-flight (files, data, disk, memory estimate; torch-free), then create and queue.
+            submitted = submit(spec, home, hardware(), override=bool(force))
         except SpecError as exc:
             return errors_html(exc), gr.skip(), gr.skip()
-        # The CLI's pre-flight (files, data, disk, memory estimate); torch-free, so it runs here.
         checks = [
-            c
-            for c in preflight(spec, home, hardware(), override=bool(force))
-            if c.level != "ok" or c.message.endswith("downloaded first")
+            c for c in submitted.checks if c.level != "ok" or c.message.endswith("downloaded first")
         ]  # fmt: skip - a hub model: say so
         lines = [_note(f"{c.level}: {c.name}: {c.message}", ok=c.level == "ok", warn=c.level == "warn") for c in checks]
-        if any(c.level == "fail" for c in checks):
+        if not submitted.ok:
             # Nothing starts. The override box (as `studio train --override`) turns only the memory check
             # into a warning: missing files or bad data cannot be overridden.
             return "<br>".join(lines), gr.skip(), gr.skip()
-        run = jobs.start_run(jobs.create_run(spec, home), home, hardware=hardware())
+        run = submitted.run
         if run.job_id:
             lines.append(_note(f"run {run.id} submitted to Slurm as job {run.job_id}"))
         elif run.status == "queued":

@@ -34,6 +34,7 @@ from pathlib import Path
 from backend.events import EVENTS_FILE, EventWriter
 from backend.failures import classify_exit, reason
 from backend.run.launchers.slurm_script import PROJECT_DIR, build_sbatch_script
+from backend.run.rundir import RunDir
 
 QUEUED = ("PENDING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "CONFIGURING", "RESV_DEL_HOLD")
 RUNNING = ("RUNNING", "COMPLETING", "SUSPENDED", "STOPPED", "SIGNALING", "STAGE_OUT", "RESIZING")
@@ -50,8 +51,8 @@ FINAL = (
     "SPECIAL_EXIT",
     "REVOKED",
 )
-STATE_FILE = "slurm.json"
-SCRIPT_FILE = "slurm.sbatch"
+STATE_FILE = RunDir.SLURM_STATE
+SCRIPT_FILE = RunDir.SLURM_SCRIPT
 POLL_S = float(os.environ.get("STUDIO_SLURM_POLL_S", "2"))
 
 
@@ -211,7 +212,7 @@ class SlurmLauncher:
     def start(self, run, registry):
         from backend.jobs import load_spec
 
-        spec = load_spec(run.path / "job.yaml")
+        spec = load_spec(run.files.job)
         plan = build_sbatch_script(spec, str(run.path), run.id)
         for name, text in plan.files.items():
             (run.path / name).write_text(text, encoding="utf-8")
@@ -240,7 +241,7 @@ class SlurmLauncher:
 
     def _spawn_watcher(self, run, registry) -> None:
         env = {k: v for k, v in os.environ.items() if k != "STUDIO_RUN_ID"}  # not one of the run's processes
-        with open(run.path / "watch.log", "ab") as log:
+        with open(run.files.watch_log, "ab") as log:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "backend.run.launchers.slurm_watch", str(run.path), str(registry.home), run.id],
                 stdin=subprocess.DEVNULL,

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from backend.launch import Hardware, build_launch
+from backend.run.rundir import RunDir
 from backend.spec import JobSpec, SpecError
 
 PROJECT_DIR = str(Path(__file__).resolve().parents[3])
@@ -82,7 +83,7 @@ def build_sbatch_script(
             words.append(shlex.quote(arg))
     node_command = "exec " + " ".join(words)
 
-    log = f"{run_dir}/train.log"
+    log = f"{run_dir}/{RunDir.LOG}"
     lines = ["#!/bin/bash", f"#SBATCH --job-name={s.job_name or spec.output.run_name or run_id}"]
     lines += [f"#SBATCH --nodes={d.num_machines}", "#SBATCH --ntasks-per-node=1"]
     if s.gpus_per_node:
