@@ -22,6 +22,7 @@ from backend import jobs
 from backend.run_best import best_checkpoint
 from backend.workspace import PROJECT_ROOT
 from studio import runs_view
+from studio.i18n import tr
 
 EXPORTS_DIR = "exports"
 DTYPES = ("auto", "fp32", "bf16", "fp16")
@@ -87,12 +88,18 @@ def out_dir(home: str, name: str) -> Path:
     return out
 
 
+LABELS = {
+    "en": {"no_run": "run: pick a run to export (train one first, or refresh the list)"},
+    "zh": {"no_run": "run：请选择要导出的运行（先训练一个，或刷新列表）"},
+}
+
+
 def export_argv(
     home: str, run_id, checkpoint, name, max_shard_size, dtype, merge: bool, force: bool, gguf: str = "none"
 ) -> list[str]:
     """The arguments of ``studio`` (``python -m backend.cli``) for this export; ExportTabError when one is bad."""
     if not run_id:
-        raise ExportTabError("run: pick a run to export (train one first, or refresh the list)")
+        raise ExportTabError(tr(LABELS, "no_run"))
     size = str(max_shard_size or "").strip().replace(" ", "")
     if not SIZE.match(size):
         raise ExportTabError(f"max shard size {max_shard_size!r} is not a size such as 2GB, 500MB or 100KB")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from studio.field_labels import field_help
 from studio.form import FIELDS, SOURCE_COLUMNS, TABLE_FIELDS, docs, label
 from studio.i18n import DEFAULT_LANGUAGE, Labeller, lookup
 
@@ -125,6 +126,10 @@ PER_ROW = 4
 def _text(key: str, language: str) -> str:
     if key.startswith("group."):
         return lookup(GROUP_LABELS, key, language)
+    if key.startswith("help:"):
+        return field_help(key.removeprefix("help:"), language)
+    if key.startswith("columns:"):
+        return _columns_help(key.removeprefix("columns:"), language)
     return label(key, language)
 
 
@@ -138,19 +143,21 @@ def build_form(values: list) -> tuple[list, Labeller]:
             tables = [f for f in fields if docs()[f]["kind"] == "table"]
             for field in tables:
                 made[field] = labeller(field, component(field, by_field[field]))
-                gr.Markdown(_columns_help(field), elem_classes="studio-help")
+                help_md = gr.Markdown(_columns_help(field), elem_classes="studio-help")
+                labeller("columns:" + field, help_md, "value")
             plain = [f for f in fields if f not in tables]
             for start in range(0, len(plain), PER_ROW):
                 with gr.Row():
                     for field in plain[start : start + PER_ROW]:
                         made[field] = labeller(field, component(field, by_field[field]))
+                        labeller("help:" + field, made[field], "info")
     return [made[f] for f in FIELDS], labeller
 
 
-def _columns_help(field: str) -> str:
-    """One line per column of a table field, from the JobSpec descriptions of the row's fields."""
+def _columns_help(field: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """One line per column of a table field, from the JobSpec descriptions of the row's fields (``field_help``)."""
     row = TABLE_FIELDS[field]
-    return "\n".join(f"- `{name}`: {info.description}" for name, info in row.model_fields.items())
+    return "\n".join(f"- `{name}`: {field_help(f'{field}.{name}', language)}" for name in row.model_fields)
 
 
 def elem_id(field: str) -> str:
@@ -172,7 +179,7 @@ def component(field: str, value):
             interactive=True,
             **common,
         )
-    common["info"] = doc["description"]
+    common["info"] = field_help(field, DEFAULT_LANGUAGE)
     if kind == "choice":
         return gr.Dropdown([str(c) for c in doc["choices"]], **common)
     if kind == "bool":
