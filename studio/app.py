@@ -22,6 +22,7 @@ import threading
 from backend import jobs
 from backend.host_guard import is_loopback
 from backend.workspace import workspace_home
+from studio import i18n
 from studio.i18n import DEFAULT_LANGUAGE, LANGUAGES, Labeller, t
 
 
@@ -45,28 +46,52 @@ def build_app(home: str | None = None):
                 container=False,
                 elem_id="studio-language",
             )
+        tabs = []  # (tab, its labellers)
         with gr.Tabs():
-            with shell("tab.train", gr.Tab(t("tab.train"), elem_id="tab-train"), "label"):
-                labellers += train.build(home, demo)
-            with shell("tab.runs", gr.Tab(t("tab.runs"), elem_id="tab-runs"), "label"):
-                labellers += runs.build(home, demo)
-            with shell("tab.data", gr.Tab(t("tab.data"), elem_id="tab-data"), "label"):
-                labellers += data.build(home, demo, lang)
-            with shell("tab.evaluate", gr.Tab(t("tab.evaluate"), elem_id="tab-evaluate"), "label"):
-                labellers += evaluate.build(home, demo)
-            with shell("tab.chat", gr.Tab(t("tab.chat"), elem_id="tab-chat"), "label"):
-                labellers += chat.build(home, demo)
-            with shell("tab.export", gr.Tab(t("tab.export"), elem_id="tab-export"), "label"):
-                labellers += export.build(home, demo)
-            with shell("tab.models", gr.Tab(t("tab.models"), elem_id="tab-models"), "label"):
-                labellers += models.build(home, demo)
+            with shell("tab.train", gr.Tab(t("tab.train"), elem_id="tab-train"), "label") as tab:
+                tabs.append((tab, train.build(home, demo)))
+            with shell("tab.runs", gr.Tab(t("tab.runs"), elem_id="tab-runs"), "label") as tab:
+                tabs.append((tab, runs.build(home, demo)))
+            with shell("tab.data", gr.Tab(t("tab.data"), elem_id="tab-data"), "label") as tab:
+                tabs.append((tab, data.build(home, demo, lang)))
+            with shell("tab.evaluate", gr.Tab(t("tab.evaluate"), elem_id="tab-evaluate"), "label") as tab:
+                tabs.append((tab, evaluate.build(home, demo)))
+            with shell("tab.chat", gr.Tab(t("tab.chat"), elem_id="tab-chat"), "label") as tab:
+                tabs.append((tab, chat.build(home, demo)))
+            with shell("tab.export", gr.Tab(t("tab.export"), elem_id="tab-export"), "label") as tab:
+                tabs.append((tab, export.build(home, demo)))
+            with shell("tab.models", gr.Tab(t("tab.models"), elem_id="tab-models"), "label") as tab:
+                tabs.append((tab, models.build(home, demo)))
+        labellers += [lab for _, labs in tabs for lab in labs]
         components = [c for lab in labellers for c in lab.components]
 
         def relabel(language):
+            i18n.remember(language)  # this session's handlers render their text in it from now on
             return [update for lab in labellers for update in lab.relabel(language)]
 
-        lang.change(relabel, lang, components, api_visibility="private", concurrency_limit=None, show_progress="hidden")
+        quiet = dict(api_visibility="private", concurrency_limit=None, show_progress="hidden")
+        lang.change(relabel, lang, components, **quiet)
+        # What handlers wrote is re-rendered on a switch, and again when its tab is shown: Gradio mounts a
+        # tab's components on first view and drops value updates sent to them before that.
+        for tab, labs in tabs:
+            for fn, inputs, outputs in [s for lab in labs for s in lab.switches]:
+                lang.change(_in_language(fn), [lang, *inputs], outputs, **quiet)
+                tab.select(_in_language(fn), [lang, *inputs], outputs, **quiet)
+        # The language follows the browser: the choice saved there (i18n.SAVE_JS, on a user's switch only,
+        # so a first visit keeps following the browser's language), else navigator.language.
+        lang.input(None, lang, None, js=i18n.SAVE_JS, **quiet)
+        demo.load(None, None, lang, js=i18n.LOAD_JS, **quiet)
     return demo
+
+
+def _in_language(fn):
+    """``fn`` called with a leading language argument it renders its text in (a language switch's re-render)."""
+
+    def switched(language, *args):
+        with i18n.using(language):
+            return fn(*args)
+
+    return switched
 
 
 def guarded_app(host: str):

@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 
 from backend.chat_worker import ChatWorker
 from studio.chat_view import ChatTabError, loaded_line, stats_line
+from studio.i18n import tr
+
+LABELS = {"en": {"no_model": "no model loaded"}, "zh": {"no_model": "未加载模型"}}
 
 LOAD_POLL_S = 0.5
 
@@ -35,7 +38,7 @@ class Slot:
     def status(self) -> str:
         """The slot's status line (with the worker's memory now)."""
         if self.worker is None or self.info is None:
-            return "no model loaded"
+            return tr(LABELS, "no_model")
         memory = self.worker.memory() if self.worker.alive() and not self.busy else None
         line = loaded_line(self.info, memory if memory and "rss_mb" in memory else None, self.worker.pid, self.template)
         return line + (f" · {stats_line(self.stats)}" if self.stats else "")

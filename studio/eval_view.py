@@ -27,6 +27,7 @@ from backend.eval_data import TASKS
 from backend.eval_load import all_results
 from backend.workspace import PROJECT_ROOT, is_builtin, resolve_data_path
 from studio.chat_view import template_choices
+from studio.i18n import tr
 
 TASK_NAMES = {"ppl": "perplexity", "choice": "single-choice accuracy", "generate": "generation samples",
               "reward": "reward pair accuracy"}  # fmt: skip
@@ -225,13 +226,42 @@ def compare_rows(home, task: str) -> list[list]:
     return rows
 
 
+# The comparison table's texts in Chinese (studio.i18n.tr; English is the text itself).
+LABELS = {
+    "en": {"none": "No stored {task} results yet."},
+    "zh": {
+        "none": "还没有已保存的{task}结果。",
+        "perplexity": "困惑度",
+        "single-choice accuracy": "单选题准确率",
+        "generation samples": "生成样例",
+        "reward pair accuracy": "奖励模型偏好对准确率",
+        "when": "时间",
+        "run": "运行",
+        "model": "模型",
+        "checkpoint": "检查点",
+        "data": "数据",
+        "template": "模板",
+        "few-shot": "少样本数",
+        "accuracy": "准确率",
+        "correct/total": "正确/总数",
+        "exact match": "完全匹配",
+        "char F1": "字符 F1",
+        "mean tokens": "平均 token 数",
+        "pair accuracy": "偏好对准确率",
+        "pairs": "偏好对数",
+        "mean margin": "平均差值",
+        "file": "文件",
+    },
+}
+
+
 def compare_html(home, task: str) -> str:
     """The comparison table of ``task``'s stored results (a sentence when there are none)."""
     if task not in TASKS:
         return ""
     rows = compare_rows(home, task)
     if not rows:
-        return f"<p>No stored {html.escape(TASK_NAMES[task])} results yet.</p>"
+        return f"<p>{html.escape(tr(LABELS, 'none', task=tr(LABELS, TASK_NAMES[task])))}</p>"
     extra = ["few-shot"] if task == "choice" else []
     headers = ["when", "run", "model", "checkpoint", "data", "template", *extra, *METRIC_HEADERS[task], "file"]
-    return html_table(headers, rows, "eval-compare")
+    return html_table([tr(LABELS, h) for h in headers], rows, "eval-compare")

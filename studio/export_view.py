@@ -24,6 +24,7 @@ from backend.models.hub import is_offline
 from backend.run_best import best_checkpoint
 from backend.workspace import PROJECT_ROOT
 from studio import runs_view
+from studio.i18n import tr
 
 EXPORTS_DIR = "exports"
 DTYPES = ("auto", "fp32", "bf16", "fp16")
@@ -89,6 +90,12 @@ def out_dir(home: str, name: str) -> Path:
     return out
 
 
+LABELS = {
+    "en": {"no_run": "run: pick a run to export (train one first, or refresh the list)"},
+    "zh": {"no_run": "run：请选择要导出的运行（先训练一个，或刷新列表）"},
+}
+
+
 def export_argv(
     home: str,
     run_id,
@@ -104,7 +111,7 @@ def export_argv(
     """The arguments of ``studio`` (``python -m backend.cli``) for this export; ExportTabError when one is bad.
     ``base`` (``--base``): a folder, builtin or hub id (downloaded first) in place of the run's own base."""
     if not run_id:
-        raise ExportTabError("run: pick a run to export (train one first, or refresh the list)")
+        raise ExportTabError(tr(LABELS, "no_run"))
     size = str(max_shard_size or "").strip().replace(" ", "")
     if not SIZE.match(size):
         raise ExportTabError(f"max shard size {max_shard_size!r} is not a size such as 2GB, 500MB or 100KB")

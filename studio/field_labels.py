@@ -2,7 +2,8 @@
 
 English labels default to the field's own name made readable (``cutoff_len`` -> "Cutoff len"), so a new
 JobSpec field is labelled without touching this file; the entries below only improve on that. Help
-text is never here: it is the field's description in ``backend/spec.py``.
+text is the field's description in ``backend/spec.py`` (English) and ``studio.field_help_zh`` (Chinese),
+served by ``field_help``.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ EN = {
 
 ZH = {
     "stage": "训练阶段",
-    "model.name_or_path": "模型（本地目录、builtin:tiny-llama，或 Hub ID hf:组织/名称：先下载）",
+    "model.name_or_path": "模型（本地目录、builtin:tiny-llama，或 Hub 上的 hf:组织/名称：先下载）",
     "model.tokenizer": "分词器",
     "model.from_scratch": "从头训练",
     "model.architecture.family": "模型族",
@@ -125,6 +126,33 @@ ZH = {
     "train.keep_best": "保留最佳检查点",
     "train.resume_from_checkpoint": "从检查点恢复",
     "train.save_on_sigterm": "收到 SIGTERM 时保存检查点",
+    "train.report_to": "实验追踪工具",
+    "train.neftune_alpha": "NEFTune 噪声强度",
+    "train.use_liger_kernel": "使用 Liger 内核",
+    "eval.choice_data": "单选题评测文件",
+    "eval.prompts_data": "生成评测提示文件",
+    "eval.every_steps": "评测间隔步数",
+    "eval.few_shot": "少样本示例数",
+    "eval.max_new_tokens": "最多生成 token 数",
+    "eval.limit": "每次评测的记录上限",
+    "pref.beta": "偏好强度 beta",
+    "pref.loss_type": "DPO 损失类型",
+    "pref.sft_weight": "SFT 损失权重",
+    "pref.desirable_weight": "正例权重",
+    "pref.undesirable_weight": "负例权重",
+    "rl.reward_model": "奖励模型",
+    "rl.reward_functions": "规则奖励",
+    "rl.num_generations": "每个提示的采样数",
+    "rl.max_new_tokens": "rollout 最多生成 token 数",
+    "rl.temperature": "采样温度",
+    "rl.top_k": "Top-k",
+    "rl.top_p": "Top-p",
+    "rl.kl_coef": "KL 惩罚系数",
+    "rl.ppo_epochs": "PPO 轮数",
+    "rl.clip_range": "裁剪范围",
+    "rl.vf_coef": "价值损失系数",
+    "rl.gamma": "折扣因子 gamma",
+    "rl.lam": "GAE lambda",
     "distributed.num_processes": "进程数",
     "distributed.gpu_ids": "GPU 编号",
     "distributed.num_machines": "机器数",
@@ -162,3 +190,17 @@ def field_label(field: str, language: str) -> str:
         return EN[field]
     name = field.rsplit(".", 1)[-1].replace("_", " ")
     return name[:1].upper() + name[1:]
+
+
+def field_help(field: str, language: str) -> str:
+    """The help of a dotted JobSpec field (``data.sources.path`` for a table column): its description in
+    ``backend/spec.py``, or its entry in ``studio.field_help_zh`` in Chinese (the description when missing)."""
+    from backend.spec import DataSource, field_docs
+    from studio.field_help_zh import FIELD_HELP_ZH
+
+    if code(language) == "zh" and field in FIELD_HELP_ZH:
+        return FIELD_HELP_ZH[field]
+    if field.startswith("data.sources."):
+        info = DataSource.model_fields.get(field.removeprefix("data.sources."))
+        return info.description or "" if info else ""
+    return field_docs().get(field, {}).get("description", "")

@@ -22,9 +22,37 @@ from backend.events import EVENTS_FILE, FINAL_STATES, EventReader
 from backend.failures import disk_message, human_bytes, is_disk_error, reason
 from backend.spec import SpecError
 from backend.workspace import workspace_home
+from studio.i18n import state_word, tr
 
 LOG_LINES = 200
 POLL_S = 0.5
+# The texts this module renders, in the session's language (studio.i18n.tr).
+LABELS = {
+    "en": {
+        "nothing_started": "Nothing was started. Fix:",
+        "no_run": "no run",
+        "no_run_yet": "no run yet",
+        "waiting": "waiting for the first step…",
+        "downloading": "downloading the model · {done} / {total} · {pct:.0f}% · {speed}/s · ETA {eta}",
+        "progress": "step {step}/{total} · {pct:.0f}% · elapsed {elapsed} · ETA {eta}",
+        "rate": " · {rate:,.0f} tokens/s per device",
+        "axis.step": "step",
+        "axis.value": "value",
+        "axis.series": "series",
+    },
+    "zh": {
+        "nothing_started": "未启动任何运行。请修正：",
+        "no_run": "无运行",
+        "no_run_yet": "尚无运行",
+        "waiting": "等待第一步…",
+        "downloading": "正在下载模型 · {done} / {total} · {pct:.0f}% · {speed}/s · 预计剩余 {eta}",
+        "progress": "第 {step}/{total} 步 · {pct:.0f}% · 已用 {elapsed} · 预计剩余 {eta}",
+        "rate": " · 每设备 {rate:,.0f} token/秒",
+        "axis.step": "步数",
+        "axis.value": "数值",
+        "axis.series": "曲线",
+    },
+}
 _COLORS = {
     "starting": "#d97706",
     "running": "#2563eb",
@@ -51,7 +79,7 @@ def errors_html(exc: SpecError) -> str:
     )
     return (
         '<div style="border:1px solid #dc2626;border-radius:6px;padding:6px 12px;color:#b91c1c">'
-        f"<b>Nothing was started. Fix:</b><ul style='margin:4px 0'>{items}</ul></div>"
+        f"<b>{html.escape(tr(LABELS, 'nothing_started'))}</b><ul style='margin:4px 0'>{items}</ul></div>"
     )
 
 
@@ -172,20 +200,18 @@ def progress_html(w: dict | None) -> str:
     if not p and d:  # the run downloads its model first
         pct = 100.0 * (d["bytes"] or 0) / d["total_bytes"]
         eta = jobs.format_duration(d.get("eta"), "–")
-        text = (
-            f"downloading the model · {human_bytes(d['bytes'] or 0)} / {human_bytes(d['total_bytes'])} · {pct:.0f}% · "
-            f"{human_bytes(d.get('speed') or 0)}/s · ETA {eta}"
-        )
+        done, size, speed = (human_bytes(d.get(k) or 0) for k in ("bytes", "total_bytes", "speed"))
+        text = tr(LABELS, "downloading", done=done, total=size, pct=pct, speed=speed, eta=eta)
     elif not p:
-        pct, text = 0.0, "waiting for the first step…" if w else "no run yet"
+        pct, text = 0.0, tr(LABELS, "waiting" if w else "no_run_yet")
     else:
         step, total = p.get("step") or 0, p.get("total_steps") or 0
         pct = 100.0 * step / total if total else 0.0
         elapsed, eta = (jobs.format_duration(p.get(k), "–") for k in ("elapsed", "eta"))
-        text = f"step {step}/{total} · {pct:.0f}% · elapsed {elapsed} · ETA {eta}"
+        text = tr(LABELS, "progress", step=step, total=total, pct=pct, elapsed=elapsed, eta=eta)
         rate = w.get("rate") or {}
         if "tokens_per_s_per_device" in rate:
-            text += f" · {rate['tokens_per_s_per_device']:,.0f} tokens/s per device"
+            text += tr(LABELS, "rate", rate=rate["tokens_per_s_per_device"])
         if "mfu" in rate:
             text += f" · MFU {100 * rate['mfu']:.1f}%"
     return (
@@ -200,17 +226,21 @@ def status_html(w: dict | None, error: str | None = None) -> str:
     if error:
         state, run, detail = "error", "", error
     elif not w:
-        return '<span style="color:#6b7280">no run</span>'
+        return f'<span style="color:#6b7280">{html.escape(tr(LABELS, "no_run"))}</span>'
     else:
         state, run = w["state"], w["run"]
         detail = (w.get("error") or w.get("message") or "") if state in ("failed", "aborted") else ""
-    badge = f'<span style="background:{_COLORS.get(state, "#6b7280")};color:#fff;border-radius:9px;padding:2px 10px">'
+    badge = (
+        f'<span class="run-state" data-state="{html.escape(state)}" '
+        f'style="background:{_COLORS.get(state, "#6b7280")};color:#fff;border-radius:9px;padding:2px 10px">'
+    )
     warned = "".join(
         f'<div class="run-warning" style="color:#b45309">⚠ {html.escape(m)}</div>'
         for m in (w or {}).get("warnings") or []
     )
     return (
-        f"<div>{badge}{html.escape(state)}</span> <code>{html.escape(run)}</code> {html.escape(detail)}{warned}</div>"
+        f"<div>{badge}{html.escape(state_word(state))}</span> <code>{html.escape(run)}</code> "
+        f"{html.escape(detail)}{warned}</div>"
     )
 
 

@@ -24,6 +24,7 @@ from backend.models.hub import HubError, endpoint_for, is_offline, offline_messa
 from backend.models.local import list_models, remove
 from backend.models.ref import RefError, parse_ref
 from backend.workspace import PROJECT_ROOT
+from studio.i18n import tr
 
 DOWNLOADS = ("models", "downloads")
 COLUMNS = ["model", "kind", "family", "parameters", "dtype", "size", "chat template", "named template", "path"]
@@ -163,10 +164,13 @@ def set_endpoint(home, endpoint: str | None) -> str:
     return endpoint_for(home)
 
 
+LABELS = {"en": {"no_downloads": "no downloads"}, "zh": {"no_downloads": "没有下载任务"}}
+
+
 def downloads_html(items: list[dict]) -> str:
     """One progress bar per download: state, bytes, speed, ETA (or its one-line error)."""
     if not items:
-        return '<div style="color:#6b7280">no downloads</div>'
+        return f'<div style="color:#6b7280">{html.escape(tr(LABELS, "no_downloads"))}</div>'
     rows = []
     for d in items:
         total, done = d["total_bytes"] or 0, d["bytes"] or 0

@@ -19,9 +19,44 @@ from backend import jobs
 from backend.events import EVENTS_FILE, read_events
 from backend.run.rundir import RunDir
 from backend.safe_yaml import read_yaml_file
+from studio.i18n import state_word, tr
 from studio.live import PLOTS, fold, metric_frame, new_watch
 
 COLUMNS = ["id", "name", "stage", "method", "model", "status", "started", "duration", "final loss", "launcher"]
+# Column headers as a page shows them (the English ones are the names above; unknown ones, like run ids, stay).
+LABELS = {
+    "en": {},
+    "zh": {
+        "id": "编号",
+        "name": "名称",
+        "stage": "阶段",
+        "method": "方法",
+        "model": "模型",
+        "status": "状态",
+        "started": "开始时间",
+        "duration": "时长",
+        "final loss": "最终损失",
+        "launcher": "启动方式",
+        "source": "数据源",
+        "planned %": "计划占比 %",
+        "realised %": "实际占比 %",
+        "diff (points)": "差值（百分点）",
+        "tokens seen": "已训练 token 数",
+        "field": "配置项",
+    },
+}
+
+
+def headers(columns: list[str]) -> list[str]:
+    """``columns`` in the current language (studio.i18n)."""
+    return [tr(LABELS, str(c)) for c in columns]
+
+
+def shown_table(rows: list[list]) -> pd.DataFrame:
+    """The runs table as the page shows it: headers and status words in the current language."""
+    status = COLUMNS.index("status")
+    shown = [[state_word(c) if i == status else c for i, c in enumerate(row)] for row in rows]
+    return pd.DataFrame(shown, columns=headers(COLUMNS))
 
 
 def launcher_cell(run: jobs.Run) -> str:
@@ -172,7 +207,12 @@ def realised_mix(run_dir: str | Path) -> pd.DataFrame:
         diff = "" if want is None or got is None else round(100 * (got - want), 2)
         tokens = (seen or {}).get("mix_tokens", {}).get(name, "")
         rows.append([name, _pct(want), _pct(got), diff, tokens])
-    return pd.DataFrame(rows, columns=MIX_COLUMNS)
+    return pd.DataFrame(rows, columns=headers(MIX_COLUMNS))
+
+
+def empty_mix() -> pd.DataFrame:
+    """The data-mix table with no run open (its headers in the current language)."""
+    return pd.DataFrame([], columns=headers(MIX_COLUMNS))
 
 
 def _pct(share) -> float | str:
@@ -207,7 +247,7 @@ def config_diff(home: str, run_ids: list[str]) -> pd.DataFrame:
         values = [flat[r].get(key, "—") for r in run_ids]
         if len({repr(v) for v in values}) > 1:
             rows.append([key, *[_cell(v) for v in values]])
-    return pd.DataFrame(rows, columns=["field", *run_ids])
+    return pd.DataFrame(rows, columns=[*headers(["field"]), *run_ids])
 
 
 def _cell(value) -> str:

@@ -10,6 +10,12 @@ from __future__ import annotations
 import html
 import math
 
+from studio.i18n import tr
+
+LABELS = {
+    "en": {"empty": "no loss points yet", "step": "step"},
+    "zh": {"empty": "尚无损失数据", "step": "步数"},
+}
 PALETTE = ("#2563eb", "#f97316", "#16a34a", "#dc2626", "#9333ea", "#0891b2", "#ca8a04", "#db2777")
 
 
@@ -17,11 +23,13 @@ def _fmt(value: float) -> str:
     return f"{value:.4g}"
 
 
-def line_chart(series: dict[str, list[tuple[float, float]]], x_label: str = "step", height: int = 300) -> str:
-    """An SVG chart with one coloured line per entry of ``series`` ({name: [(x, y), …]}) and a legend."""
+def line_chart(series: dict[str, list[tuple[float, float]]], x_label: str | None = None, height: int = 300) -> str:
+    """An SVG chart with one coloured line per entry of ``series`` ({name: [(x, y), …]}) and a legend;
+    ``x_label`` defaults to "step" in the current language."""
+    x_label = html.escape(tr(LABELS, "step") if x_label is None else x_label)
     points = [(x, y) for pts in series.values() for x, y in pts if math.isfinite(y)]
     if not points:
-        return '<div class="studio-chart" style="color:#6b7280;padding:8px">no loss points yet</div>'
+        return f'<div class="studio-chart" style="color:#6b7280;padding:8px">{html.escape(tr(LABELS, "empty"))}</div>'
     width, left, right, top, bottom = 1100, 64, 16, 10, 30
     x0, x1 = min(p[0] for p in points), max(p[0] for p in points)
     y0, y1 = min(p[1] for p in points), max(p[1] for p in points)

@@ -14,6 +14,7 @@ import gradio as gr
 
 from backend.stages import stages_where
 from studio import data_picker
+from studio.field_labels import field_help
 from studio.form import FIELDS, SOURCE_COLUMNS, TABLE_FIELDS, docs, label
 from studio.i18n import DEFAULT_LANGUAGE, Labeller, lookup
 
@@ -134,6 +135,10 @@ def _text(key: str, language: str) -> str:
         return data_picker.text(key, language)
     if key.startswith("group."):
         return lookup(GROUP_LABELS, key, language)
+    if key.startswith("help:"):
+        return field_help(key.removeprefix("help:"), language)
+    if key.startswith("columns:"):
+        return _columns_help(key.removeprefix("columns:"), language)
     return label(key, language)
 
 
@@ -156,12 +161,14 @@ def build_form(values: list, home: str | None = None) -> tuple[list, Labeller]:
                 made[field] = labeller(field, component(field, by_field[field], home))
                 if with_pickers:
                     pickers = (data_picker.build_pickers(made[field], home, labeller), *banner)
-                gr.Markdown(_columns_help(field), elem_classes="studio-help")
+                help_md = gr.Markdown(_columns_help(field), elem_classes="studio-help")
+                labeller("columns:" + field, help_md, "value")
             plain = [f for f in fields if f not in tables]
             for start in range(0, len(plain), PER_ROW):
                 with gr.Row():
                     for field in plain[start : start + PER_ROW]:
                         made[field] = labeller(field, component(field, by_field[field], home))
+                        labeller("help:" + field, made[field], "info")
     if pickers is not None and "data.mix.policy" in made:
         policy_dd, banner, sources = pickers
         data_picker.wire_policy(policy_dd, made["data.mix.policy"], banner, sources)
@@ -190,11 +197,11 @@ def model_picker(home: str | None = None, **common) -> gr.Dropdown:
     return gr.Dropdown(choices, allow_custom_value=True, filterable=True, **common)
 
 
-def _columns_help(field: str) -> str:
-    """One line per column of a table field, from the JobSpec descriptions of the row's fields."""
+def _columns_help(field: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """One line per column of a table field, from the JobSpec descriptions of the row's fields (``field_help``)."""
     row = TABLE_FIELDS[field]
     # Escaped: a description's placeholder such as 'dataset:<name>' would otherwise be eaten as an HTML tag.
-    return "\n".join(f"- `{name}`: {html.escape(info.description)}" for name, info in row.model_fields.items())
+    return "\n".join(f"- `{name}`: {html.escape(field_help(f'{field}.{name}', language))}" for name in row.model_fields)
 
 
 def elem_id(field: str) -> str:
@@ -216,7 +223,7 @@ def component(field: str, value, home: str | None = None):
             interactive=True,
             **common,
         )
-    common["info"] = doc["description"]
+    common["info"] = field_help(field, DEFAULT_LANGUAGE)
     if field in MODEL_PICKERS:
         return model_picker(home, **common)
     if kind == "choice":

@@ -288,6 +288,8 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
     stop_btn.click(stop, state, None, api_name="chat_stop", **quiet)
     clear_btn.click(clear, state, [chat_a, chat_b], api_name="chat_clear", **quiet)
     demo.unload(_end_session)
+    # The slots' status lines in the new language (the first says "no model loaded" until a load).
+    text.on_switch(lambda s: tuple(slot.status() for slot in s.slots[:2]), [state], [slot_a[-1], slot_b[-1]])
     return [text]
 
 

@@ -110,6 +110,7 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
     compare = gr.HTML(eval_view.compare_html(home, "ppl"), elem_id="eval-compare")
 
     private = dict(api_visibility="private", show_progress="hidden")
+    text.on_switch(lambda chosen_task: eval_view.compare_html(home, chosen_task), [task], [compare])
 
     def refreshed(chosen_task):
         return (gr.update(choices=model_choices(home)), gr.update(choices=list_datasets(home)),

@@ -137,6 +137,7 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
     demo.load(refreshed, run_id, run_id, **private).then(runs_changed, run_id, [checkpoint, name], **private)
     for field in fields:
         field.change(lambda *v: command(home, *v), fields, cmd, **private)
+    text.on_switch(lambda *v: command(home, *v), fields, [cmd])  # its "# why it cannot run" line
 
     def export_click(*values):
         yield from run(home, *values)

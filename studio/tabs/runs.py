@@ -18,8 +18,8 @@ import gradio as gr
 
 from backend import jobs
 from backend.workspace import workspace_home
-from studio import runs_view, svgplot, sweep_view
-from studio.i18n import Labeller, lookup
+from studio import live, runs_view, svgplot, sweep_view
+from studio.i18n import STATES, Labeller, lookup
 from studio.live import metric_frame, status_html
 from studio.util import guard, hardware
 
@@ -72,6 +72,13 @@ for _lang, _labels in sweep_view.RUNS_LABELS.items():  # the Sweeps accordion's 
     LABELS[_lang].update(_labels)
 
 
+def _text(key: str, language: str):
+    """A label of this tab, a chart axis title (``axis.*``) or the status filter's choices (``filter.choices``)."""
+    if key == "filter.choices":
+        return [(lookup(STATES, s, language) if s in STATES["zh"] else s, s) for s in STATUSES]
+    return lookup(live.LABELS if key.startswith("axis.") else LABELS, key, language)
+
+
 def _ids(rows: list[list]) -> list[str]:
     return [row[0] for row in rows]
 
@@ -79,13 +86,14 @@ def _ids(rows: list[list]) -> list[str]:
 def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
     """Build the Runs tab inside the current Blocks context; returns its labeller (for the language switch)."""
     home = str(workspace_home(home))
-    text = Labeller(lambda key, lang: lookup(LABELS, key, lang))
+    text = Labeller(_text)
     L = lambda key: lookup(LABELS, key)  # noqa: E731 - the default-language label at build time
 
     rows0 = runs_view.table_rows(home)
     shown = gr.State(None)  # what the table shows now, so an unchanged refresh re-renders nothing
     with gr.Row(equal_height=True):
         status_filter = text("filter", gr.Dropdown(STATUSES, value="all", label=L("filter"), scale=1))
+        text("filter.choices", status_filter, "choices")
         refresh_btn = text("refresh", gr.Button(L("refresh"), size="sm", scale=0), "value")
     table = text(
         "table",
@@ -106,6 +114,8 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
         # in the first frame so each keeps a colour (see live.metric_frame).
         first = metric_frame(None, runs_view.CURVES)
         curves = text("curves", gr.LinePlot(first, x="step", y="value", color="series", label=L("curves"), height=260))
+        for attr, key in (("x_title", "axis.step"), ("y_title", "axis.value"), ("color_title", "axis.series")):
+            text(key, curves, attr)
         spec = text("spec", gr.Code("", language="yaml", label=L("spec"), max_lines=24))
     with gr.Row():
         log = text("log", gr.Code("", label=L("log"), max_lines=16))
@@ -135,7 +145,7 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
             return (gr.skip(),) * 4
         # Only the choices change: setting the values here would race the user's own selection.
         choices = gr.update(choices=ids) if force or not last or last["ids"] != ids else gr.skip()
-        return rows, choices, choices, now
+        return runs_view.shown_table(rows), choices, choices, now
 
     def refresh_now(status_value, last):
         return refresh(status_value, last, force=True)
@@ -233,4 +243,9 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
     abort_btn.click(abort, run_dd, shown_out, api_name="run_abort")
     stop_btn.click(stop_save, run_dd, shown_out, api_name="run_stop_save")
     resume_btn.click(resume, run_dd, shown_out, api_name="run_resume")
+    # A language switch re-renders what handlers wrote: the table, the open run, the comparison.
+    text.on_switch(refresh_now, listed, refreshed)
+    text.on_switch(show, [run_dd], shown_out)
+    text.on_switch(lambda run_id: gr.skip() if run_id else runs_view.empty_mix(), [run_dd], [mix])
+    text.on_switch(compare, [compare_dd], [overlay, diff])
     return [text, sweep_text]

@@ -26,7 +26,7 @@ from backend.events import FINAL_STATES
 from backend.run.submit import submit
 from backend.spec import SpecError, load_spec
 from backend.workspace import workspace_home
-from studio import presets, sweep_view
+from studio import live, presets, sweep_view
 from studio.form import FIELDS, form_to_spec, spec_to_form
 from studio.i18n import Labeller, lookup
 from studio.live import (
@@ -117,12 +117,20 @@ def _note(text: str, ok: bool = True, warn: bool = False) -> str:
     return f'<span style="color:{color}">{html.escape(text)}</span>'
 
 
+def _text(key: str, language: str) -> str:
+    """A label of this tab, or a chart axis title (``axis.*``, from ``studio.live``)."""
+    return lookup(live.LABELS if key.startswith("axis.") else LABELS, key, language)
+
+
 def _plot(name: str) -> gr.LinePlot:
     return gr.LinePlot(
         metric_frame(None, PLOTS[name]),
         x="step",
         y="value",
         color="series",
+        x_title=_text("axis.step", "en"),
+        y_title=_text("axis.value", "en"),
+        color_title=_text("axis.series", "en"),
         label=lookup(LABELS, f"plot.{name}"),
         height=220,
         elem_id=f"studio-plot-{name}",
@@ -143,7 +151,7 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
     first = DEFAULT_PRESET if DEFAULT_PRESET in names else (names[0] if names else None)
     spec0 = load_spec(presets.preset_path(first)) if first else None
     values0 = spec_to_form(spec0) if spec0 else [None] * len(FIELDS)
-    text = Labeller(lambda key, lang: lookup(LABELS, key, lang))
+    text = Labeller(_text)
     L = lambda key: lookup(LABELS, key)  # noqa: E731 - the default-language label at build time
 
     base = gr.State(spec0.to_dict() if spec0 else None)
@@ -180,6 +188,9 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
             status = text("status", gr.HTML(status_html(None), label="Status", elem_id="studio-train-status"))
             progress = text("progress", gr.HTML(progress_html(None), label="Progress", elem_id="studio-train-progress"))
             plots = [text(f"plot.{name}", _plot(name)) for name in PLOTS]
+            for plot in plots:
+                for attr, key in (("x_title", "axis.step"), ("y_title", "axis.value"), ("color_title", "axis.series")):
+                    text(key, plot, attr)
             log = text(
                 "log", gr.Textbox(label=L("log"), lines=10, max_lines=10, interactive=False, elem_id="studio-train-log")
             )
@@ -330,6 +341,8 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
     ticked.then(None, js=_FOLLOW_LOG_JS)
     gr.on([refresh_btn.click, raw_box.expand], raw_log, watch, raw, api_name="raw_log", **fast)
     demo.load(reattach, None, [watch, base, *inputs], api_visibility="private")
+    # A language switch re-renders the run's status and progress in the new language.
+    text.on_switch(lambda w: (progress_html(w), status_html(w)), [watch], [progress, status])
     # Presets saved from another tab or session show up after a reload.
     demo.load(lambda: gr.update(choices=list_presets()), None, preset, api_visibility="private")
     return [text, field_labels, sweep_text]
