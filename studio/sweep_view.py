@@ -233,4 +233,5 @@ def build_runs_sweeps(home: str, refresh_s: float) -> Labeller:
     pick.change(compare, [pick, sort], outputs, api_name="runs_sweep")
     sort.input(compare, [pick, sort], outputs, api_visibility="private")
     gr.Timer(refresh_s).tick(tick, [pick, sort, shown], outputs, api_visibility="private", **fast)
+    text.on_switch(compare, [pick, sort], outputs)  # the chart's words (axis, empty text) follow the language
     return text
