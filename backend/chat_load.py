@@ -16,6 +16,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from backend.run.rundir import RunDir
 from backend.workspace import workspace_home
 
 
@@ -63,7 +64,7 @@ def _base_of_adapter(adapter: Path, home: Path) -> Path:
 
     run = _run_dir_of(adapter)
     if run is not None:
-        spec = read_yaml_file(run / "job.yaml") or {}
+        spec = read_yaml_file(RunDir(run).job) or {}
         base = (spec.get("model") or {}).get("name_or_path")
         if base:
             run_home = Path((spec.get("output") or {}).get("workspace") or run.parent.parent)

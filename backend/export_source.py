@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from backend.export_weights import ExportError
+from backend.run.rundir import RunDir
 from backend.spec import JobSpec, load_spec
 
 
@@ -63,7 +64,7 @@ def resolve_source(target: str, home=None, checkpoint: str | None = None, from_z
     except (ValueError, FileNotFoundError) as exc:  # RefError, an unknown builtin, a hub model not downloaded
         raise ExportError(str(exc)) from None
     run_dir = ref.run_dir
-    spec = load_spec(run_dir / "job.yaml") if run_dir else None
+    spec = load_spec(RunDir(run_dir).job) if run_dir else None
     ckpt = weights.name if weights.parent.name == "checkpoints" else None
     return Source(_kind(weights, from_zero), weights, run_dir, spec, ckpt)
 

@@ -255,9 +255,6 @@ def create_run(spec: JobSpec, home: str | os.PathLike | None = None, run_id: str
     registry = Registry(home or spec.output.workspace)
     spec = spec.model_copy(deep=True)
     spec.output.workspace = str(registry.home)
-    from backend.models.resolve import pin_job_refs  # run references become folders once: the trainer never looks up
-
-    spec = pin_job_refs(spec, registry.home)
     new_id, name = _new_id(spec)
     run_id = run_id or new_id
     run_dir = registry.home / "runs" / run_id

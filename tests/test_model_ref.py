@@ -22,6 +22,7 @@ from backend.models.resolve import (
     reward_model_problem,
     weights_dir,
 )
+from backend.run.submit import prepare
 from backend.spec import SpecError, load_spec, spec_from_dict
 
 
@@ -118,7 +119,7 @@ def _ppo(reward: str, home):
 
 def test_a_reward_model_run_is_pinned_to_its_folder_when_the_run_is_created(home, monkeypatch):
     rm = _run(home, "my-rm", out="model")
-    run = create_run(_ppo("my-rm", home), home)
+    run = prepare(_ppo("my-rm", home), home).create()  # submit's steps: pinned in step 1, written in step 3
     job = yaml.safe_load((run.path / "job.yaml").read_text())
     assert job["rl"]["reward_model"] == str(rm.path / "model")  # the trainer receives the folder
     # ... and finds it without the registry

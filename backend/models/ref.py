@@ -15,8 +15,9 @@ Accepted forms (``parse_ref``):
 (its ``adapter/``, ``model/``, a checkpoint) is ``local`` with its ``run_dir`` set. ``weights_dir`` then names
 the one folder that holds the weights: a run's final ``adapter/`` or ``model/``, or the checkpoint its part
 names. That is the one resolver of chat, eval, export and ``rl.reward_model``; a run's references are resolved
-when it is created (``pin_job_refs``), so the trainer receives folders and never opens the registry (this
-module never imports the registry: the trainer imports it; :mod:`backend.models.resolve` does).
+when it is submitted (``pin_job_refs``, called by ``backend.run.submit.prepare``), so the trainer receives
+folders and never opens the registry (this module never imports the registry: the trainer imports it;
+:mod:`backend.models.resolve` does).
 
 A hub model lives in ``<workspace>/models/hub/<hub>/<ORG>--<NAME>[@REV]`` once downloaded; the folder is
 complete only when its marker file (``MARKER``) exists, written after every file was fetched and verified.

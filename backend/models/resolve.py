@@ -1,6 +1,6 @@
 """Resolving a model reference in a workspace: runs by id or name, their parts, the weights folder (ModelRef's
 ``run`` kind; see :mod:`backend.models.ref` for the forms). It reads the run registry, so the trainer never
-imports this module: a run's references are pinned to folders when the run is created (:func:`pin_job_refs`).
+imports this module: a run's references are pinned to folders when the run is submitted (:func:`pin_job_refs`).
 """
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from backend.models.ref import ModelRef, RefError, parse_ref
+from backend.run.rundir import RunDir
 
 
 class RunNotFound(RefError):
@@ -26,7 +27,7 @@ def run_of(folder: Path) -> Path | None:
     """The run folder holding ``folder`` (itself, ``<run>/adapter``, ``<run>/checkpoints/checkpoint-N``)."""
     folder = Path(folder)
     for cand in (folder, folder.parent, folder.parent.parent):
-        if (cand / "job.yaml").is_file():
+        if RunDir(cand).job.is_file():
             return cand
     return None
 
@@ -50,7 +51,7 @@ def find_run(name: str, home: Path) -> Path | None:
     from backend.jobs import Registry
 
     runs = Path(home) / "runs"
-    if "/" not in name and name not in (".", "..") and (runs / name / "job.yaml").is_file():
+    if "/" not in name and name not in (".", "..") and RunDir(runs / name).job.is_file():
         return runs / name
     registry = Registry(home)
     try:
@@ -73,7 +74,7 @@ def resolve_ref(text: str, home: Path, checkpoint: str | None = None) -> ModelRe
     path = Path(text).expanduser()
     if path.is_dir():
         path = path.resolve()
-        if (path / "job.yaml").is_file():  # a run's own folder: as its id would
+        if RunDir(path).job.is_file():  # a run's own folder: as its id would
             return ModelRef(text, "run", run_dir=path, part=_asked(checkpoint) if checkpoint else None)
         return ModelRef(text, "local", run_dir=run_of(path))
     name, _, part = text.rpartition("@") if "@" in text else (text, "", "")

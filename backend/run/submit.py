@@ -9,7 +9,8 @@ passed:
    the fields, before anything else runs (the tab shows it beside the fields, the CLI prints it).
 2. **pre-flight** (:func:`backend.preflight.preflight`): files, data, template, disk and the memory
    estimate, with the plan built in step 1.
-3. **create**: the run id chosen in step 1 becomes ``runs/<id>/`` with its ``job.yaml`` and a registry row.
+3. **create**: model references that name runs (``rl.reward_model``) were pinned to their folders in
+   step 1; the run id chosen there becomes ``runs/<id>/`` with its ``job.yaml`` and a registry row.
 4. **queue/launch**: the plan built in step 1 (for this very run directory) is written beside the job
    and the run is queued on its devices (or submitted to Slurm by its launcher).
 
@@ -100,11 +101,13 @@ def prepare(
     settings this hardware cannot run (step 1).
     """
     from backend import jobs
+    from backend.models.resolve import pin_job_refs
     from backend.preflight import preflight
 
     spec = as_spec(spec).model_copy(deep=True)
     home = workspace_home(home or spec.output.workspace)
     spec.output.workspace = str(home)
+    spec = pin_job_refs(spec, home)  # run references become folders once: the trainer never looks one up
     run_id = jobs.new_run_id(spec)
     plan = None
     if spec.distributed.launcher == "local":  # a Slurm job's plan is checked against its nodes (pre-flight)

@@ -310,7 +310,7 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
         if run is None:
             return [gr.skip()] * (2 + len(FIELDS))
         try:
-            spec = load_spec(run.path / "job.yaml")
+            spec = load_spec(run.files.job)
             return [new_watch(run), spec.to_dict(), *spec_to_form(spec)]
         except SpecError:
             return [new_watch(run)] + [gr.skip()] * (1 + len(FIELDS))
