@@ -97,3 +97,28 @@ def test_make_random_model_cli_refuses_a_non_empty_folder(tmp_path, studio_home)
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2 and proc.stderr.strip() == f"error: {tmp_path / 'x'} exists and is not empty"
     assert (tmp_path / "x" / "keep.txt").read_text() == "mine"
+
+
+def test_estimate_breakdown_names_the_vocabulary_term(studio_home, tiny_model):
+    from backend.launch import Hardware
+    from backend.memory import GB, estimate_memory
+
+    spec = load_spec(ROOT / "presets/sft/tiny-lora.yaml")
+    spec = apply_overrides(
+        spec,
+        [
+            "model.from_scratch=true",
+            "method.type=full",
+            "model.architecture.shape=qwen2.5-0.5b",
+            "data.cutoff_len=2048",
+            "train.per_device_batch_size=1",
+            f"output.workspace={studio_home}",
+        ],
+    )
+    est = estimate_memory(spec, shape_for_spec(spec, studio_home), Hardware(gpu_count=0, bf16_supported=False))
+    # 1,024 labelled positions x 151,936 logits x (4 bytes + 12 for the fp32 copy, log-softmax and gradient)
+    assert est.parts["logits"] == pytest.approx(1024 * 151936 * 16 / GB)
+    assert (
+        "logits 2.32 GiB: a 151,936-token vocabulary at 1,024 labelled positions of 2,048 "
+        "(the studio's loss projects only those; a stock loss holds all 2,048)"
+    ) in est.notes
