@@ -101,8 +101,9 @@ def studio_run(spec) -> dict:
     return {"tokens": tokens, "seconds": seconds, "tokens_per_s": tokens / seconds, "peak_gpu_gb": _peak_gb()}
 
 
-def trl_run(model: Path, seq: int, steps: int) -> dict:
-    """Bare TRL SFTTrainer, full SFT, on the same model, data, length, batch and steps (packing on)."""
+def trl_run(model: Path, seq: int, steps: int, lora: bool = False) -> dict:
+    """Bare TRL SFTTrainer, full SFT (or LoRA r=16 all-linear), on the same model, data, length, batch and
+    steps (packing on)."""
     import datasets
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -125,10 +126,17 @@ def trl_run(model: Path, seq: int, steps: int) -> dict:
             args=config,
             train_dataset=data,
             processing_class=AutoTokenizer.from_pretrained(model),
+            peft_config=_lora_config() if lora else None,
         )
         result = trainer.train()
     tokens, seconds = trainer.state.num_input_tokens_seen, result.metrics["train_runtime"]
     return {"tokens": tokens, "seconds": seconds, "tokens_per_s": tokens / seconds, "peak_gpu_gb": _peak_gb()}
+
+
+def _lora_config():
+    from peft import LoraConfig
+
+    return LoraConfig(r=16, lora_alpha=32, target_modules="all-linear", task_type="CAUSAL_LM")
 
 
 def flops_per_token(model: Path, seq: int, method: str) -> float:
