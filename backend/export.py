@@ -1,8 +1,10 @@
 """Export a trained run as a self-contained Hugging Face model folder.
 
 ``export(target, out)`` resolves ``target`` (a run id or name, a run directory, an adapter or model
-directory, or a checkpoint of a run), loads the weights as one plain model (a LoRA/DoRA adapter is
-merged into the fp32 base; a DeepSpeed ZeRO checkpoint is consolidated), and writes to ``out``:
+directory, or a checkpoint of a run), loads the weights as one plain model (a LoRA adapter is merged
+tensor by tensor, streaming the base's shards, by :mod:`backend.export_stream`; what that does not cover,
+DoRA for one, is merged into the fp32 base in memory; a DeepSpeed ZeRO checkpoint is consolidated), and
+writes to ``out``:
 
 * the weights as safetensors, sharded at ``max_shard_size`` (with ``model.safetensors.index.json``
   when there is more than one shard), in the chosen dtype;
@@ -89,8 +91,10 @@ def export(
     command: str = "",
     gguf: str | None = None,
     gguf_only: bool = False,
+    streaming: bool = True,
 ) -> ExportResult:
-    """Export ``target`` to the folder ``out``; see the module docstring."""
+    """Export ``target`` to the folder ``out``; see the module docstring. ``streaming=False`` forces the
+    in-memory merge even where the streaming one applies (for comparisons)."""
     from backend import export_weights as W
 
     out = Path(out).expanduser().resolve()
@@ -113,7 +117,16 @@ def export(
     notes: list[str] = []
     method = spec.method.type if spec else ("lora" if source.kind == "adapter" else "full")
     reward = is_reward(source)
-    if source.kind == "model":
+    stream = None  # a LoRA merge tensor by tensor (backend.export_stream), when the adapter allows it
+    if source.kind == "adapter" and merge and not gguf and not reward and streaming:
+        from backend import export_stream
+
+        stream, why = export_stream.plan(source.weights, base_dir, len(tok))
+        if stream is None:
+            notes.append(f"merged in memory in fp32 ({why}; the streaming merge does not cover it)")
+    if stream is not None:
+        model = None
+    elif source.kind == "model":
         model = W.load_model_dir(source.weights, trc)
     elif source.kind == "adapter":
         model = W.load_adapter(source.weights, base_dir, trc, len(tok), merge)
@@ -129,6 +142,8 @@ def export(
     if method == "qlora" and merge:
         notes.append("the run trained on a quantised base; the adapter was merged into the full-precision base")
     config = (base_dir and W.base_config(base_dir, trc)) or model.config
+    if stream is not None:
+        notes.append("merged tensor by tensor (the base was never loaded whole; peak memory about one tensor)")
     if gguf:
         from backend.export_gguf import check_supported
 
@@ -147,13 +162,19 @@ def export(
             gguf_file = gguf_name(title, gguf)
             # From the fp32 weights, before the cast, so f16/q8_0 round them only once.
             notes += write_gguf(model, tok, tmp / gguf_file, gguf, name=title)
-        model = W.cast(model, out_dtype)
-        model.config.use_cache = True  # training turned the KV cache off; generation wants it back
+        if stream is not None:
+            from transformers.utils.hub import convert_file_size_to_int
+
+            export_stream.merge(stream, tmp, out_dtype, convert_file_size_to_int(max_shard_size))
+            export_stream.write_config(base_dir, tmp, out_dtype, trc)
+        else:
+            model = W.cast(model, out_dtype)
+            model.config.use_cache = True  # training turned the KV cache off; generation wants it back
         if reward and tok.pad_token_id is not None:
             # The classifier scores each row at its last non-pad token, found by this id; the rm stage set it
             # from the tokenizer it trained with, which a LoRA export's base config does not carry.
             model.config.pad_token_id = tok.pad_token_id
-        if not gguf_only:
+        if not gguf_only and stream is None:
             model.save_pretrained(tmp, max_shard_size=max_shard_size)
         tok.save_pretrained(tmp)
         copied = W.copy_custom_code(base_dir, tmp)

@@ -190,6 +190,16 @@ def extra_models(
     return out, notes
 
 
+def vocab_note(spec: JobSpec, shape: ModelShape, logits_bytes: float) -> str:
+    """The vocabulary term in words: the logits part, its vocabulary and how many positions it covers."""
+    t = spec.train.per_device_batch_size * spec.data.cutoff_len
+    labelled = t if spec.stage == "pt" or spec.data.train_on_prompt else round(t * SFT_LABEL_FRACTION)
+    return (
+        f"logits {logits_bytes / GB:.2f} GiB: a {shape.vocab:,}-token vocabulary at {labelled:,} labelled positions "
+        f"of {t:,} (the studio's loss projects only those; a stock loss holds all {t:,})"
+    )
+
+
 def estimate_memory(spec: JobSpec, shape: ModelShape, hw: Hardware, reward_shape: ModelShape | None = None) -> Estimate:
     """Estimate the peak memory of one training process of ``spec`` (see the module docstring).
 
@@ -250,6 +260,7 @@ def estimate_memory(spec: JobSpec, shape: ModelShape, hw: Hardware, reward_shape
     notes += extra_notes
     if spec.stage == "sft" and not spec.data.train_on_prompt:
         notes.append(f"assumes {SFT_LABEL_FRACTION:.0%} of SFT tokens are labelled (the output head runs only there)")
+    notes.append(vocab_note(spec, shape, logits))
     parts = {
         "weights": weights / GB,
         "grads": grads / GB,

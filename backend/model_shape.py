@@ -133,6 +133,11 @@ def shape_for_spec(spec: JobSpec, home: Path | None = None) -> ModelShape:
         arch = spec.model.architecture.model_dump()
         tok = model_dir(spec.model.tokenizer or spec.model.name_or_path, home)
         vocab = _vocab_of_tokenizer(tok) or VOCAB_SIZE
+        if spec.model.architecture.shape:
+            from backend.shapes import shape_config, shape_vocab
+
+            cfg = shape_config(spec.model.architecture.shape)
+            return ModelShape.from_config({**cfg, "vocab_size": shape_vocab(cfg["vocab_size"], vocab)})
         cfg = {**arch, "model_type": arch.pop("family"), "vocab_size": -(-vocab // 64) * 64}
         cfg["tie_word_embeddings"] = arch["tie_word_embeddings"]
         return ModelShape.from_config(cfg)

@@ -57,6 +57,15 @@ class _Section(BaseModel):
 class ArchitectureSpec(_Section):
     """Shape of a model trained from scratch (Llama/Qwen2-style decoder)."""
 
+    shape: (
+        Literal["qwen2.5-0.5b", "qwen2.5-1.5b", "qwen2.5-7b", "llama-3.2-1b", "llama-3.2-3b", "llama-3.1-8b"] | None
+    ) = Field(
+        None,
+        description=(
+            "A released model's exact architecture (sizes, heads, vocabulary, RoPE) with random weights; "
+            "when set it replaces family and every size below."
+        ),
+    )
     family: Literal["llama", "qwen2"] = Field(
         "llama", description="Model family of the from-scratch architecture (Hugging Face model_type)."
     )

@@ -21,6 +21,9 @@ FIELD_HELP_ZH: dict[str, str] = {
     ),
     "model.tokenizer": "分词器目录，与 name_or_path 不同时填写（也可用 'builtin:tiny-tokenizer'）。",
     "model.from_scratch": "按 'architecture' 随机初始化权重，而不是加载已有权重。",
+    "model.architecture.shape": (
+        "已发布模型的精确架构（尺寸、注意力头、词表、RoPE），权重随机初始化；设置后取代 family 及以下各项尺寸。"
+    ),
     "model.architecture.family": "从头训练时的模型族（Hugging Face 的 model_type）。",
     "model.architecture.hidden_size": "残差流的宽度。",
     "model.architecture.num_hidden_layers": "解码器层数。",

@@ -60,7 +60,12 @@ def load_model(spec: JobSpec, tokenizer, precision: str):
     # reference) trained different adapters.
     set_seed(spec.train.seed)
     dtype = torch_dtype_of(spec, precision)
-    if spec.model.from_scratch:
+    if spec.model.from_scratch and spec.model.architecture.shape:
+        from backend.shapes import build_shape_model
+
+        model = build_shape_model(tokenizer, spec.model.architecture.shape, seed=spec.train.seed)
+        model.config._attn_implementation = spec.model.attn_implementation
+    elif spec.model.from_scratch:
         from backend.builtin import build_tiny_model
 
         arch = spec.model.architecture.model_dump()
