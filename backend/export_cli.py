@@ -23,6 +23,9 @@ from backend.cli_errors import one_line_errors
 def cmd_export(args) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # exports read local folders only
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    from backend.quiet import quiet_library_noise
+
+    quiet_library_noise()  # library deprecation noise stays out of the export log
     from backend.export import export, render_summary
 
     argv = sys.argv[1:]

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from backend import jobs
+from backend.failures import human_bytes
 from backend.run_best import best_checkpoint
 from backend.workspace import PROJECT_ROOT
 from studio import runs_view
@@ -141,11 +142,18 @@ def run_export(argv: list[str]) -> Iterator[str]:
         proc.stdout.close()
 
 
+FORCE_CLI = "(use --force to overwrite)"
+FORCE_UI = "(tick “Overwrite a non-empty folder” to replace it)"  # the tab's force checkbox, by its label
+
+
 def error_line(lines: list[str], code: int) -> str:
-    """The one line that says why an export failed (its ``error:`` line, else the last line)."""
+    """The one line that says why an export failed (its ``error:`` line, else the last line), without the
+    CLI's ``error:`` prefix (the tab shows its own) and with the CLI's ``--force`` advice given as the tab's
+    Overwrite checkbox."""
     errors = [line for line in lines if line.startswith("error:")]
     last = next((line for line in reversed(lines) if line.strip()), "")
-    return (errors[-1] if errors else last or f"studio export exited with status {code}").strip()
+    line = (errors[-1] if errors else last or f"studio export exited with status {code}").strip()
+    return line.removeprefix("error:").strip().replace(FORCE_CLI, FORCE_UI)
 
 
 def summary(out: Path, lines: list[str]) -> str:
@@ -155,7 +163,7 @@ def summary(out: Path, lines: list[str]) -> str:
     total = sum(p.stat().st_size for p in shards)
     ollama = next((line.split("ollama", 1)[1].strip() for line in lines if line.strip().startswith("ollama")), "")
     weights = next((line.split("weights", 1)[1].strip() for line in lines if line.strip().startswith("weights")), "")
-    rows = "\n".join(f"| `{p.name}` | {p.stat().st_size / 1e6:.2f} MB |" for p in files)
+    rows = "\n".join(f"| `{p.name}` | {human_bytes(p.stat().st_size)} |" for p in files)  # not "0.00 MB"
     modelfile = "written (`ollama create NAME -f Modelfile`)" if (out / "Modelfile").is_file() else "none"
     ggufs = [p for p in files if p.suffix == ".gguf"]
     gguf = "".join(f"- GGUF (llama.cpp, Ollama): `{p.name}`, {p.stat().st_size / 1e6:.2f} MB\n" for p in ggufs)

@@ -19,7 +19,7 @@ import pandas as pd
 
 from backend import jobs
 from backend.events import EVENTS_FILE, FINAL_STATES, EventReader
-from backend.failures import disk_message, human_bytes, is_disk_error, reason
+from backend.failures import disk_message, field_once, human_bytes, is_disk_error, reason
 from backend.spec import SpecError
 from backend.workspace import workspace_home
 
@@ -44,15 +44,33 @@ def one_line(exc: BaseException) -> str:
 
 
 def errors_html(exc: SpecError) -> str:
-    """The error box: one ``field: message`` line per problem."""
+    """The error box: one ``field: message`` line per problem (each field named once)."""
+    return problems_html([field_once(f, m) for f, m in exc.errors])
+
+
+def problems_html(problems: list[tuple[str, str]]) -> str:
+    """The "Nothing was started" box, one line per ``(field or check name, message)``: validation errors and
+    pre-flight failures look the same."""
     items = "".join(
         f"<li><code>{html.escape(f)}</code>: {html.escape(m)}</li>" if f else f"<li>{html.escape(m)}</li>"
-        for f, m in exc.errors
+        for f, m in problems
     )
     return (
         '<div style="border:1px solid #dc2626;border-radius:6px;padding:6px 12px;color:#b91c1c">'
         f"<b>Nothing was started. Fix:</b><ul style='margin:4px 0'>{items}</ul></div>"
     )
+
+
+def checks_html(checks) -> str:
+    """Pre-flight results of a refused start: the failed checks in the same box as validation errors (each
+    field named once), then the warnings, one amber line each."""
+    box = problems_html([field_once(c.name, c.message) for c in checks if c.level == "fail"])
+    warned = "".join(
+        f'<div style="color:#b45309">warn: {html.escape(c.name)}: {html.escape(c.message)}</div>'
+        for c in checks
+        if c.level == "warn"
+    )
+    return box + warned
 
 
 MAX_WARNINGS = 3
@@ -159,9 +177,16 @@ def tick(watch: dict | None, home: str) -> tuple:
     w = fold(watch, events, reader.offset)
     new = {p[1] for p in w["points"][len(watch["points"]) :]}
     plots = [
-        metric_frame(w, series) if new & set(series) or not watch["offset"] else gr.skip() for series in PLOTS.values()
+        plot_html(w, name) if new & set(series) or not watch["offset"] else gr.skip() for name, series in PLOTS.items()
     ]
     return (progress_html(w), status_html(w), "\n".join(w["lines"]), *plots, w)
+
+
+def plot_html(w: dict | None, name: str) -> str:
+    """The ``PLOTS[name]`` series of a watch as an SVG chart (an empty-state text before the first point)."""
+    from studio.svgplot import frame_chart
+
+    return frame_chart(metric_frame(w, PLOTS[name], seed=False), label=name)
 
 
 def progress_html(w: dict | None) -> str:
@@ -176,6 +201,8 @@ def progress_html(w: dict | None) -> str:
             f"downloading the model · {human_bytes(d['bytes'] or 0)} / {human_bytes(d['total_bytes'])} · {pct:.0f}% · "
             f"{human_bytes(d.get('speed') or 0)}/s · ETA {eta}"
         )
+    elif not p and w and w.get("state") in FINAL_STATES:
+        pct, text = 0.0, f"{w['state']} before the first training step"  # never "waiting…" for an ended run
     elif not p:
         pct, text = 0.0, "waiting for the first step…" if w else "no run yet"
     else:
