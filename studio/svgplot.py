@@ -105,7 +105,8 @@ def line_chart(
         if marks or len(drawn) == 1:  # a single point has no line to show
             parts += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{color}"/>' for x, y in drawn]
         swatch = (
-            f'<svg width="26" height="8" style="vertical-align:middle"><line x1="1" y1="4" x2="25" y2="4" '
+            '<svg width="26" height="8" style="display:inline-block;vertical-align:middle">'
+            f'<line x1="1" y1="4" x2="25" y2="4" '
             f'stroke="{color}" stroke-width="{stroke}"{dashed}/>'
             + (f'<circle cx="13" cy="4" r="3" fill="{color}"/>' if marks else "")
             + "</svg>"
@@ -115,7 +116,8 @@ def line_chart(
     parts.append("</svg>")
     axis = f'<div style="text-align:center;font-size:11px;color:#374151">{html.escape(x_label)}</div>'
     legend_html = f'<div class="studio-legend" style="font-size:12px;line-height:1.8">{"".join(legend)}</div>'
-    return f'<div class="studio-chart">{"".join(parts)}{axis}{legend_html}</div>'
+    # The top padding keeps the block's label badge (Gradio draws it over the content) off the top tick.
+    return f'<div class="studio-chart" style="padding-top:22px">{"".join(parts)}{axis}{legend_html}</div>'
 
 
 def frame_chart(frame, height: int = 220, label: str = "chart") -> str:

@@ -25,6 +25,7 @@ sync_api = pytest.importorskip("playwright.sync_api")
 from backend import jobs  # noqa: E402 - after the skips, so a machine without chromium skips fast
 from backend.events import EVENTS_FILE, EventWriter  # noqa: E402
 from backend.spec import load_spec  # noqa: E402
+from studio.train_form import elem_id  # noqa: E402
 
 pytestmark = pytest.mark.browser
 MISSING = "missing-data"
@@ -40,7 +41,7 @@ def ui(tmp_path_factory):
     user.mkdir()
     preset = yaml.safe_load((ROOT / "presets/sft/tiny-lora.yaml").read_text())
     preset["data"] = {"sources": [{"path": str(root / "nowhere.jsonl")}], "val_size": 0}
-    preset["train"] |= {"max_steps": 8}
+    preset["train"] |= {"max_steps": 7}  # a value no shipped preset has: the form shows it once loaded
     (user / f"{MISSING}.yaml").write_text(yaml.safe_dump(preset), encoding="utf-8")
     server = start_server(home, STUDIO_USER_PRESETS=str(user))
     assert server.status == 200, server.proc.stdout.read() if server.proc.poll() is not None else "no answer"
@@ -112,6 +113,10 @@ def options(page, selector: str) -> str:
     return text
 
 
+ROW_JS = """id => [...document.querySelectorAll('#runs-table tr')].map(r => r.textContent)
+  .find(t => t.includes(id)) || ''"""
+
+
 def wait_for(predicate, timeout: float, what: str, poll: float = 0.2):
     timeout *= SLACK
     t0 = time.time()
@@ -166,7 +171,7 @@ def test_item6_charts_show_legends_unclipped_and_an_empty_state(page, ui):
     run = fake_run(ui.home, "charted", "running", metrics(6))
     follow(page, run)
     chart = page.locator("#studio-plot-loss")
-    chart.locator("polyline").nth(2).wait_for()
+    chart.locator("polyline").nth(2).wait_for(state="attached")  # eval_loss: one point, no area
     lines = chart.locator("polyline")
     styles = {lines.nth(i).get_attribute("data-series"): (
         lines.nth(i).get_attribute("stroke"), lines.nth(i).get_attribute("stroke-dasharray"),
@@ -186,7 +191,7 @@ def test_item6_charts_show_legends_unclipped_and_an_empty_state(page, ui):
     tab(page, "Runs")
     page.locator("#runs-table").get_by_text(run.id, exact=True).last.click()
     curves = page.locator("#runs-curves")
-    curves.locator("polyline").nth(2).wait_for()
+    curves.locator("polyline").nth(2).wait_for(state="attached")
     assert {"loss", "loss (EMA)", "eval_loss"} <= set(curves.locator(".studio-legend").inner_text().split("\n"))
     finish(ui.home, run)
 
@@ -203,9 +208,12 @@ def test_item8_every_active_run_is_selectable_and_the_table_stays_live(page, ui)
     page.locator("#runs-table").get_by_text(newer.id, exact=True).last.click()
     page.locator("#runs-status").get_by_text("running", exact=True).wait_for()
     finish(ui.home, newer)
-    row = page.locator("#runs-table tr", has_text=newer.id)
+
+    def row() -> str:
+        return page.evaluate(ROW_JS, newer.id)
+
     # The table and the open run's details change in the same tick.
-    wait_for(lambda: "succeeded" in row.inner_text() and "succeeded" in page.locator("#runs-status").inner_text(),
+    wait_for(lambda: "succeeded" in row() and "succeeded" in page.locator("#runs-status").inner_text(),
              6, "the table and the details to show the end")  # fmt: skip
     finish(ui.home, older)
 
@@ -240,8 +248,8 @@ def test_item14_errors_are_one_box_one_name_and_say_what_happened(page, ui):
     box.fill(MISSING)
     page.get_by_role("option", name=ui.preset, exact=True).click()
     page.wait_for_function(
-        "() => [...document.querySelectorAll('input')].some(i => i.value === '8')", timeout=30_000
-    )  # the preset's max_steps is in the form
+        "id => document.querySelector(`#${id} input`).value === '7'", arg=elem_id("train.max_steps"), timeout=60_000
+    )
     page.locator("#studio-start").click()
     errors = page.locator("#studio-train-errors")
     errors.get_by_text("Nothing was started").wait_for(timeout=60_000)  # pre-flight: the validation box

@@ -223,3 +223,21 @@ def test_pyproject_licence_is_the_pep639_string_without_deprecation():
         dist = pyprojecttoml.apply_configuration(Distribution(), PROJECT_ROOT / "pyproject.toml")
     assert dist.metadata.license_expression == "Apache-2.0"
     assert not [w for w in caught if "license" in str(w.message).lower()]
+
+
+# --------------------------------------------------------------------- also: Evaluate shows progress
+
+
+def test_a_running_evaluation_reports_its_elapsed_time(tmp_path, monkeypatch):
+    from studio import eval_view
+    from studio.eval_view import EvalTabError
+
+    fake = tmp_path / "python"  # stands in for `python -m backend.eval_cli …`: works 0.5 s, then prints its document
+    fake.write_text('#!/bin/sh\nsleep 0.5\necho \'{"task": "ppl"}\'\n')
+    fake.chmod(0o755)
+    monkeypatch.setattr(eval_view.sys, "executable", str(fake))
+    steps = list(eval_view.run_eval_steps(["eval"], timeout=30, every=0.1))
+    assert steps[-1] == {"task": "ppl"} and len(steps) >= 3
+    assert all(isinstance(s, float) for s in steps[:-1]) and steps[:-1] == sorted(steps[:-1])
+    with pytest.raises(EvalTabError, match="timed out after 0 s"):  # and the child does not outlive it
+        list(eval_view.run_eval_steps(["eval"], timeout=0.2, every=0.1))

@@ -12,8 +12,6 @@ API names (for gradio_client): ``runs_refresh``, ``run_details``, ``runs_compare
 
 from __future__ import annotations
 
-import time
-
 import gradio as gr
 
 from backend import jobs
@@ -173,15 +171,17 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
             runs_view.realised_mix(run.run_dir),
         )
 
-    def follow_selected(run_id):
-        # The open run's details follow it while it is active (and once more just after it ends,
-        # so its final state shows); a finished run is not re-read every tick.
+    def follow_selected(run_id, seen=None):
+        # The open run's details follow it while it is active, and once more whenever its recorded state
+        # differs from the one they last showed (its end, however late the tick that sees it comes; a
+        # resume); a finished run is not re-read every tick. Returns the details and what they show.
         if not run_id:
-            return (gr.skip(),) * len(shown_out)
+            return (*(gr.skip(),) * len(shown_out), seen)
         run = jobs.Registry(home).get(run_id)
-        if run.status not in jobs.ACTIVE_STATES and (run.ended or 0) < time.time() - 2 * REFRESH_S:
-            return (gr.skip(),) * len(shown_out)
-        return show(run_id)
+        now = [run.id, run.status, run.attempt]
+        if run.status not in jobs.ACTIVE_STATES and now == seen:
+            return (*(gr.skip(),) * len(shown_out), seen)
+        return (*show(run_id), now)
 
     def pick(evt: gr.SelectData):
         row = evt.row_value or []
@@ -225,12 +225,13 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
     shown_out = [status, curves, spec, log, ckpts, outs, abort_btn, stop_btn, resume_btn, mix]
     gr.on([refresh_btn.click, status_filter.change], refresh_now, listed, refreshed, api_name="runs_refresh")
 
-    def tick(status_value, last, run_id):
+    def tick(status_value, last, run_id, seen):
         # The table and the open run's details in one handler, so the table's status never lags the details.
-        return (*refresh(status_value, last), *follow_selected(run_id))
+        return (*refresh(status_value, last), *follow_selected(run_id, seen))
 
+    seen = gr.State(None)  # [run id, status, attempt] the details showed at the last tick
     timer = gr.Timer(REFRESH_S)
-    timer.tick(tick, [*listed, run_dd], [*refreshed, *shown_out], api_visibility="private", **fast)
+    timer.tick(tick, [*listed, run_dd, seen], [*refreshed, *shown_out, seen], api_visibility="private", **fast)
     demo.load(refresh_now, listed, refreshed, api_visibility="private")
     table.select(pick, None, run_dd, api_visibility="private")
     run_dd.change(show, run_dd, shown_out, api_name="run_details")
