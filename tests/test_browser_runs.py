@@ -61,6 +61,16 @@ def browser():
         chromium.close()
 
 
+@pytest.fixture(autouse=True)
+def settle(ui):
+    """After each test, every run it left active ends (they have no process): the next page follows none."""
+    yield
+    registry = jobs.Registry(ui.home)
+    for run in registry.list():
+        if run.status in jobs.ACTIVE_STATES:
+            finish(ui.home, run, "aborted")
+
+
 @pytest.fixture
 def page(browser, ui):
     page = browser.new_page(viewport={"width": 1500, "height": 1100})
@@ -124,7 +134,7 @@ def wait_for(predicate, timeout: float, what: str, poll: float = 0.2):
         if value := predicate():
             return value
         time.sleep(poll)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what() if callable(what) else what}")
 
 
 def tab(page, name: str) -> None:
@@ -192,7 +202,8 @@ def test_item6_charts_show_legends_unclipped_and_an_empty_state(page, ui):
     page.locator("#runs-table").get_by_text(run.id, exact=True).last.click()
     curves = page.locator("#runs-curves")
     curves.locator("polyline").nth(2).wait_for(state="attached")
-    assert {"loss", "loss (EMA)", "eval_loss"} <= set(curves.locator(".studio-legend").inner_text().split("\n"))
+    legend = [item.inner_text().strip() for item in curves.locator(".legend-item").all()]
+    assert legend == ["loss", "loss (EMA)", "eval_loss"]
     finish(ui.home, run)
 
 
@@ -213,8 +224,9 @@ def test_item8_every_active_run_is_selectable_and_the_table_stays_live(page, ui)
         return page.evaluate(ROW_JS, newer.id)
 
     # The table and the open run's details change in the same tick.
-    wait_for(lambda: "succeeded" in row() and "succeeded" in page.locator("#runs-status").inner_text(),
-             6, "the table and the details to show the end")  # fmt: skip
+    details = page.locator("#runs-status")
+    wait_for(lambda: "succeeded" in row() and "succeeded" in details.inner_text(), 6,
+             lambda: f"the table and the details to show the end: {row()!r}, {details.inner_text()!r}")  # fmt: skip
     finish(ui.home, older)
 
 
