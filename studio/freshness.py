@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from backend import jobs
 
-CHECK_S = 3.0
+CHECK_S = 5.0
 
 
 def fingerprint(home: str) -> list[list[str]]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from backend import jobs
 
-CONTROLS_S = 1.0
+CONTROLS_S = 2.0
 LABELS = {
     "en": {"active": "Active runs (the live view follows the one picked)",
            "confirm_abort": "Abort this run? Its processes are killed; nothing after the last checkpoint is kept."},

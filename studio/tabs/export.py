@@ -123,8 +123,10 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
         keep = run if run in [v for _, v in choices] else (choices[0][1] if choices else None)
         steps = export_view.checkpoint_choices(home, keep)
         same = keep == run and step in steps
-        return (gr.update(choices=choices, value=keep), gr.update(choices=steps, value=step if same else FINAL),
-                gr.skip() if same else export_view.default_name(home, keep, FINAL))  # fmt: skip
+        if same:  # new choices only: setting the same values again would re-run every field's change handler
+            return gr.update(choices=choices), gr.update(choices=steps), gr.skip()
+        return (gr.update(choices=choices, value=keep), gr.update(choices=steps, value=FINAL),
+                export_view.default_name(home, keep, FINAL))  # fmt: skip
 
     keep_fresh(home, fresh, [run_id, checkpoint], [run_id, checkpoint, name])
     private = dict(api_visibility="private", show_progress="hidden")
