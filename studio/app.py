@@ -67,6 +67,9 @@ def build_app(home: str | None = None):
             return [update for lab in labellers for update in lab.relabel(language)]
 
         lang.change(relabel, lang, components, api_visibility="private", concurrency_limit=None, show_progress="hidden")
+        from studio.svgplot import LANG_JS  # texts drawn in both languages (empty charts) show the page's one
+
+        lang.change(None, lang, None, js=LANG_JS, api_visibility="private")
     return demo
 
 

@@ -9,7 +9,7 @@ empty frame as a "0.000000" axis. This chart is plain SVG in a ``gr.HTML``:
 - the legend and the axis titles are HTML beside and under the SVG, so they wrap and are never clipped;
   tick labels have a margin sized for their longest text;
 - a chart with no finite point is an empty-state text (in English and Chinese, the one shown following
-  the page's language switch through CSS ``:has``; see ``_I18N_CSS``), never an axis of zeros.
+  the page's language switch through an attribute of ``<body>``; see ``_I18N_CSS``), never an axis of zeros.
 """
 
 from __future__ import annotations
@@ -30,12 +30,14 @@ STYLES = {
     "tokens_per_s_per_device": ("#ca8a04", "5 3", 2, False),
 }
 EMPTY = {"en": "no points yet", "zh": "暂无数据点"}
-# Only the text of the language picked in the header's switch (#studio-language) shows.
+# Only the text of the page's language shows: the header's switch sets <body data-studio-lang> (LANG_JS). An
+# attribute of <body>, not a `:has()` on the radio, which can make every DOM update restyle the whole page.
 _I18N_CSS = (
     "<style>.studio-i18n-zh{display:none}"
-    'body:has(#studio-language input[value="中文"]:checked) .studio-i18n-zh{display:inline}'
-    'body:has(#studio-language input[value="中文"]:checked) .studio-i18n-en{display:none}</style>'
+    'body[data-studio-lang="zh"] .studio-i18n-zh{display:inline}'
+    'body[data-studio-lang="zh"] .studio-i18n-en{display:none}</style>'
 )
+LANG_JS = "(language) => { document.body.dataset.studioLang = language === '中文' ? 'zh' : 'en'; }"
 
 
 def bilingual(texts: dict[str, str]) -> str:

@@ -178,6 +178,10 @@ def test_item5_lists_refresh_on_tab_focus_and_when_a_run_ends(page, ui):
 def test_item6_charts_show_legends_unclipped_and_an_empty_state(page, ui):
     empty = page.locator("#studio-plot-loss")
     assert "no points yet" in empty.inner_text() and "0.000000" not in empty.inner_text()
+    page.get_by_role("radio", name="中文", exact=True).click()  # the empty state follows the language
+    wait_for(lambda: "暂无数据点" in empty.inner_text() and "no points" not in empty.inner_text(), 10, "the zh text")
+    page.get_by_role("radio", name="English", exact=True).click()
+    wait_for(lambda: "no points yet" in empty.inner_text() and "暂无" not in empty.inner_text(), 10, "the en text")
     run = fake_run(ui.home, "charted", "running", metrics(6))
     follow(page, run)
     chart = page.locator("#studio-plot-loss")
