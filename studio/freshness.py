@@ -33,14 +33,12 @@ def keep_fresh(home: str, fn, inputs: list, outputs: list) -> None:
     """Call ``fn(*inputs) -> outputs`` when the enclosing tab is selected and when the runs changed."""
     import gradio as gr
 
-    seen = gr.State(None)
+    seen = gr.State(lambda: fingerprint(home))  # what the page listed when it loaded (the callable runs then)
 
     def check(last, *values):
         now = fingerprint(home)
         if now == last:
             return (gr.skip(),) * (len(outputs) + 1)
-        if last is None:  # the first tick after a page load: the page's own load already listed them
-            return (*(gr.skip(),) * len(outputs), now)
         result = fn(*values)
         return (*(result if isinstance(result, tuple) else (result,)), now)
 

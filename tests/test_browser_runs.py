@@ -123,8 +123,9 @@ def options(page, selector: str) -> str:
     return text
 
 
-ROW_JS = """id => [...document.querySelectorAll('#runs-table tr')].map(r => r.textContent)
-  .find(t => t.includes(id)) || ''"""
+# The run's row as text: its cells from the id to the status (the table's rows may be redrawn as one block).
+ROW_JS = """id => { const t = document.querySelector('#runs-table').textContent; const i = t.indexOf(id);
+  return i < 0 ? '' : t.slice(i, i + id.length + 120); }"""
 
 
 def wait_for(predicate, timeout: float, what: str, poll: float = 0.2):
