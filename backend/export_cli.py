@@ -30,6 +30,9 @@ def cmd_export(args) -> int:
 def _cmd_export(args) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # exports read local folders only
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    from backend.quiet import quiet_library_noise
+
+    quiet_library_noise()  # library deprecation noise stays out of the export log
     from backend.export import export, render_summary
 
     argv = sys.argv[1:]

@@ -172,3 +172,13 @@ def classify_exit(code: int | None, log_tail: str = "") -> tuple[str, str]:
         hit = next((ln for ln in reversed(lines) if text_kind(ln) == kind), lines[-1] if lines else "")
         return kind, reason(kind, hit)
     return "unknown", reason("unknown", f"the training process exited with code {code}")
+
+
+def field_once(field: str, message: str) -> tuple[str, str]:
+    """``(field, message)`` with the field named once: a message that starts with the field itself or a
+    deeper field under it (``data.sources[0]`` + ``data.sources[0].path: no such file``) keeps that deeper
+    name as the field (``data.sources[0].path``, ``no such file``) instead of printing both."""
+    head, sep, rest = message.partition(": ")
+    if field and sep and " " not in head and (head == field or head.startswith((f"{field}.", f"{field}["))):
+        return head, rest
+    return field, message

@@ -38,7 +38,9 @@ class SpecError(ValueError):
     """
 
     def __init__(self, errors: list[tuple[str, str]], source: str | None = None):
-        self.errors = errors
+        from backend.failures import field_once  # each field named once, not "x[0]: x[0].path: …"
+
+        self.errors = errors = [field_once(f, m) for f, m in errors]
         self.source = source
         lines = [f"{f}: {m}" if f else m for f, m in errors]
         head = f"invalid job spec {source}" if source else "invalid job spec"

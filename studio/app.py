@@ -15,6 +15,7 @@ The package's ``__init__`` (which runs before this module) sets GRADIO_ANALYTICS
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 import threading
@@ -81,6 +82,9 @@ def build_app(home: str | None = None):
         # so a first visit keeps following the browser's language), else navigator.language.
         lang.input(None, lang, None, js=i18n.SAVE_JS, **quiet)
         demo.load(None, None, lang, js=i18n.LOAD_JS, **quiet)
+        from studio.svgplot import LANG_JS  # texts drawn in both languages (empty charts) show the page's one
+
+        lang.change(None, lang, None, js=LANG_JS, api_visibility="private")
     return demo
 
 
@@ -139,6 +143,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def serve_error(host: str, port: int, exc: OSError) -> str:
+    """The one line for a server that could not start. A busy port names this command's ``--port`` (Gradio's
+    own message names ``GRADIO_SERVER_PORT``, which webui.py does not read)."""
+    if "empty port" in str(exc) or getattr(exc, "errno", None) == errno.EADDRINUSE:
+        return f"port {port} on {host} is already in use (another studio?): pick a free one with --port {port + 1}"
+    return f"cannot serve on {host}:{port}: {exc}"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Serve the studio until interrupted; 2 on bad arguments (e.g. a network address without credentials)."""
     args = build_parser().parse_args(argv)
@@ -172,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
             _app=guarded_app(args.host),
         )
     except OSError as exc:
-        print(f"error: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        print(f"error: {serve_error(args.host, args.port, exc)}", file=sys.stderr)
         return 1
     # Probe the hardware now, in the background (a child process that imports torch), so the first
     # preview or start does not wait for it; the page is already being served.

@@ -35,6 +35,7 @@ SAMPLE = "builtin:samples/"
 DEFAULT_DATA = {"ppl": SAMPLE + "pretrain_zh_en.jsonl", "choice": SAMPLE + "eval_choice.jsonl",
                 "generate": SAMPLE + "eval_prompts.jsonl", "reward": SAMPLE + "preference.jsonl"}  # fmt: skip
 EVAL_TIMEOUT_S = 3600
+PROGRESS_S = 1.0  # how often a running evaluation reports its elapsed time
 MAX_ROWS = 200  # rows of a details table (the stored JSON keeps them all)
 
 
@@ -113,25 +114,51 @@ def _error_line(stderr: str, code: int) -> str:
 
 def run_eval(argv: list[str], timeout: float = EVAL_TIMEOUT_S) -> dict:
     """Run the evaluation in a child process; the stored result document, or EvalTabError (one line)."""
+    for step in run_eval_steps(argv, timeout):
+        if isinstance(step, dict):
+            return step
+    raise AssertionError("run_eval_steps ended without a result")  # pragma: no cover - it returns or raises
+
+
+def run_eval_steps(argv: list[str], timeout: float = EVAL_TIMEOUT_S, every: float = PROGRESS_S):
+    """``run_eval`` that reports while it waits: yields the seconds elapsed every ``every`` seconds, then the
+    result document (its last item); EvalTabError (one line) on a failure or after ``timeout``."""
     env = os.environ | {"HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "PYTHONIOENCODING": "utf-8"}
     from backend.models.hub import is_offline
 
     env["STUDIO_HUB_OFFLINE"] = "1" if is_offline() else "0"  # the studio's setting: a hub id downloads first
     try:
-        proc = subprocess.run([sys.executable, "-m", "backend.eval_cli", *argv], cwd=PROJECT_ROOT, env=env,
-                              capture_output=True, encoding="utf-8", errors="replace", timeout=timeout)  # fmt: skip
-    except subprocess.TimeoutExpired:
-        raise EvalTabError(f"timed out after {timeout:.0f} s; use --limit or run the command in a terminal") from None
+        proc = subprocess.Popen([sys.executable, "-m", "backend.eval_cli", *argv], cwd=PROJECT_ROOT, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, encoding="utf-8",
+                                errors="replace")  # fmt: skip
     except OSError as exc:
         raise EvalTabError(f"could not start the command: {exc}") from None
+    started = time.monotonic()
+    try:
+        while True:
+            try:
+                stdout, stderr = proc.communicate(timeout=every)
+                break
+            except subprocess.TimeoutExpired:
+                elapsed = time.monotonic() - started
+                if elapsed > timeout:
+                    raise EvalTabError(
+                        f"timed out after {timeout:.0f} s; use --limit or run the command in a terminal"
+                    ) from None
+                yield elapsed
+    finally:
+        if proc.poll() is None:  # timed out, or the page went away: the child must not outlive the request
+            proc.kill()
+            proc.communicate()
     if proc.returncode == 0:
-        for line in reversed(proc.stdout.splitlines()):  # libraries may print warnings before the document
+        for line in reversed(stdout.splitlines()):  # libraries may print warnings before the document
             if line.startswith("{"):
                 try:
-                    return json.loads(line)
+                    yield json.loads(line)
+                    return
                 except json.JSONDecodeError:
                     break
-    raise EvalTabError(_error_line(proc.stderr, proc.returncode))
+    raise EvalTabError(_error_line(stderr, proc.returncode))
 
 
 def _pct(x) -> str:

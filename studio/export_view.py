@@ -162,11 +162,18 @@ def run_export(argv: list[str]) -> Iterator[str]:
         proc.stdout.close()
 
 
+FORCE_CLI = "(use --force to overwrite)"
+FORCE_UI = "(tick “Overwrite a non-empty folder” to replace it)"  # the tab's force checkbox, by its label
+
+
 def error_line(lines: list[str], code: int) -> str:
-    """The one line that says why an export failed (its ``error:`` line, else the last line)."""
+    """The one line that says why an export failed (its ``error:`` line, else the last line), without the
+    CLI's ``error:`` prefix (the tab shows its own) and with the CLI's ``--force`` advice given as the tab's
+    Overwrite checkbox."""
     errors = [line for line in lines if line.startswith("error:")]
     last = next((line for line in reversed(lines) if line.strip()), "")
-    return (errors[-1] if errors else last or f"studio export exited with status {code}").strip()
+    line = (errors[-1] if errors else last or f"studio export exited with status {code}").strip()
+    return line.removeprefix("error:").strip().replace(FORCE_CLI, FORCE_UI)
 
 
 def summary(out: Path, lines: list[str]) -> str:

@@ -19,7 +19,7 @@ import pandas as pd
 
 from backend import jobs
 from backend.events import EVENTS_FILE, FINAL_STATES, EventReader
-from backend.failures import disk_message, human_bytes, is_disk_error, reason
+from backend.failures import disk_message, field_once, human_bytes, is_disk_error, reason
 from backend.spec import SpecError
 from backend.workspace import workspace_home
 from studio.i18n import state_word, tr
@@ -33,6 +33,7 @@ LABELS = {
         "no_run": "no run",
         "no_run_yet": "no run yet",
         "waiting": "waiting for the first step…",
+        "ended_early": "{state} before the first training step",
         "downloading": "downloading the model · {done} / {total} · {pct:.0f}% · {speed}/s · ETA {eta}",
         "progress": "step {step}/{total} · {pct:.0f}% · elapsed {elapsed} · ETA {eta}",
         "rate": " · {rate:,.0f} tokens/s per device",
@@ -45,6 +46,7 @@ LABELS = {
         "no_run": "无运行",
         "no_run_yet": "尚无运行",
         "waiting": "等待第一步…",
+        "ended_early": "{state}（尚未完成第一个训练步）",
         "downloading": "正在下载模型 · {done} / {total} · {pct:.0f}% · {speed}/s · 预计剩余 {eta}",
         "progress": "第 {step}/{total} 步 · {pct:.0f}% · 已用 {elapsed} · 预计剩余 {eta}",
         "rate": " · 每设备 {rate:,.0f} token/秒",
@@ -72,15 +74,33 @@ def one_line(exc: BaseException) -> str:
 
 
 def errors_html(exc: SpecError) -> str:
-    """The error box: one ``field: message`` line per problem."""
+    """The error box: one ``field: message`` line per problem (each field named once)."""
+    return problems_html([field_once(f, m) for f, m in exc.errors])
+
+
+def problems_html(problems: list[tuple[str, str]]) -> str:
+    """The "Nothing was started" box, one line per ``(field or check name, message)``: validation errors and
+    pre-flight failures look the same."""
     items = "".join(
         f"<li><code>{html.escape(f)}</code>: {html.escape(m)}</li>" if f else f"<li>{html.escape(m)}</li>"
-        for f, m in exc.errors
+        for f, m in problems
     )
     return (
         '<div style="border:1px solid #dc2626;border-radius:6px;padding:6px 12px;color:#b91c1c">'
         f"<b>{html.escape(tr(LABELS, 'nothing_started'))}</b><ul style='margin:4px 0'>{items}</ul></div>"
     )
+
+
+def checks_html(checks) -> str:
+    """Pre-flight results of a refused start: the failed checks in the same box as validation errors (each
+    field named once), then the warnings, one amber line each."""
+    box = problems_html([field_once(c.name, c.message) for c in checks if c.level == "fail"])
+    warned = "".join(
+        f'<div style="color:#b45309">warn: {html.escape(c.name)}: {html.escape(c.message)}</div>'
+        for c in checks
+        if c.level == "warn"
+    )
+    return box + warned
 
 
 MAX_WARNINGS = 3
@@ -187,9 +207,16 @@ def tick(watch: dict | None, home: str) -> tuple:
     w = fold(watch, events, reader.offset)
     new = {p[1] for p in w["points"][len(watch["points"]) :]}
     plots = [
-        metric_frame(w, series) if new & set(series) or not watch["offset"] else gr.skip() for series in PLOTS.values()
+        plot_html(w, name) if new & set(series) or not watch["offset"] else gr.skip() for name, series in PLOTS.items()
     ]
     return (progress_html(w), status_html(w), "\n".join(w["lines"]), *plots, w)
+
+
+def plot_html(w: dict | None, name: str) -> str:
+    """The ``PLOTS[name]`` series of a watch as an SVG chart (an empty-state text before the first point)."""
+    from studio.svgplot import frame_chart
+
+    return frame_chart(metric_frame(w, PLOTS[name], seed=False), label=name)
 
 
 def progress_html(w: dict | None) -> str:
@@ -202,6 +229,8 @@ def progress_html(w: dict | None) -> str:
         eta = jobs.format_duration(d.get("eta"), "–")
         done, size, speed = (human_bytes(d.get(k) or 0) for k in ("bytes", "total_bytes", "speed"))
         text = tr(LABELS, "downloading", done=done, total=size, pct=pct, speed=speed, eta=eta)
+    elif not p and w and w.get("state") in FINAL_STATES:  # never "waiting…" for an ended run
+        pct, text = 0.0, tr(LABELS, "ended_early", state=state_word(w["state"]))
     elif not p:
         pct, text = 0.0, tr(LABELS, "waiting" if w else "no_run_yet")
     else:

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pandas as pd
 import yaml
 
 from backend import jobs
-from backend.events import EVENTS_FILE, read_events
+from backend.events import EVENTS_FILE, FINAL_STATES, read_events
 from backend.run.rundir import RunDir
 from backend.safe_yaml import read_yaml_file
 from studio.i18n import state_word, tr
@@ -66,23 +67,48 @@ def launcher_cell(run: jobs.Run) -> str:
     return f"slurm job {run.job_id}: {run.job_state}" if run.job_id else "slurm"
 
 
+def span(run: jobs.Run) -> tuple[float | None, float | None]:
+    """(started, duration) over every attempt of a run: the first attempt's start, and the time its attempts
+    ran added up (not the pauses between them). The registry keeps only the current attempt's start, so a
+    resumed run (``attempt > 1``) is read from its ``starting`` and final ``status`` events."""
+    if run.attempt <= 1:
+        return run.started, run.duration
+    first, total, begun = None, 0.0, None
+    for e in read_events(Path(run.run_dir) / EVENTS_FILE):
+        if e.get("type") != "status":
+            continue
+        if e.get("state") == "starting":
+            begun = e.get("time")
+            first = first if first is not None else begun
+        elif e.get("state") in FINAL_STATES and begun is not None:
+            total += max(0.0, e.get("time", begun) - begun)
+            begun = None
+    if first is None:
+        return run.started, run.duration
+    if begun is not None or not run.finished:  # the current attempt is still going
+        total += run.duration or (time.time() - begun if begun else 0.0)
+    return first, total
+
+
 def table_rows(home: str, status: str | None = None) -> list[list]:
-    """The runs table (``COLUMNS``), newest first; ``status`` filters (None or "all" for every run)."""
+    """The runs table (``COLUMNS``), newest first; ``status`` filters (None or "all" for every run). Started
+    and duration cover all attempts of a resumed run (``span``)."""
     runs = jobs.Registry(home).list(None if status in (None, "", "all") else status)
+    return [_row(r, *span(r)) for r in runs]
+
+
+def _row(r: jobs.Run, started: float | None, duration: float | None) -> list:
     return [
-        [
-            r.id,
-            r.name,
-            r.stage,
-            r.method,
-            r.model or "",
-            r.status,
-            time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.started or r.created)),
-            jobs.format_duration(r.duration, ""),
-            "" if r.final_loss is None else round(r.final_loss, 4),
-            launcher_cell(r),
-        ]
-        for r in runs
+        r.id,
+        r.name,
+        r.stage,
+        r.method,
+        r.model or "",
+        r.status,
+        time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started or r.created)),
+        jobs.format_duration(duration, ""),
+        "" if r.final_loss is None else round(r.final_loss, 4),
+        launcher_cell(r),
     ]
 
 
@@ -108,12 +134,22 @@ def outputs(run: jobs.Run) -> list[str]:
 
 
 def reason(run: jobs.Run) -> str:
-    """Why a run ended the way it did, in one or two lines (empty for a run that is fine)."""
+    """Why a run ended the way it did, in one or two lines (empty for a run that is fine). A Stop & save is
+    told as what it is (stopped, checkpoint saved, resumable), not as a killed run."""
     if run.status not in ("failed", "aborted"):
         return ""
-    kind = f"[{run.error_kind}] " if run.error_kind else ""
     first = (run.error or "no reason was recorded").strip().splitlines()
-    return kind + (first[0] if first else "")
+    line = first[0] if first else ""
+    stopped = STOPPED.match(line) if run.status == "aborted" else None
+    if stopped:
+        where = f" ({stopped['checkpoint']})" if stopped["checkpoint"] else ""
+        return f"stopped and saved at step {stopped['step']}{where}; Resume continues from there"
+    kind = f"[{run.error_kind}] " if run.error_kind else ""
+    return kind + line
+
+
+# backend.train.stop.Stopped's message: a Stop & save, recorded as an aborted run.
+STOPPED = re.compile(r"stopped by request at step (?P<step>\d+)(?:; checkpoint saved: (?P<checkpoint>.+))?$")
 
 
 def details(home: str, run_id: str, log_lines: int = 40) -> dict:

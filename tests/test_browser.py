@@ -177,7 +177,7 @@ def code_text(page, selector: str) -> str:
 
 def plotted_lines(page, plot: str) -> int:
     """How many drawn line marks a plot has (0 when it is empty)."""
-    return page.locator(f"#studio-plot-{plot} .mark-line path").count()
+    return page.locator(f"#studio-plot-{plot} polyline").count()
 
 
 # ---------------------------------------------------------------------------------------- scenarios
@@ -245,6 +245,7 @@ def test_reload_mid_run_keeps_streaming(page, ui):
     later = wait_for(lambda: (p := progress(page)) and p[0] > first[0] and p, 60, "progress after the reload")
     assert later[1] == 5000 and state(page) == "running"
     assert field(page, "train.max_steps").input_value() == "5000"  # the form shows the running run's spec
+    page.once("dialog", lambda dialog: dialog.accept())  # Abort asks first
     page.locator("#studio-abort").click()
     wait_for(lambda: state(page) == "aborted", 60, "the abort")
 
@@ -331,13 +332,14 @@ def test_stop_save_resume_and_abort_from_the_runs_tab(page, ui):
     stop.click()  # no checkpoint exists yet (save_steps 0): the stop writes one
     status = page.locator("#runs-status")
     status.get_by_text("aborted", exact=True).last.wait_for(timeout=120_000)
-    wait_for(lambda: "checkpoint saved" in status.inner_text(), 30, "the stop's reason")
+    wait_for(lambda: "stopped and saved at step" in status.inner_text(), 30, "the stop's reason")
     assert jobs.latest_checkpoint(jobs.Registry(ui.home).get(run.id)) is not None
     wait_for(lambda: resume.is_enabled(), 30, "the resume button")
     resume.click()
     wait_for(lambda: jobs.Registry(ui.home).get(run.id).attempt == 2, 30, "the second attempt")
     wait_for(lambda: "running" in status.inner_text() or "starting" in status.inner_text(), 120, "the resumed run")
     try:
+        page.once("dialog", lambda dialog: dialog.accept())  # Abort asks first
         page.get_by_role("button", name="Abort this run", exact=True).click()
         wait_for(lambda: jobs.Registry(ui.home).get(run.id).status == "aborted", 60, "the abort")
     finally:

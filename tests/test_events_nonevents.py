@@ -88,7 +88,9 @@ def test_runs_tab_run_details_with_non_event_lines(tmp_path):
     (show,) = [f.fn for f in demo.fns.values() if f.api_name == "run_details"]
     badge, curves, spec, log, ckpts, outs, *buttons, mix = show(run.id)
     assert "succeeded" in badge and run.id in badge
-    assert curves[curves.series == "loss"].dropna()[["step", "value"]].values.tolist() == [[1, 2.0], [2, 1.5]]
+    assert 'data-series="loss" data-n="2"' in curves  # the SVG chart (studio.svgplot) of the points below
+    frame = runs_view.curves(run)
+    assert frame[frame.series == "loss"].dropna()[["step", "value"]].values.tolist() == [[1, 2.0], [2, 1.5]]
     assert spec.startswith("stage: sft")
     assert mix.values.tolist() == [["a", 100.0, 100.0, 0.0, 10]]
     assert runs_view.overlay(str(tmp_path), [run.id]) == {run.id: [(1, 2.0), (2, 1.5)]}

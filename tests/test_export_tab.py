@@ -54,7 +54,9 @@ def test_export_streams_the_log_and_summarises_the_files(lora_run, studio_home):
 
     # Again without Force: the subprocess refuses and the summary is its one error line.
     log, summary = list(export_tab.run(home, lora_run.id, "final", "my model!", "100KB", "fp32", True, False))[-1]
-    assert summary == f"**error:** error: --out {out} exists and is not empty (use --force to overwrite)"
+    # Once "error:", and the tab's Overwrite checkbox instead of the CLI's --force.
+    assert summary == f"**error:** --out {out} exists and is not empty {export_view.FORCE_UI}"
+    assert export_view.FORCE_UI == "(tick “Overwrite a non-empty folder” to replace it)"
     assert "Traceback" not in log
 
     # A checkpoint, not merged: an adapter folder and the reason there is no Modelfile.
@@ -95,7 +97,7 @@ def test_bad_choices_are_one_line_and_run_nothing(lora_run, studio_home):
         assert export_tab.command(home, *args, True, False).startswith(f"# {updates[0][1][len('**error:** ') :]}")
     # A checkpoint the run does not have: the subprocess's own error line.
     log, summary = list(export_tab.run(home, lora_run.id, "99", "nope", "2GB", "auto", True, False))[-1]
-    assert summary.startswith("**error:** error: run ") and "has no checkpoint '99'" in summary
+    assert summary.startswith("**error:** run ") and "has no checkpoint '99'" in summary
     assert "\n" not in summary and not (studio_home / "exports" / "nope").exists()
 
 

@@ -183,17 +183,18 @@ def test_tick_reads_only_new_events(home):
     writer.emit("metric", step=3, total_steps=6, loss=2.5, elapsed=12.0, eta=25.0)
     writer.emit("metric", step=4, total_steps=6, loss=1.5, learning_rate=1e-3, grad_norm=0.5)
     progress, status, log, frame, lr, grad, tps, watch = live.tick(watch, str(home))
-    frame, lr, grad, tps = (plot.dropna() for plot in (frame, lr, grad, tps))  # without the NaN seed points
     assert "step 4/6 · 67% · elapsed 0:12 · ETA 0:25" in progress
     assert ">running<" in status and "stage sft" in log
-    assert frame.to_dict("records") == [
-        {"step": 3, "series": "loss", "value": 2.5},
-        {"step": 3, "series": "loss (EMA)", "value": 2.5},
-        {"step": 4, "series": "loss", "value": 1.5},
-        {"step": 4, "series": "loss (EMA)", "value": 2.3},  # 0.8 * 2.5 + 0.2 * 1.5
+    assert [p for p in watch["points"] if p[1] in live.PLOTS["loss"]] == [
+        [3, "loss", 2.5],
+        [3, "loss (EMA)", 2.5],
+        [4, "loss", 1.5],
+        [4, "loss (EMA)", 2.3],  # 0.8 * 2.5 + 0.2 * 1.5
     ]
-    assert lr.to_dict("records") == [{"step": 4, "series": "learning_rate", "value": 1e-3}]
-    assert list(grad["value"]) == [0.5] and tps.empty
+    # The plots are SVG charts (studio.svgplot): one polyline per series with its number of points.
+    assert 'data-series="loss" data-n="2"' in frame and 'data-series="loss (EMA)" data-n="2"' in frame
+    assert 'data-series="learning_rate" data-n="1"' in lr and 'data-series="grad_norm" data-n="1"' in grad
+    assert "studio-chart-empty" in tps and "0.000000" not in tps  # no point yet: an empty-state text
     assert all(_is_skip(v) for v in live.tick(watch, str(home)))  # nothing new: nothing re-renders
     writer.emit("metric", step=6, total_steps=6, eval_loss=2.0)  # no timing: keeps the last known ETA
     writer.emit("error", kind="data", message="ValueError: bad record 7")
@@ -201,7 +202,7 @@ def test_tick_reads_only_new_events(home):
     progress, status, log, frame, lr, grad, tps, watch = live.tick(watch, str(home))
     assert "step 6/6" in progress and "elapsed 0:12" in progress
     assert ">failed<" in status and "bad record 7" in status
-    assert list(frame["series"])[-1] == "eval_loss" and list(frame["series"])[:3] == list(live.PLOTS["loss"])
+    assert 'data-series="eval_loss" data-n="1"' in frame and frame.index('"loss"') < frame.index('"eval_loss"')
     assert _is_skip(lr) and _is_skip(grad) and _is_skip(tps)  # no new point: those plots do not re-render
     # A reload replays the same file from byte 0 and ends in the same place.
     replay = live.tick(live.new_watch(run), str(home))
@@ -298,7 +299,7 @@ def _poll_until(client, done, timeout: float = 300.0):
     while time.time() - t0 < timeout:
         progress, status, new_log, new_frame, *_ = client.predict(api_name="/poll")
         # A plot with no new point is skipped (a bare update): keep the last one drawn.
-        frame = new_frame if isinstance(new_frame, dict) and "data" in new_frame else frame
+        frame = new_frame if isinstance(new_frame, str) else frame
         if isinstance(status, str):  # a skipped tick comes back as a bare update
             seen.append((progress, status))
             log = new_log if isinstance(new_log, str) else log
@@ -328,7 +329,7 @@ def test_e2e_tiny_lora_run_through_the_ui(server):
     steps = [int(p.split("step ")[1].split("/")[0]) for p, _ in seen if "step " in p]
     assert any(s > 0 for s in steps) and steps[-1] == 6  # (6 tiny steps take ~1 s: few ticks see them)
     assert "step 6/6 · 100%" in seen[-1][0]
-    assert any(row[1] == "loss" for row in frame["data"])
+    assert 'data-series="loss"' in frame
     # The trainer's 'succeeded' event comes a moment before the supervisor records the exit.
     deadline = time.time() + 30
     while (run := jobs.Registry(home).list()[0]).status in jobs.ACTIVE_STATES and time.time() < deadline:
@@ -401,7 +402,6 @@ def test_killing_the_ui_leaves_the_run_going_and_a_new_ui_shows_it(tmp_path):
     try:
         details = Client(second.url, verbose=False).predict(run.id, api_name="/run_details")
         assert ">succeeded<" in details[0]
-        points = [row for row in details[1]["data"] if row[1] == "loss" and row[2] is not None]
-        assert len(points) == 16  # every logged step, from the run's own files
+        assert 'data-series="loss" data-n="16"' in details[1]  # every logged step, from the run's own files
     finally:
         stop_server(second)

@@ -20,6 +20,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from backend.events import EVENTS_FILE, EventWriter  # noqa: E402
 from backend.failures import disk_message, is_disk_error, reason, text_kind  # noqa: E402
 from backend.memory import meminfo_gb, peak_rss_mb  # noqa: E402
+from backend.quiet import quiet_library_noise  # noqa: E402
 from backend.run.rundir import RunDir  # noqa: E402
 from backend.spec import SpecError, load_spec  # noqa: E402
 from backend.stages import stage_info  # noqa: E402
@@ -130,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m backend.train RUN_DIR", file=sys.stderr)
         return 2
     run_dir = Path(argv[0]).resolve()
+    quiet_library_noise()  # renamed-argument FutureWarnings and the like stay out of train.log
     events = RunEvents(run_dir, main=int(os.environ.get("RANK", "0")) == 0)
     start = time.time()
     try:

@@ -35,6 +35,7 @@ from studio.chat_view import (
     quant_bits,
     template_choices,
 )
+from studio.freshness import keep_fresh
 from studio.i18n import Labeller, lookup
 from studio.live import one_line
 
@@ -270,23 +271,31 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
         regen_btn = text("regenerate", gr.Button(L("regenerate"), elem_id="chat-regenerate"), "value")
         clear_btn = text("clear", gr.Button(L("clear"), elem_id="chat-clear"), "value")
 
+    # A failed action marks its outputs with Gradio's red "Error" pill until they are next updated; the next
+    # action that succeeds settles every output of the tab, so no pill outlives the problem it reported.
+    settled = [chat_a, chat_b, prompt, slot_a[-1], slot_b[-1]]
+    settle = dict(fn=lambda: (gr.skip(),) * len(settled), inputs=None, outputs=settled, api_visibility="private",
+                  show_progress="hidden", queue=False)  # fmt: skip
     for i, (model, refresh, dtype, quant, template, load_btn, unload_btn, status) in enumerate((slot_a, slot_b)):
         ab = "ab"[i]
         refresh.click(lambda: gr.update(choices=model_choices(home)), None, model, api_visibility="private")
         demo.load(lambda: gr.update(choices=model_choices(home)), None, model, api_visibility="private")
         load_slot, unload_slot = _slot_handlers(i)
         load_btn.click(load_slot, [state, model, dtype, quant, template], [status, state],
-                       api_name=f"chat_load_{ab}", **quiet)  # fmt: skip
-        unload_btn.click(unload_slot, state, status, api_name=f"chat_unload_{ab}", **quiet)
+                       api_name=f"chat_load_{ab}", **quiet).success(**settle)  # fmt: skip
+        unload_btn.click(unload_slot, state, status, api_name=f"chat_unload_{ab}", **quiet).success(**settle)
+    # Runs that finished after the page loaded: listed on opening the tab and when a run ends.
+    keep_fresh(home, lambda: (gr.update(choices=model_choices(home)),) * 2, [], [slot_a[0], slot_b[0]])
     side.change(lambda on: (gr.update(visible=on), gr.update(visible=on)), side, [column_b, chat_b],
                 api_visibility="private")  # fmt: skip
     options = list(fields.values())
     outputs = [chat_a, chat_b, prompt, slot_a[-1], slot_b[-1]]
     for trigger in (send_btn.click, prompt.submit):
-        trigger(send, [state, prompt, side, system, *options], outputs, api_name="chat_send", **quiet)
-    regen_btn.click(regenerate, [state, side, system, *options], outputs, api_name="chat_regenerate", **quiet)
-    stop_btn.click(stop, state, None, api_name="chat_stop", **quiet)
-    clear_btn.click(clear, state, [chat_a, chat_b], api_name="chat_clear", **quiet)
+        trigger(send, [state, prompt, side, system, *options], outputs, api_name="chat_send", **quiet).success(**settle)
+    regen_btn.click(regenerate, [state, side, system, *options], outputs, api_name="chat_regenerate",
+                    **quiet).success(**settle)  # fmt: skip
+    stop_btn.click(stop, state, None, api_name="chat_stop", **quiet).success(**settle)
+    clear_btn.click(clear, state, [chat_a, chat_b], api_name="chat_clear", **quiet).success(**settle)
     demo.unload(_end_session)
     # The slots' status lines in the new language (the first says "no model loaded" until a load).
     text.on_switch(lambda s: tuple(slot.status() for slot in s.slots[:2]), [state], [slot_a[-1], slot_b[-1]])

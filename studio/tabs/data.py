@@ -263,6 +263,8 @@ def build(home: str | None, demo: gr.Blocks, lang: gr.components.Component | Non
     gr.on([file.upload, save_btn.click], on_upload, upload_in, [path, upload_status], api_name="data_upload")
     gr.on([c.change for c in options], on_options, options, cmds, api_visibility="private", show_progress="hidden")
     refresh_btn.click(on_refresh, None, [path, tokenizer], api_visibility="private")
+    # Uploads made before a reload stay listed: the choices were built when the server started.
+    demo.load(on_refresh, None, [path, tokenizer], api_visibility="private", show_progress="hidden")
     if lang is not None:
         relabel_in = [kept_report, kept_preview, lang]
         rerender = lambda r, p, lg: (render(r, lg), render(p, lg))  # noqa: E731

@@ -18,11 +18,13 @@ import html
 import gradio as gr
 
 from backend.eval_data import TASKS
+from backend.jobs import format_duration
 from backend.workspace import workspace_home
 from studio import eval_view
 from studio.chat_view import model_choices
 from studio.data_files import list_datasets
 from studio.eval_view import DEFAULT_DATA, TASK_NAMES, EvalTabError
+from studio.freshness import keep_fresh
 from studio.i18n import Labeller, lookup
 
 LABELS = {
@@ -66,9 +68,14 @@ def run(home: str, model, task, data, template, few_shot, max_new_tokens, limit,
     except EvalTabError as exc:
         yield f"**error:** {html.escape(str(exc), quote=False)}", "", gr.skip()
         return
-    yield f"evaluating … `{eval_view.command_text(argv)}`", "", gr.skip()
+    shown = eval_view.command_text(argv)
+    yield f"evaluating … `{shown}`", "", gr.skip()
     try:
-        doc = eval_view.run_eval(argv, timeout)
+        for step in eval_view.run_eval_steps(argv, timeout):
+            if isinstance(step, dict):
+                doc = step
+            else:  # still running: the elapsed time moves, so a long job visibly works
+                yield f"evaluating … {format_duration(step)} elapsed · `{shown}`", "", gr.skip()
     except EvalTabError as exc:
         yield f"**error:** {html.escape(str(exc), quote=False)}", "", gr.skip()
         return
@@ -121,6 +128,7 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
 
     refresh.click(refreshed, task, [model, data, compare], **private)
     demo.load(refreshed, task, [model, data, compare], **private)
+    keep_fresh(home, refreshed, [task], [model, data, compare])  # on opening the tab and when a run ends
     task.input(task_changed, task, [data, compare], **private)
     for field in fields:
         field.change(lambda *v: command(home, *v), fields, cmd, **private)

@@ -17,6 +17,7 @@ import gradio as gr
 from backend.workspace import workspace_home
 from studio import export_view
 from studio.export_view import DTYPES, FINAL, GGUF, ExportTabError
+from studio.freshness import keep_fresh
 from studio.i18n import Labeller, lookup
 
 LOG_LINES = 400  # the log box keeps the tail of a long export
@@ -129,6 +130,18 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
         keep = run if run in [v for _, v in choices] else (choices[0][1] if choices else None)
         return gr.update(choices=choices, value=keep)
 
+    def fresh(run, step):
+        # Runs that finished after the page loaded: the list, and the picked run's checkpoints (kept if still there).
+        choices = export_view.run_choices(home)
+        keep = run if run in [v for _, v in choices] else (choices[0][1] if choices else None)
+        steps = export_view.checkpoint_choices(home, keep)
+        same = keep == run and step in steps
+        if same:  # new choices only: setting the same values again would re-run every field's change handler
+            return gr.update(choices=choices), gr.update(choices=steps), gr.skip()
+        return (gr.update(choices=choices, value=keep), gr.update(choices=steps, value=FINAL),
+                export_view.default_name(home, keep, FINAL))  # fmt: skip
+
+    keep_fresh(home, fresh, [run_id, checkpoint], [run_id, checkpoint, name])
     private = dict(api_visibility="private", show_progress="hidden")
     base.focus(lambda: gr.update(choices=base_choices(home)), None, base, **private)
     run_id.input(runs_changed, run_id, [checkpoint, name], **private)

@@ -12,18 +12,16 @@ API names (for gradio_client): ``runs_refresh``, ``run_details``, ``runs_compare
 
 from __future__ import annotations
 
-import time
-
 import gradio as gr
 
 from backend import jobs
 from backend.workspace import workspace_home
-from studio import live, runs_view, svgplot, sweep_view
+from studio import live, run_controls, runs_view, svgplot, sweep_view
 from studio.i18n import STATES, Labeller, lookup
-from studio.live import metric_frame, status_html
+from studio.live import status_html
 from studio.util import guard, hardware
 
-REFRESH_S = 3.0
+REFRESH_S = 2.0
 STATUSES = ["all", "created", "queued", "starting", "running", "aborting", "succeeded", "failed", "aborted"]
 LABELS = {
     "en": {
@@ -106,16 +104,19 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
         stop_btn = text(
             "stop_save", gr.Button(L("stop_save"), scale=1, interactive=False, elem_id="runs-stop-save"), "value"
         )
-        abort_btn = text("abort", gr.Button(L("abort"), variant="stop", scale=1, interactive=False), "value")
+        abort_btn = text(
+            "abort", gr.Button(L("abort"), variant="stop", scale=1, interactive=False, elem_id="runs-abort"), "value"
+        )
         resume_btn = text("resume", gr.Button(L("resume"), scale=1, interactive=False, elem_id="runs-resume"), "value")
     status = text("status", gr.HTML("", label=L("status"), elem_id="runs-status"))
+    gr.HTML(run_controls.DISABLED_CSS, padding=False)  # a disabled Abort looks disabled, not red
     with gr.Row():
-        # One run's own series (raw, smoothed, eval, the best step's marker) are always the same four, seeded
-        # in the first frame so each keeps a colour (see live.metric_frame).
-        first = metric_frame(None, runs_view.CURVES)
-        curves = text("curves", gr.LinePlot(first, x="step", y="value", color="series", label=L("curves"), height=260))
-        for attr, key in (("x_title", "axis.step"), ("y_title", "axis.value"), ("color_title", "axis.series")):
-            text(key, curves, attr)
+        # Plain SVG (studio.svgplot): loss, its EMA, eval loss and the best step in styles told apart, the legend
+        # never clipped, an empty-state text for a run with no loss yet.
+        curves = text(
+            "curves",
+            gr.HTML(svgplot.line_chart({}), label=L("curves"), show_label=True, container=True, elem_id="runs-curves"),
+        )
         spec = text("spec", gr.Code("", language="yaml", label=L("spec"), max_lines=24))
     with gr.Row():
         log = text("log", gr.Code("", label=L("log"), max_lines=16))
@@ -169,7 +170,7 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
         active = run.status in jobs.ACTIVE_STATES
         return (
             badge,
-            runs_view.curves(run),
+            svgplot.frame_chart(runs_view.curves(run), height=260, label="loss"),
             d["yaml"],
             d["log"],
             d["checkpoints"],
@@ -182,15 +183,17 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
             runs_view.realised_mix(run.run_dir),
         )
 
-    def follow_selected(run_id):
-        # The open run's details follow it while it is active (and once more just after it ends,
-        # so its final state shows); a finished run is not re-read every tick.
+    def follow_selected(run_id, seen=None):
+        # The open run's details follow it while it is active, and once more whenever its recorded state
+        # differs from the one they last showed (its end, however late the tick that sees it comes; a
+        # resume); a finished run is not re-read every tick. Returns the details and what they show.
         if not run_id:
-            return (gr.skip(),) * len(shown_out)
+            return (*(gr.skip(),) * len(shown_out), seen)
         run = jobs.Registry(home).get(run_id)
-        if run.status not in jobs.ACTIVE_STATES and (run.ended or 0) < time.time() - 2 * REFRESH_S:
-            return (gr.skip(),) * len(shown_out)
-        return show(run_id)
+        now = [run.id, run.status, run.attempt]
+        if run.status not in jobs.ACTIVE_STATES and now == seen:
+            return (*(gr.skip(),) * len(shown_out), seen)
+        return (*show(run_id), now)
 
     def pick(evt: gr.SelectData):
         row = evt.row_value or []
@@ -233,16 +236,24 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
     refreshed = [table, run_dd, compare_dd, shown]
     shown_out = [status, curves, spec, log, ckpts, outs, abort_btn, stop_btn, resume_btn, mix]
     gr.on([refresh_btn.click, status_filter.change], refresh_now, listed, refreshed, api_name="runs_refresh")
+
+    def tick(status_value, last, run_id, seen):
+        # The table and the open run's details in one handler, so the table's status never lags the details.
+        return (*refresh(status_value, last), *follow_selected(run_id, seen))
+
+    seen = gr.State(None)  # [run id, status, attempt] the details showed at the last tick
     timer = gr.Timer(REFRESH_S)
-    timer.tick(refresh, listed, refreshed, api_visibility="private", **fast)
-    timer.tick(follow_selected, run_dd, shown_out, api_visibility="private", **fast)
+    timer.tick(tick, [*listed, run_dd, seen], [*refreshed, *shown_out, seen], api_visibility="private", **fast)
     demo.load(refresh_now, listed, refreshed, api_visibility="private")
     table.select(pick, None, run_dd, api_visibility="private")
     run_dd.change(show, run_dd, shown_out, api_name="run_details")
     compare_dd.change(compare, compare_dd, [overlay, diff], api_name="runs_compare")
-    abort_btn.click(abort, run_dd, shown_out, api_name="run_abort")
-    stop_btn.click(stop_save, run_dd, shown_out, api_name="run_stop_save")
-    resume_btn.click(resume, run_dd, shown_out, api_name="run_resume")
+    # An action changes the run's status: the table shows it at once, not at the next tick.
+    abort_btn.click(abort, run_dd, shown_out, api_name="run_abort", js=run_controls.CONFIRM_ABORT_JS).then(
+        refresh_now, listed, refreshed, **fast
+    )
+    stop_btn.click(stop_save, run_dd, shown_out, api_name="run_stop_save").then(refresh_now, listed, refreshed, **fast)
+    resume_btn.click(resume, run_dd, shown_out, api_name="run_resume").then(refresh_now, listed, refreshed, **fast)
     # A language switch re-renders what handlers wrote: the table, the open run, the comparison.
     text.on_switch(refresh_now, listed, refreshed)
     text.on_switch(show, [run_dd], shown_out)

@@ -26,17 +26,18 @@ from backend.events import FINAL_STATES
 from backend.run.submit import submit
 from backend.spec import SpecError, load_spec
 from backend.workspace import workspace_home
-from studio import live, presets, sweep_view
+from studio import live, presets, run_controls, sweep_view
 from studio.form import FIELDS, form_to_spec, spec_to_form
 from studio.i18n import Labeller, lookup
 from studio.live import (
     LOG_LINES,
     PLOTS,
     POLL_S,
+    checks_html,
     errors_html,
-    metric_frame,
     new_watch,
     one_line,
+    plot_html,
     progress_html,
     status_html,
     tick,
@@ -49,6 +50,7 @@ from studio.util import guard, hardware
 DEFAULT_PRESET = "presets/sft/tiny-lora.yaml"
 LABELS = {
     "en": {
+        "active": run_controls.LABELS["en"]["active"],
         "preset": "Preset",
         "preset_name": "Save the form as preset (name)",
         "save_preset": "Save as preset",
@@ -73,6 +75,7 @@ LABELS = {
         "policy": "Saved sample policy → data.mix.policy",
     },
     "zh": {
+        "active": run_controls.LABELS["zh"]["active"],
         "preset": "预设",
         "preset_name": "将当前表单保存为预设（名称）",
         "save_preset": "保存为预设",
@@ -122,19 +125,10 @@ def _text(key: str, language: str) -> str:
     return lookup(live.LABELS if key.startswith("axis.") else LABELS, key, language)
 
 
-def _plot(name: str) -> gr.LinePlot:
-    return gr.LinePlot(
-        metric_frame(None, PLOTS[name]),
-        x="step",
-        y="value",
-        color="series",
-        x_title=_text("axis.step", "en"),
-        y_title=_text("axis.value", "en"),
-        color_title=_text("axis.series", "en"),
-        label=lookup(LABELS, f"plot.{name}"),
-        height=220,
-        elem_id=f"studio-plot-{name}",
-    )
+def _plot(name: str) -> gr.HTML:
+    # Plain SVG (studio.svgplot): the legend and axis titles are never clipped, an empty chart says so.
+    return gr.HTML(plot_html(None, name), label=lookup(LABELS, f"plot.{name}"), show_label=True, container=True,
+                   elem_id=f"studio-plot-{name}")  # fmt: skip
 
 
 def _policies(home: str) -> list[str]:
@@ -180,17 +174,19 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
         with gr.Column(scale=2):
             with gr.Row():
                 start_btn = text("start", gr.Button(L("start"), variant="primary", elem_id="studio-start"), "value")
-                stop_btn = text("stop_save", gr.Button(L("stop_save"), elem_id="studio-stop-save"), "value")
-                abort_btn = text("abort", gr.Button(L("abort"), variant="stop", elem_id="studio-abort"), "value")
+                stop_btn = text(
+                    "stop_save", gr.Button(L("stop_save"), interactive=False, elem_id="studio-stop-save"), "value"
+                )  # fmt: skip - enabled by run_controls while the followed run is active
+                abort_btn = text("abort", gr.Button(L("abort"), variant="stop", interactive=False,
+                                                    elem_id="studio-abort"), "value")  # fmt: skip
             override = text("override", gr.Checkbox(False, label=L("override"), elem_id="studio-override"))
             sweep_text, sweep_pairs, sweep_btn = sweep_view.build_train_sweep()
             errors = gr.HTML("", elem_id="studio-train-errors")
+            active_dd = text("active", gr.Dropdown([], value=None, label=L("active"), elem_id="studio-active-run"))
+            gr.HTML(run_controls.DISABLED_CSS, padding=False)
             status = text("status", gr.HTML(status_html(None), label="Status", elem_id="studio-train-status"))
             progress = text("progress", gr.HTML(progress_html(None), label="Progress", elem_id="studio-train-progress"))
             plots = [text(f"plot.{name}", _plot(name)) for name in PLOTS]
-            for plot in plots:
-                for attr, key in (("x_title", "axis.step"), ("y_title", "axis.value"), ("color_title", "axis.series")):
-                    text(key, plot, attr)
             log = text(
                 "log", gr.Textbox(label=L("log"), lines=10, max_lines=10, interactive=False, elem_id="studio-train-log")
             )
@@ -252,7 +248,7 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
         if not submitted.ok:
             # Nothing starts. The override box (as `studio train --override`) turns only the memory check
             # into a warning: missing files or bad data cannot be overridden.
-            return "<br>".join(lines), gr.skip(), gr.skip()
+            return checks_html(checks), gr.skip(), gr.skip()  # the same box as a validation error
         run = submitted.run
         if run.job_id:
             lines.append(_note(f"run {run.id} submitted to Slurm as job {run.job_id}"))
@@ -328,12 +324,13 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
         trigger_mode="always_last",
         **fast,
     )
-    start_btn.click(start, [watch, override, base, *inputs], [errors, status, watch], api_name="start")
+    started = start_btn.click(start, [watch, override, base, *inputs], [errors, status, watch], api_name="start")
     sweep_btn.click(
         start_sweep, [override, base, *sweep_pairs, *inputs], [errors, status, watch], api_name="start_sweep"
     )
     stop_btn.click(stop_save, watch, status, api_name="stop_save")
-    abort_btn.click(abort, watch, status, api_name="abort")
+    abort_btn.click(abort, watch, status, api_name="abort", js=run_controls.CONFIRM_ABORT_JS)
+    run_controls.wire(home, demo, watch, active_dd, stop_btn, abort_btn, started)
     outputs = [progress, status, log, *plots, watch]
     ticked = gr.Timer(POLL_S).tick(poll, watch, outputs, api_name="poll", **fast)
     # Textbox autoscroll does not follow a read-only box in gradio 6.31; keep the tail in view in the
@@ -342,7 +339,11 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
     gr.on([refresh_btn.click, raw_box.expand], raw_log, watch, raw, api_name="raw_log", **fast)
     demo.load(reattach, None, [watch, base, *inputs], api_visibility="private")
     # A language switch re-renders the run's status and progress in the new language.
-    text.on_switch(lambda w: (progress_html(w), status_html(w)), [watch], [progress, status])
+    text.on_switch(
+        lambda w: (progress_html(w), status_html(w), *(plot_html(w, name) for name in PLOTS)),
+        [watch],
+        [progress, status, *plots],
+    )  # the charts' axis title too
     # Presets saved from another tab or session show up after a reload.
     demo.load(lambda: gr.update(choices=list_presets()), None, preset, api_visibility="private")
     return [text, field_labels, sweep_text]
