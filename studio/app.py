@@ -82,9 +82,6 @@ def build_app(home: str | None = None):
         # so a first visit keeps following the browser's language), else navigator.language.
         lang.input(None, lang, None, js=i18n.SAVE_JS, **quiet)
         demo.load(None, None, lang, js=i18n.LOAD_JS, **quiet)
-        from studio.svgplot import LANG_JS  # texts drawn in both languages (empty charts) show the page's one
-
-        lang.change(None, lang, None, js=LANG_JS, api_visibility="private")
     return demo
 
 

@@ -88,12 +88,15 @@ STORAGE_KEY = "studio-language"
 LOAD_JS = f"""() => {{
   let saved = null;
   try {{ saved = window.localStorage.getItem({STORAGE_KEY!r}); }} catch (e) {{}}
-  if (saved === "English" || saved === "中文") return saved;
   const wanted = (navigator.languages && navigator.languages[0]) || navigator.language || "";
-  return wanted.toLowerCase().startsWith("zh") ? "中文" : "English";
+  const language = saved === "English" || saved === "中文" ? saved
+    : (wanted.toLowerCase().startsWith("zh") ? "中文" : "English");
+  document.body.dataset.studioLang = language === "中文" ? "zh" : "en";  // texts drawn in both (studio.svgplot)
+  return language;
 }}"""
 SAVE_JS = f"""(language) => {{
   try {{ window.localStorage.setItem({STORAGE_KEY!r}, language); }} catch (e) {{}}
+  document.body.dataset.studioLang = language === "中文" ? "zh" : "en";  // texts drawn in both (studio.svgplot)
   return language;
 }}"""
 

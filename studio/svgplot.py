@@ -33,14 +33,14 @@ STYLES = {
     "tokens_per_s_per_device": ("#ca8a04", "5 3", 2, False),
 }
 EMPTY = {"en": "no points yet", "zh": "暂无数据点"}
-# Only the text of the page's language shows: the header's switch sets <body data-studio-lang> (LANG_JS). An
+# Only the text of the page's language shows: the header's switch sets <body data-studio-lang> (studio.i18n's
+# LOAD_JS and SAVE_JS). An
 # attribute of <body>, not a `:has()` on the radio, which can make every DOM update restyle the whole page.
 _I18N_CSS = (
     "<style>.studio-i18n-zh{display:none}"
     'body[data-studio-lang="zh"] .studio-i18n-zh{display:inline}'
     'body[data-studio-lang="zh"] .studio-i18n-en{display:none}</style>'
 )
-LANG_JS = "(language) => { document.body.dataset.studioLang = language === '中文' ? 'zh' : 'en'; }"
 
 
 def bilingual(texts: dict[str, str]) -> str:
