@@ -91,8 +91,14 @@ def out_dir(home: str, name: str) -> Path:
 
 
 LABELS = {
-    "en": {"no_run": "run: pick a run to export (train one first, or refresh the list)"},
-    "zh": {"no_run": "run：请选择要导出的运行（先训练一个，或刷新列表）"},
+    "en": {
+        "no_run": "run: pick a run to export (train one first, or refresh the list)",
+        "force_ui": "(tick “Overwrite a non-empty folder” to replace it)",
+    },
+    "zh": {
+        "no_run": "run：请选择要导出的运行（先训练一个，或刷新列表）",
+        "force_ui": "（勾选“覆盖非空目录”即可替换）",
+    },
 }
 
 
@@ -163,7 +169,7 @@ def run_export(argv: list[str]) -> Iterator[str]:
 
 
 FORCE_CLI = "(use --force to overwrite)"
-FORCE_UI = "(tick “Overwrite a non-empty folder” to replace it)"  # the tab's force checkbox, by its label
+FORCE_UI = LABELS["en"]["force_ui"]  # the tab's force checkbox, by its label (tr(LABELS, "force_ui") when shown)
 
 
 def error_line(lines: list[str], code: int) -> str:
@@ -173,7 +179,7 @@ def error_line(lines: list[str], code: int) -> str:
     errors = [line for line in lines if line.startswith("error:")]
     last = next((line for line in reversed(lines) if line.strip()), "")
     line = (errors[-1] if errors else last or f"studio export exited with status {code}").strip()
-    return line.removeprefix("error:").strip().replace(FORCE_CLI, FORCE_UI)
+    return line.removeprefix("error:").strip().replace(FORCE_CLI, tr(LABELS, "force_ui"))
 
 
 def summary(out: Path, lines: list[str]) -> str:

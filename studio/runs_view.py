@@ -26,8 +26,9 @@ from studio.live import PLOTS, fold, metric_frame, new_watch
 COLUMNS = ["id", "name", "stage", "method", "model", "status", "started", "duration", "final loss", "launcher"]
 # Column headers as a page shows them (the English ones are the names above; unknown ones, like run ids, stay).
 LABELS = {
-    "en": {},
+    "en": {"stopped_saved": "stopped and saved at step {step}{where}; Resume continues from there"},
     "zh": {
+        "stopped_saved": "已在第 {step} 步停止并保存{where}；点“继续训练”从这里接着训练",
         "id": "编号",
         "name": "名称",
         "stage": "阶段",
@@ -143,7 +144,7 @@ def reason(run: jobs.Run) -> str:
     stopped = STOPPED.match(line) if run.status == "aborted" else None
     if stopped:
         where = f" ({stopped['checkpoint']})" if stopped["checkpoint"] else ""
-        return f"stopped and saved at step {stopped['step']}{where}; Resume continues from there"
+        return tr(LABELS, "stopped_saved", step=stopped["step"], where=where)
     kind = f"[{run.error_kind}] " if run.error_kind else ""
     return kind + line
 

@@ -145,3 +145,14 @@ def test_comparison_reads_stored_results_across_runs_newest_first(tmp_path):
 def test_form_is_checked_before_anything_runs(tmp_path, values, message):
     with pytest.raises(EvalTabError, match=message.replace("(", r"\(")):
         eval_view.eval_argv(tmp_path, TINY, *values)
+
+
+def test_the_running_line_follows_the_language():
+    from studio import i18n
+    from studio.tabs.evaluate import LABELS
+
+    with i18n.using("中文"):
+        assert i18n.tr(LABELS, "evaluating_for", elapsed="0:05", command="studio eval") == (
+            "正在评估 … 已用 0:05 · `studio eval`"
+        )
+    assert i18n.tr(LABELS, "evaluating", command="studio eval") == "evaluating … `studio eval`"

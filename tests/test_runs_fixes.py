@@ -19,7 +19,7 @@ from backend.failures import field_once
 from backend.preflight import Check
 from backend.spec import SpecError, load_spec
 from backend.workspace import PROJECT_ROOT
-from studio import export_view, live, run_controls, runs_view, svgplot
+from studio import export_view, i18n, live, run_controls, runs_view, svgplot
 
 
 def _run(home: Path, name: str = "r", status: str = "running") -> jobs.Run:
@@ -66,6 +66,9 @@ def test_export_errors_name_the_overwrite_checkbox_once():
     line = export_view.error_line(lines, 2)
     assert line == "--out /w/exports/x exists and is not empty (tick “Overwrite a non-empty folder” to replace it)"
     assert f"“{LABELS['en']['force']}”" in export_view.FORCE_UI  # the checkbox's own label
+    with i18n.using("中文"):  # in 中文 mode the advice names the checkbox by its Chinese label
+        zh = export_view.error_line(lines, 2)
+    assert zh.endswith(f"（勾选“{LABELS['zh']['force']}”即可替换）") and "--force" not in zh
 
 
 def test_stop_and_save_reads_as_stopped_and_saved(tmp_path):
@@ -74,6 +77,10 @@ def test_stop_and_save_reads_as_stopped_and_saved(tmp_path):
     jobs.Registry(tmp_path).update(run.id, error_kind="killed", error=stopped)
     line = runs_view.reason(jobs.Registry(tmp_path).get(run.id))
     assert line == "stopped and saved at step 3 (/r/checkpoint-3); Resume continues from there"
+    with i18n.using("中文"):
+        assert runs_view.reason(jobs.Registry(tmp_path).get(run.id)).startswith(
+            "已在第 3 步停止并保存 (/r/checkpoint-3)"
+        )
     jobs.Registry(tmp_path).update(run.id, error="aborted by the user")
     assert runs_view.reason(jobs.Registry(tmp_path).get(run.id)) == "[killed] aborted by the user"
 

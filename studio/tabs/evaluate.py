@@ -25,10 +25,12 @@ from studio.chat_view import model_choices
 from studio.data_files import list_datasets
 from studio.eval_view import DEFAULT_DATA, TASK_NAMES, EvalTabError
 from studio.freshness import keep_fresh
-from studio.i18n import Labeller, lookup
+from studio.i18n import Labeller, lookup, tr
 
 LABELS = {
     "en": {
+        "evaluating": "evaluating … `{command}`",
+        "evaluating_for": "evaluating … {elapsed} elapsed · `{command}`",
         "intro": "Evaluate a base model, a run's adapter or full model, a checkpoint or an export on a data file. "
         "Results are stored with the run (`runs/<id>/eval/`), so the table below compares them across runs.",
         "model": "Model: a run, checkpoint, export, builtin:tiny-llama, or a typed folder / run id",
@@ -39,6 +41,8 @@ LABELS = {
         "compare": "### Compare runs\nEvery stored result of this task (runs/*/eval/), newest first.",
     },
     "zh": {
+        "evaluating": "正在评估 … `{command}`",
+        "evaluating_for": "正在评估 … 已用 {elapsed} · `{command}`",
         "intro": "在数据文件上评估基座模型、运行的适配器或完整模型、检查点或导出的模型。结果随运行保存"
         "（`runs/<id>/eval/`），下方表格可跨运行对比。",
         "model": "模型：运行、检查点、导出、builtin:tiny-llama，或输入目录 / 运行 ID",
@@ -69,13 +73,13 @@ def run(home: str, model, task, data, template, few_shot, max_new_tokens, limit,
         yield f"**error:** {html.escape(str(exc), quote=False)}", "", gr.skip()
         return
     shown = eval_view.command_text(argv)
-    yield f"evaluating … `{shown}`", "", gr.skip()
+    yield tr(LABELS, "evaluating", command=shown), "", gr.skip()
     try:
         for step in eval_view.run_eval_steps(argv, timeout):
             if isinstance(step, dict):
                 doc = step
             else:  # still running: the elapsed time moves, so a long job visibly works
-                yield f"evaluating … {format_duration(step)} elapsed · `{shown}`", "", gr.skip()
+                yield tr(LABELS, "evaluating_for", elapsed=format_duration(step), command=shown), "", gr.skip()
     except EvalTabError as exc:
         yield f"**error:** {html.escape(str(exc), quote=False)}", "", gr.skip()
         return
