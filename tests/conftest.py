@@ -56,3 +56,12 @@ def run_cli(*args: str, home: Path, timeout: float = 600, env: dict | None = Non
         text=True,
         timeout=timeout,
     )
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Debian chromium per test module (the browser tests' pages and contexts come from it)."""
+    from ui_helpers import chromium
+
+    with chromium() as launched:
+        yield launched

@@ -16,9 +16,8 @@ from pathlib import Path
 
 import pytest
 from conftest import run_cli
-from ui_helpers import ROOT, build_tiny_model, start_server, stop_server
+from ui_helpers import CHROMIUM, ROOT, build_tiny_model, start_server, stop_server
 
-CHROMIUM = "/usr/bin/chromium"
 if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -57,14 +56,6 @@ def ui(tmp_path_factory):
         yield server
     finally:
         stop_server(server)
-
-
-@pytest.fixture
-def browser():
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
-        yield chromium
-        chromium.close()
 
 
 def open_tab(browser, ui, tab: str):

@@ -16,9 +16,8 @@ import time
 from pathlib import Path
 
 import pytest
-from ui_helpers import ROOT, abort_active_runs, build_tiny_model, start_server, stop_server
+from ui_helpers import CHROMIUM, ROOT, abort_active_runs, build_tiny_model, start_server, stop_server
 
-CHROMIUM = "/usr/bin/chromium"
 if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -55,14 +54,6 @@ def ui(tmp_path_factory):
     finally:
         abort_active_runs(home)
         stop_server(server)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -20,9 +20,8 @@ import time
 from pathlib import Path
 
 import pytest
-from ui_helpers import ROOT, start_server, stop_server
+from ui_helpers import CHROMIUM, ROOT, start_server, stop_server
 
-CHROMIUM = "/usr/bin/chromium"
 if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -76,14 +75,6 @@ def ui(tmp_path_factory):
         yield server
     finally:
         stop_server(server)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
-        yield chromium
-        chromium.close()
 
 
 def open_page(browser, ui, locale: str):

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 from hub_server import Hub, HubServer
-from ui_helpers import build_tiny_model, start_server, stop_server
+from ui_helpers import CHROMIUM, build_tiny_model, chromium, start_server, stop_server
 
-CHROMIUM = "/usr/bin/chromium"
 if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -50,8 +49,7 @@ def open_models(browser, server):
 
 def test_download_with_progress_survives_a_closed_page(setup):
     server, hub = setup
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
+    with chromium() as browser:
         page = open_models(browser, server)
         page.locator("#models-id textarea, #models-id input").first.fill(f"hf:{REPO}")
         page.locator("#models-download").click()
@@ -70,7 +68,6 @@ def test_download_with_progress_survives_a_closed_page(setup):
         page.locator('.studio-download[data-state="succeeded"]').wait_for(timeout=60_000)
         sync_api.expect(page.locator("#models-list")).to_contain_text(f"hf:{REPO}", timeout=15_000)
         page.close()
-        browser.close()
     folder = server.home / "models" / "hub" / "hf" / "org--tiny"
     assert (folder / "model.safetensors").read_bytes() == hub.repos[REPO]["model.safetensors"]
     assert hub.gets("model.safetensors") == [None]  # one transfer, never restarted by the page's reload
@@ -80,8 +77,7 @@ def test_train_model_picker_lists_models_and_a_typed_hub_id_is_downloaded_first(
     """The Train form's model field is a picker (the builtin model, downloads, exports, runs' full models) that
     takes free text; a hub id typed there is accepted and the preview says it will be downloaded first."""
     server, _ = setup
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
+    with chromium() as browser:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.set_default_timeout(30_000)
         page.goto(server.url)
@@ -96,4 +92,3 @@ def test_train_model_picker_lists_models_and_a_typed_hub_id_is_downloaded_first(
         )
         sync_api.expect(page.locator("#studio-yaml")).to_contain_text("name_or_path: hf:org/not-yet")
         page.close()
-        browser.close()

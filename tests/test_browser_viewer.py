@@ -17,9 +17,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from ui_helpers import ROOT, free_port
+from ui_helpers import CHROMIUM, ROOT, chromium, free_port
 
-CHROMIUM = "/usr/bin/chromium"
 if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -65,14 +64,12 @@ def viewer(tmp_path_factory):
 
 @pytest.fixture
 def page(viewer):
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
+    with chromium() as browser:
         page = browser.new_page(viewport={"width": 1500, "height": 2700})
         page.set_default_timeout(30_000)
         page.requests = []
         page.on("request", lambda request: page.requests.append(request.url))
         yield page
-        browser.close()
 
 
 def epochs_table(page) -> str:
