@@ -94,7 +94,11 @@ def add_parser(sub) -> None:
     p.set_defaults(func=one_line_errors(cmd_train))
 
     p = cmds.add_parser("extend", help="add new pieces to a base tokenizer and mean-initialise the embeddings")
-    p.add_argument("--base", required=True, help="base model or tokenizer folder, or builtin:tiny-llama")
+    p.add_argument(
+        "--base",
+        required=True,
+        help="base model or tokenizer folder, builtin:tiny-llama, or a hub id (hf:ORG/NAME, downloaded first)",
+    )
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--from", dest="source", help="a trained tokenizer folder whose missing pieces are added")
     p.add_argument("--words", type=Path, help="a file with one word/piece per line to add")

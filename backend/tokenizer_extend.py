@@ -59,12 +59,20 @@ def sub_token_ids(old, piece: str) -> list[int]:
 
 def extend(base, out, source=None, words=None, special_tokens=None, max_new: int | None = None,
            home=None) -> dict:  # fmt: skip
-    """Add the pieces of ``source`` (a tokenizer folder) and ``words`` to the base at ``base``; save to ``out``."""
+    """Add the pieces of ``source`` (a tokenizer folder) and ``words`` to the base at ``base`` (a folder,
+    ``builtin:``, or a hub id, downloaded first like chat's and export's); save to ``out``."""
     from transformers import AutoTokenizer
 
-    from backend.workspace import resolve_model_path, workspace_home
+    from backend.models.ondemand import NotDownloaded, ensure_local
+    from backend.models.ref import RefError
+    from backend.workspace import workspace_home
 
-    base = resolve_model_path(str(base), workspace_home(home))
+    try:  # a folder, builtin:, or a hub id (downloaded now when it is not local yet)
+        base = Path(ensure_local(str(base), workspace_home(home), "--base")).expanduser().resolve()
+    except NotDownloaded as exc:
+        raise TokenizerError(str(exc)) from None
+    except (ValueError, RefError) as exc:
+        raise TokenizerError(f"--base {base}: {exc}") from None
     if not base.is_dir() or not has_tokenizer(base):
         raise TokenizerError(f"{base}: no tokenizer in this folder (expected tokenizer.json or tokenizer.model)")
     if Path(out).expanduser().resolve() == base:

@@ -323,6 +323,18 @@ def test_chat_downloads_a_hub_id_that_is_not_local_yet(hub, studio_home, monkeyp
     assert hub.gets("pytorch_model.bin") == []
 
 
+def test_tokenizer_extend_downloads_a_hub_base_first(hub, studio_home, tmp_path, monkeypatch, capsys):
+    from backend.tokenizer_extend import extend
+
+    repo = "org/tok"
+    hub.repos[repo] = dict(hub.repos[REPO])
+    studio_online(monkeypatch, hub.url)
+    report = extend(f"hf:{repo}", tmp_path / "ext", words=["量子纠缠态"], home=studio_home)
+    folder = studio_home / "models" / "hub" / "hf" / "org--tok"
+    assert (folder / MARKER).is_file() and f"downloaded hf:{repo}" in capsys.readouterr().err
+    assert report["added"] and (tmp_path / "ext" / "tokenizer.json").is_file()
+
+
 def test_offline_chat_eval_and_export_refuse_with_preflights_line(studio_home, monkeypatch):
     from backend.chat_load import ChatError, resolve_source
     from backend.eval_load import resolve_target
@@ -343,6 +355,12 @@ def test_offline_chat_eval_and_export_refuse_with_preflights_line(studio_home, m
         base_dir_of(Source("adapter", studio_home, None, None), "hf:org/absent")
     assert str(chat.value) == str(ev.value) == line
     assert str(base.value) == offline_message(ref, studio_home, "--base")
+    from backend.tokenizer import TokenizerError
+    from backend.tokenizer_extend import extend
+
+    with pytest.raises(TokenizerError) as tok:
+        extend("hf:org/absent", studio_home / "ext", words=["x"], home=studio_home)
+    assert str(tok.value) == offline_message(ref, studio_home, "--base")
     assert not ref.local_dir(studio_home).exists()  # nothing was started
     from studio.eval_view import EvalTabError, _model_arg
 
