@@ -269,6 +269,8 @@ def check_val_size(spec: JobSpec, scans: list) -> Check:
             scan.read(lambda _: passes())
         except (DataError, ValueError, OSError) as exc:
             return _failed("data.val_size", exc)
+    if not total():  # nothing usable: the data check names why; a split rule would only add a misleading line
+        return Check("data.val_size", "ok", "nothing to split: no usable records (see the data check)")
     if reason := no_split_reason(spec, total()):  # every source read to its end: the trainer does the same
         return Check("data.val_size", "warn", reason)
     try:

@@ -199,6 +199,7 @@ def test_preset_field_change_shows_in_preview(page, ui):
     assert "accelerate.commands.launch" in preview.inner_text()
 
 
+@pytest.mark.scale  # heavier end to end: make test-scale (CI runs both), keeps make test in its budget
 def test_language_switch_relabels_every_tab(page):
     page.get_by_role("radio", name="中文", exact=True).click()
     page.get_by_role("tab", name="训练", exact=True).wait_for()
@@ -270,6 +271,7 @@ def test_compare_two_runs_shows_the_differing_field(page, ui):
 
 
 @pytest.mark.slow
+@pytest.mark.scale  # heavier end to end: make test-scale (CI runs both), keeps make test in its budget
 def test_runs_tab_follows_an_active_run_until_it_ends(page, ui):
     load_preset(page, ui.preset)
     set_value(page, "train.max_steps", 60)

@@ -322,7 +322,7 @@ def test_runs_tab_works_read_only_and_ui_errors_are_one_disk_line(tmp_path, monk
         runs_tab.build(str(tmp_path), demo)
     fns = {f.api_name: f.fn for f in demo.fns.values() if f.api_name}
     rows, *_ = fns["runs_refresh"]("all", None)
-    assert [r[0] for r in rows] == [run.id]
+    assert list(rows.iloc[:, 0]) == [run.id]  # the table as shown (a DataFrame with the language's headers)
     badge, *_ = fns["run_details"](run.id)
     assert "failed" in badge and run.id in badge
     # What the UI's guard shows for a write that hits the full disk: one line, class disk, path, free space.

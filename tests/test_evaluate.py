@@ -273,6 +273,7 @@ def _sft_spec(data: Path, steps: int) -> dict:
 
 
 @pytest.mark.slow
+@pytest.mark.scale  # heavier end to end: make test-scale (CI runs both), keeps make test in its budget
 def test_choice_accuracy_rises_after_sft_and_is_stored_with_the_run(tiny, tmp_path, studio_home):
     from backend.eval_choice import choice_accuracy, choice_messages
     from backend.train.__main__ import main

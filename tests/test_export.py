@@ -262,6 +262,7 @@ def test_qlora_run_merges_into_the_full_precision_base(studio_home, tiny_model, 
 
 
 @pytest.mark.slow
+@pytest.mark.scale  # heavier end to end: make test-scale (CI runs both), keeps make test in its budget
 def test_zero2_checkpoint_consolidates_to_the_trained_weights(studio_home, tiny_model, tmp_path):
     from safetensors.torch import load_file
     from transformers import AutoModelForCausalLM

@@ -146,6 +146,7 @@ def trainer_pid(run: jobs.Run) -> int | None:
 
 
 @pytest.mark.slow
+@pytest.mark.scale  # heavier end to end: make test-scale (CI runs both), keeps make test in its budget
 def test_killed_trainer_fails_fast_and_resume_continues_the_curve(studio_home, tiny_model):
     reg = jobs.Registry(studio_home)
     # LoRA dropout on (0.05): the checkpoint's RNG states replay its random stream after the restart.

@@ -46,6 +46,7 @@ def exact_match(model_dir, numbers) -> float:
 
 
 @pytest.mark.slow
+@pytest.mark.scale  # heavier end to end: make test-scale (CI runs both), keeps make test in its budget
 def test_sft_teaches_a_held_out_task(studio_home, tiny_model, tmp_path):
     rng = random.Random(1)
     numbers = [f"{i:03d}" for i in range(1000)]

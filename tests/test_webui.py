@@ -99,11 +99,19 @@ def test_start_runs_the_preflight_and_refuses_bad_data(server, tmp_path):
     values[FIELDS.index("train.per_device_batch_size")] = 100000  # far beyond this machine's memory
     before = len(jobs.Registry(home).list())
     errors, _ = client.predict(False, *values, api_name="/start")
-    assert "fail: data" in errors and f"{broken}:1" in errors
-    assert "fail: memory" in errors
+    # The failed checks are in the "Nothing was started" box, one `check: message` line each.
+    box = errors.split("</div>")[0]
+    assert "Nothing was started" in box and "<code>data.sources[0].path</code>: " in box and f"{broken}:1" in box
+    assert "<code>memory</code>: " in box and "data.val_size" not in errors  # no split rule for 0 usable records
     # The override box turns only the memory check into a warning; the bad data still stops the start.
     errors, _ = client.predict(True, *values, api_name="/start")
-    assert "warn: memory" in errors and "overridden" in errors and "fail: data" in errors
+    box = errors.split("</div>")[0]
+    assert (
+        "warn: memory" in errors
+        and "overridden" in errors
+        and "<code>data.sources[0].path</code>: " in box
+        and "<code>memory</code>" not in box
+    )
     assert len(jobs.Registry(home).list()) == before  # nothing was started
 
 

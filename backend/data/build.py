@@ -151,7 +151,7 @@ def no_split_reason(spec: JobSpec, n: int) -> str | None:
     else None. A run that needs the split (early stopping or keep_best on eval_loss) keeps the usual rule."""
     size, t = spec.data.val_size, spec.train
     needs_split = (t.early_stopping.patience or t.keep_best) and t.early_stopping.metric == "eval_loss"
-    if not (0 < size < 1 and size * n < 1) or needs_split:
+    if not n or not (0 < size < 1 and size * n < 1) or needs_split:  # no records: the data check says so
         return None
     s = "" if n == 1 else "s"
     return (f"no validation split: {n} record{s} (data.val_size {size:g} of them is under one record); "
