@@ -233,5 +233,9 @@ def build_runs_sweeps(home: str, refresh_s: float) -> Labeller:
     pick.change(compare, [pick, sort], outputs, api_name="runs_sweep")
     sort.input(compare, [pick, sort], outputs, api_visibility="private")
     gr.Timer(refresh_s).tick(tick, [pick, sort, shown], outputs, api_visibility="private", **fast)
-    text.on_switch(compare, [pick, sort], outputs)  # the chart's words (axis, empty text) follow the language
+    # The chart's words follow the language; with no sweep picked nothing is re-rendered (the empty chart carries
+    # both languages), so a late tab-select response cannot blank the table a pick has just filled.
+    text.on_switch(
+        lambda sweep_id, column: compare(sweep_id, column) if sweep_id else (gr.skip(),) * 4, [pick, sort], outputs
+    )
     return text

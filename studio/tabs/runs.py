@@ -256,7 +256,9 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
     resume_btn.click(resume, run_dd, shown_out, api_name="run_resume").then(refresh_now, listed, refreshed, **fast)
     # A language switch re-renders what handlers wrote: the table, the open run, the comparison.
     text.on_switch(refresh_now, listed, refreshed)
-    text.on_switch(show, [run_dd], shown_out)
+    # With nothing picked there is nothing to re-render (empty charts carry both languages): skipping also keeps a
+    # late switch or tab-select response from blanking what a pick that came after it has shown.
+    text.on_switch(lambda run_id: show(run_id) if run_id else (gr.skip(),) * len(shown_out), [run_dd], shown_out)
     text.on_switch(lambda run_id: gr.skip() if run_id else runs_view.empty_mix(), [run_dd], [mix])
-    text.on_switch(compare, [compare_dd], [overlay, diff])
+    text.on_switch(lambda ids: compare(ids) if ids else (gr.skip(), gr.skip()), [compare_dd], [overlay, diff])
     return [text, sweep_text]
