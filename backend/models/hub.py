@@ -26,12 +26,12 @@ import hashlib
 import json
 import os
 import shutil
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from backend.failures import human_bytes
+from backend.models.poller import DownloadProgress
 from backend.models.ref import MARKER, ModelRef
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
@@ -201,17 +201,12 @@ PARTS = (".part", ".incomplete")
 PROGRESS_EVERY_S = 0.5
 
 
-class Progress:
+class Progress(DownloadProgress):
     """Bytes, speed and ETA of a download, sampled from the files on disk (finished + the client's partial files)."""
 
     def __init__(self, folder: Path, files: list[RemoteFile], report, every_s: float = 0.5):
-        self.folder, self.files, self.report, self.every_s = folder, files, report, every_s
-        self.total = sum(f.size or 0 for f in files)
-        self.current = ""
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-        self._start = time.time()
-        self._first = None
+        super().__init__(sum(f.size or 0 for f in files), report, every_s)
+        self.folder, self.files = folder, files
 
     def done_bytes(self) -> int:
         done = 0
@@ -222,32 +217,7 @@ class Progress:
         for partial in (self.folder / PARTIAL_DIR, self.folder / ".cache" / "huggingface" / "download"):
             if partial.is_dir():
                 done += sum(p.stat().st_size for p in partial.rglob("*") if p.is_file() and p.suffix in PARTS)
-        return min(done, self.total)
-
-    def sample(self) -> dict:
-        done, now = self.done_bytes(), time.time()
-        if self._first is None:
-            self._first = (now, done)
-        t0, b0 = self._first
-        speed = (done - b0) / (now - t0) if now > t0 else 0.0
-        eta = (self.total - done) / speed if speed > 0 else None
-        return {"bytes": done, "total_bytes": self.total, "speed": round(speed, 1), "eta": eta and round(eta, 1),
-                "elapsed": round(now - self._start, 1), "file": self.current}  # fmt: skip
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.every_s):
-            if self.report:
-                self.report(self.sample())
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-        if self.report:
-            self.report(self.sample())
+        return done
 
 
 def _explain(exc: Exception, ref: ModelRef, home: Path, url: str) -> HubError:

@@ -32,21 +32,26 @@ def folder_bytes(folder: Path, skip: tuple[str, ...] = (MARKER,)) -> int:
     return total
 
 
-class FolderPoller:
-    """``with FolderPoller(folder, total, report):`` calls ``report(sample)`` every ``every_s`` s and once at the end.
+class DownloadProgress:
+    """``with P(...):`` calls ``report(sample)`` every ``every_s`` s from a daemon thread, and once at the end.
 
-    ``total`` (bytes, or None when the client gives no size) caps ``bytes``; ``baseline`` bytes already in the
-    folder when it starts (a resumed download) count as done but not towards the speed."""
+    A sample is the fields of a ``progress`` event (bytes, total_bytes, speed, eta, elapsed, file) from
+    :meth:`done_bytes`, which subclasses define. Bytes already there when the block starts (a resumed download)
+    count as done but not towards the speed. ``total`` (bytes, or None when unknown) caps ``bytes``."""
 
-    def __init__(self, folder: Path, total: int | None, report, every_s: float = 0.5, clock=time.time):
-        self.folder, self.total, self.report, self.every_s, self.clock = Path(folder), total, report, every_s, clock
+    def __init__(self, total: int | None, report, every_s: float = 0.5, clock=time.time):
+        self.total, self.report, self.every_s, self.clock = total, report, every_s, clock
+        self.current = ""  # the file being fetched, when the client says
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
         self._first: tuple[float, int] | None = None
         self._start = clock()
 
+    def done_bytes(self) -> int:
+        raise NotImplementedError
+
     def sample(self) -> dict:
-        done = folder_bytes(self.folder) if self.folder.is_dir() else 0
+        done = self.done_bytes()
         if self.total:
             done = min(done, self.total)
         now = self.clock()
@@ -54,11 +59,9 @@ class FolderPoller:
             self._first = (now, done)
         t0, b0 = self._first
         speed = (done - b0) / (now - t0) if now > t0 else 0.0
-        eta = (self.total - done) / speed if self.total and speed > 0 else None
-        eta = None if eta is None else round(eta, 1)
-        elapsed = round(now - self._start, 1)
+        eta = round((self.total - done) / speed, 1) if self.total and speed > 0 else None
         return {"bytes": done, "total_bytes": self.total or 0, "speed": round(speed, 1), "eta": eta,
-                "elapsed": elapsed, "file": ""}  # fmt: skip
+                "elapsed": round(now - self._start, 1), "file": self.current}  # fmt: skip
 
     def _loop(self) -> None:
         while not self._stop.wait(self.every_s):
@@ -75,3 +78,15 @@ class FolderPoller:
         self._thread.join()
         if self.report:
             self.report(self.sample())
+
+
+class FolderPoller(DownloadProgress):
+    """Progress of any client writing into ``folder``: the size of every regular file under it (partial and
+    temporary files included, the studio's marker excluded)."""
+
+    def __init__(self, folder: Path, total: int | None, report, every_s: float = 0.5, clock=time.time):
+        super().__init__(total, report, every_s, clock)
+        self.folder = Path(folder)
+
+    def done_bytes(self) -> int:
+        return folder_bytes(self.folder) if self.folder.is_dir() else 0
