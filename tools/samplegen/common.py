@@ -22,6 +22,16 @@ def pick(rng, seq):
     return seq[rng.randrange(len(seq))]
 
 
+def fill(template, slots):
+    """``template`` with its ``{name}`` (or ``{name:spec}``) placeholders filled from ``slots``; never eval."""
+    return template.format_map(slots)
+
+
+def pool(lang, key):
+    """The pool ``<lang>_<key>``: ``pool("zh", "names")`` is ``SRC.zh_names``."""
+    return getattr(SRC, f"{lang}_{key}")
+
+
 def an(word):
     return ("an " if word[:1].lower() in "aeiou" else "a ") + word
 

@@ -6,7 +6,7 @@ import json
 import random
 
 from samplegen.common import SRC, pick
-from samplegen.sft_tasks import FMT_FOLLOW, FMT_SINGLE, MATH_GENS, SYSTEM_KIND, Deck, T, translation_turn, user_text
+from samplegen.sft_tasks import FMT_FOLLOW, FMT_SINGLE, MATH_GENS, Deck, T, translation_turn, user_text
 
 # ---------------------------------------------------------------------------
 # conversation assembly
@@ -58,7 +58,7 @@ class SFTBuilder:
         turns = self.d(lang, "math")(self.rng, lang, followup)
         if not followup and self.rng.random() < 0.3:
             t = turns[0]
-            ins = "Solve this word problem." if lang == "en" else "请解答下面这道应用题。"
+            ins = SRC.tasks["word_problem"][lang]["q"]
             turns = [T(ins, t["output"], t["instruction"], kind="math")]
         return turns
 
@@ -84,20 +84,11 @@ class SFTBuilder:
             src, dst = (t1["input"], t1["output"])
             second_src, second_out = (en, zh) if src.isascii() else (zh, en)
             del dst
-            follow = pick(
-                rng, ["And this one?", "Now translate this one too:"] if lang == "en" else ["再翻译一句：", "这句呢？"]
-            )
+            follow = pick(rng, SRC.follow_up[lang]["translate"])
             turns = [t1, T(follow, second_out, second_src, kind="translate")]
         elif kind == "greet":
             g = self.greet(lang)
-            while g["instruction"] in (
-                "Bye for now.",
-                "Good night!",
-                "晚安",
-                "我先走了，再见！",
-                "Thank you!",
-                "谢谢你！",
-            ):
+            while g["instruction"] in SRC.closing_greetings:
                 g = self.greet(lang)
             turns = [g, pick(rng, [self.fact, self.advice])(lang)]
         elif kind == "fact":
@@ -111,7 +102,7 @@ class SFTBuilder:
             same = [r for r in pool if r[0] == t1["instruction"] and r[1] != t1["input"]]
             if same:
                 ins, inp, out = pick(rng, same)
-                follow = "Great. Now do the same for this one:" if lang == "en" else "很好。这一句也照样改一下："
+                follow = SRC.follow_up[lang]["rewrite"]
                 turns = [t1, T(follow, out, inp, kind="rewrite")]
             else:
                 turns = [t1, self.rewrite(lang)]
@@ -125,8 +116,8 @@ class SFTBuilder:
     def system_for(self, lang, turns):
         kinds = [t["kind"] for t in turns]
         main = kinds[0]
-        if (lang, main) in SYSTEM_KIND and self.rng.random() < 0.6:
-            return SYSTEM_KIND[(lang, main)]
+        if main in SRC.system_kind[lang] and self.rng.random() < 0.6:
+            return SRC.system_kind[lang][main]
         return pick(self.rng, SRC.system_generic[lang])
 
 
