@@ -1,41 +1,30 @@
-# ruff: noqa: E501  -- most long lines are hand-written natural-language sentences
-"""English pretraining paragraphs: ``en_<kind>(rng, ...) -> (title, text)``, composed from ``SRC`` pools."""
+"""English pretraining paragraphs: ``en_<kind>(rng, ...) -> (title, text)``, composed from ``SRC`` pools.
+
+The sentence frames are ``SRC.en_frames`` (data/samples/src/pretrain_en.yaml); this module draws the numbers and
+words, picks the frames and fills them.
+"""
 
 from __future__ import annotations
 
-from samplegen.common import SRC, an, cap, en_join, fit, fmt_int, ordinal, pick, season_of
+from samplegen.common import SRC, an, cap, en_join, fill, fit, ordinal, pick, season_of
 
-# ---------------------------------------------------------------------------
-# English pretraining text
-# ---------------------------------------------------------------------------
+F = SRC.en_frames
+SCORES = [(2, 1), (1, 0), (3, 1), (0, 0), (1, 1), (2, 2), (0, 2), (1, 3), (4, 2), (3, 0)]  # football results
 
 
 def en_diary(rng, i):
     month = rng.randint(1, 12)
-    day = rng.randint(1, 28)
-    wd = pick(rng, SRC.en_weekdays)
-    friend = pick(rng, SRC.en_names)
-    head = pick(
-        rng,
-        [
-            f"{wd}, {day} {SRC.en_months[month - 1]}.",
-            f"Diary entry for {wd}.",
-            f"{SRC.en_months[month - 1]} {day}, late evening.",
-        ],
-    )
+    s = dict(day=rng.randint(1, 28), wd=pick(rng, SRC.en_weekdays), friend=pick(rng, SRC.en_names))
+    s["month"] = SRC.en_months[month - 1]
+    head = fill(pick(rng, F["diary_head"]), s)
     shuffled = rng.sample(SRC.en_diary_events, len(SRC.en_diary_events))
     k = rng.choice([1, 2, 2, 3])
-    events, spare = shuffled[:k], [e.format(friend=friend) for e in shuffled[k:]]
+    events, spare = shuffled[:k], [fill(e, s) for e in shuffled[k:]]
     sents = [head, pick(rng, SRC.en_diary_weather[season_of(month)]), pick(rng, SRC.en_diary_morning)]
     sents += events
-    sents.append(pick(rng, SRC.en_diary_food).format(dish=pick(rng, SRC.en_dishes), friend=friend))
+    sents.append(fill(pick(rng, SRC.en_diary_food), dict(s, dish=pick(rng, SRC.en_dishes))))
     sents.append(pick(rng, SRC.en_diary_end))
-    sents = [s.format(friend=friend) for s in sents]
-    title = f"Diary, {wd} {day} {SRC.en_months[month - 1]}"
-    return title, fit(sents, "en", pad=spare, drop=True)
-
-
-# --- fables ----------------------------------------------------------------
+    return fill(F["diary_title"], s), fit([fill(x, s) for x in sents], "en", pad=spare, drop=True)
 
 
 def _fable_slots(rng, fable, place, season, food):
@@ -52,88 +41,53 @@ def _fable_slots(rng, fable, place, season, food):
 
 def en_fable(rng, i):
     fable = SRC.en_fables[i % len(SRC.en_fables)]
-    slots = _fable_slots(
-        rng,
-        fable,
-        pick(rng, SRC.en_places),
-        pick(rng, ["spring", "summer", "autumn", "winter"]),
-        pick(rng, SRC.en_foods),
-    )
-    sents = [pick(rng, stage).format(**slots) for stage in fable["stages"]]
+    place, season = pick(rng, SRC.en_places), pick(rng, F["seasons"])
+    slots = _fable_slots(rng, fable, place, season, pick(rng, SRC.en_foods))
+    sents = [fill(pick(rng, stage), slots) for stage in fable["stages"]]
     sents.append(pick(rng, SRC.en_moral_prefix) + pick(rng, fable["morals"]))
-    return fable["title"].format(**slots), fit(sents, "en")
-
-
-# --- recipes -----------------------------------------------------------------
+    return fill(fable["title"], slots), fit(sents, "en")
 
 
 def en_recipe(rng, i):
     dish, ingr, steps, tips = SRC.en_recipes[i % len(SRC.en_recipes)]
-    sents = [pick(rng, SRC.en_recipe_intro).format(dish=dish, Dish=cap(dish)), f"You will need {ingr}."]
+    s = dict(dish=dish, Dish=cap(dish), ingr=ingr)
+    sents = [fill(pick(rng, SRC.en_recipe_intro), s), fill(F["recipe_need"], s)]
     if rng.random() < 0.5:
-        for j, s in enumerate(steps):
-            link = (
-                SRC.en_step_link[0]
-                if j == 0
-                else (SRC.en_step_link[-1] if j == len(steps) - 1 else SRC.en_step_link[min(j, 3)])
-            )
-            sents.append(link + s[0].lower() + s[1:])
+        links = SRC.en_step_link  # first, then the 2nd/3rd/4th-and-later links, and the last step's
+        sents += [
+            (links[0] if j == 0 else links[-1] if j == len(steps) - 1 else links[min(j, 3)]) + x[0].lower() + x[1:]
+            for j, x in enumerate(steps)
+        ]
     else:
         sents += steps
     tip = pick(rng, tips)
-    prefix = pick(rng, ["Tip: ", "A useful tip: ", "One thing to remember: ", ""])
-    sents.append(prefix + (tip if prefix in ("", "Tip: ") else tip[0].lower() + tip[1:]))
+    sents.append(fill(pick(rng, F["recipe_tip"]), {"Tip": tip, "tip": tip[0].lower() + tip[1:]}))
     sents.append(pick(rng, SRC.en_recipe_end))
-    return f"How to make {dish}", fit(sents, "en")
-
-
-# --- fictional towns (encyclopedic) ------------------------------------------
+    return fill(F["recipe_title"], s), fit(sents, "en")
 
 
 def en_town(rng, i, name):
     pop = rng.choice([rng.randint(3, 40) * 1000 + rng.randint(0, 9) * 100, rng.randint(40, 400) * 1000])
-    kind = pick(rng, SRC.en_town_kind)
-    sents = [
-        "{} is {} on the {} bank of the River {}, about {} kilometres {} of the regional capital.".format(
-            name,
-            an(kind),
-            pick(rng, ["north", "south", "east", "west"]),
-            pick(rng, SRC.en_rivers),
-            rng.randint(12, 140),
-            pick(rng, ["north", "south", "east", "west", "north-east", "south-west"]),
-        ),
-        f"It has a population of around {fmt_int(pop)}.",
-    ]
-    for s in rng.sample(SRC.en_town_history, 2):
-        sents.append(
-            s.format(
-                fire=rng.randint(1650, 1850),
-                rail=rng.randint(1840, 1895),
-                charter=rng.randint(1190, 1480),
-                meaning=pick(rng, SRC.en_town_meaning),
-            )
-        )
-    sents.append(f"Its best-known landmark is {pick(rng, SRC.en_town_landmark)}.")
-    sents.append(f"Today the local economy is based on {pick(rng, SRC.en_town_econ)}.")
+    s = dict(name=name, a_kind=an(pick(rng, SRC.en_town_kind)), bank=pick(rng, F["compass4"]))
+    s.update(river=pick(rng, SRC.en_rivers), km=rng.randint(12, 140), dir=pick(rng, F["compass6"]), pop=pop)
+    sents = [fill(F["town_intro"], s), fill(F["town_pop"], s)]
+    for h in rng.sample(SRC.en_town_history, 2):
+        slots = dict(fire=rng.randint(1650, 1850), rail=rng.randint(1840, 1895), charter=rng.randint(1190, 1480))
+        sents.append(fill(h, dict(slots, meaning=pick(rng, SRC.en_town_meaning))))
+    sents.append(fill(F["town_landmark"], {"x": pick(rng, SRC.en_town_landmark)}))
+    sents.append(fill(F["town_econ"], {"x": pick(rng, SRC.en_town_econ)}))
     if rng.random() < 0.7:
-        sents.append(f"Every {pick(rng, SRC.en_months)} the town holds {pick(rng, SRC.en_town_festival)}.")
+        month = pick(rng, SRC.en_months)
+        sents.append(fill(F["town_festival"], {"month": month, "x": pick(rng, SRC.en_town_festival)}))
     sents.append(pick(rng, SRC.en_town_climate))
     if rng.random() < 0.6:
         sents.append(pick(rng, SRC.en_town_transport))
     return name, fit(sents, "en", drop=True)
 
 
-# --- science basics ----------------------------------------------------------
-# (title, question, sentences, closing)
-
-
 def en_science(rng, i):
     title, q, facts, close = SRC.en_science[i % len(SRC.en_science)]
-    opener = pick(rng, SRC.en_sci_open)
-    if opener.startswith("It is a question"):
-        opener = f"It is a question children often ask: {cap(q)}?"
-    elif opener:
-        opener = opener.format(q=q)
+    opener = fill(pick(rng, SRC.en_sci_open), {"q": q, "Q": cap(q)})
     k = rng.randint(max(3, len(facts) - 2), len(facts))
     keep = [0] + sorted(rng.sample(range(1, len(facts)), k - 1))  # the defining sentence always stays
     sents = [opener] + [facts[j] for j in keep]
@@ -142,166 +96,122 @@ def en_science(rng, i):
     return title, fit(sents, "en")
 
 
-# --- animals -----------------------------------------------------------------
-
-
 def en_animal(rng, i):
     title, lead, facts = SRC.en_animals[i % len(SRC.en_animals)]
-    k = rng.randint(3, len(facts))
-    chosen = rng.sample(facts, k)
-    sents = [lead] + chosen + [pick(rng, SRC.en_animal_close)]
-    return title, fit(sents, "en")
-
-
-# --- history-flavoured fiction ----------------------------------------------
+    chosen = rng.sample(facts, rng.randint(3, len(facts)))
+    return title, fit([lead] + chosen + [pick(rng, SRC.en_animal_close)], "en")
 
 
 def en_history(rng, i):
     name = pick(rng, SRC.en_hist_names)
     plot = SRC.en_hist_plots[i % len(SRC.en_hist_plots)]
-    opener = pick(rng, SRC.en_hist_open).format(
-        n=ordinal(rng.randint(3, 40)),
-        queen=pick(rng, SRC.en_queens),
-        city=pick(rng, SRC.en_hist_cities),
-        role=pick(rng, SRC.en_hist_roles),
-        name=name,
-        trait=pick(rng, SRC.en_hist_traits),
+    opener = fill(
+        pick(rng, SRC.en_hist_open),
+        dict(
+            n=ordinal(rng.randint(3, 40)),
+            queen=pick(rng, SRC.en_queens),
+            city=pick(rng, SRC.en_hist_cities),
+            role=pick(rng, SRC.en_hist_roles),
+            name=name,
+            trait=pick(rng, SRC.en_hist_traits),
+        ),
     )
-    sents = [opener] + [s.format(name=name) for s in plot] + [pick(rng, SRC.en_hist_end).format(name=name)]
-    return f"A tale of {name}", fit(sents, "en")
-
-
-# --- programming ---------------------------------------------------------------
+    sents = [opener] + [fill(x, {"name": name}) for x in plot + [pick(rng, SRC.en_hist_end)]]
+    return fill(F["history_title"], {"name": name}), fit(sents, "en")
 
 
 def en_programming(rng, i):
     title, q, facts = SRC.en_prog[i % len(SRC.en_prog)]
-    opener = pick(rng, SRC.en_prog_open)
-    if opener.startswith("Beginners"):
-        opener = f"Beginners often want to know {q}."
-    elif opener:
-        opener = opener.format(q=q)
+    opener = fill(pick(rng, SRC.en_prog_open), {"q": q})
     k = rng.randint(4, len(facts))
     keep = [0] + sorted(rng.sample(range(1, len(facts)), k - 1))
-    sents = [opener] + [facts[j] for j in keep]
-    return f"Programming basics: {title}", fit(sents, "en")
+    return fill(F["programming_title"], {"title": title}), fit([opener] + [facts[j] for j in keep], "en")
 
 
 # --- sports reports (numbers are generated, text is consistent with them) -------
 
 
-def _goal_list(rng, n, team_names):
-    mins = sorted(rng.sample(range(2, 91), n))
-    return [(m, pick(rng, team_names)) for m in mins]
-
-
 def en_football(rng, home, away):
-    hs, as_ = rng.choice([(2, 1), (1, 0), (3, 1), (0, 0), (1, 1), (2, 2), (0, 2), (1, 3), (4, 2), (3, 0)])
-    crowd = rng.randint(18, 240) * 50
-    ground = f"{home.split()[0]} Park"
-    day = pick(rng, ["Saturday", "Sunday", "Tuesday evening", "Wednesday night"])
-    if hs > as_:
-        first = f"{home} beat {away} {hs}-{as_} at {ground} on {day} in front of a crowd of about {fmt_int(crowd)}."
-    elif hs < as_:
-        first = f"{away} won {as_}-{hs} away at {home} on {day}, silencing a crowd of about {fmt_int(crowd)}."
-    else:
-        first = f"{home} and {away} shared the points in a {hs}-{as_} draw at {ground} on {day}, watched by about {fmt_int(crowd)} fans."
-    sents = [first, pick(rng, SRC.en_football_colour)]
+    hs, as_ = rng.choice(SCORES)
+    s = dict(home=home, away=away, hs=hs, as_=as_, crowd=rng.randint(18, 240) * 50, ground=home.split()[0])
+    s["day"] = pick(rng, F["football_days"])
+    sents = [fill(F["football_win" if hs > as_ else "football_loss" if hs < as_ else "football_draw"], s)]
+    sents.append(pick(rng, SRC.en_football_colour))
     for team, n in ((home, hs), (away, as_)):
         if n == 0:
             continue
-        goals = _goal_list(rng, n, rng.sample(SRC.en_surnames, 2))
+        names = rng.sample(SRC.en_surnames, 2)
+        goals = [(m, pick(rng, names)) for m in sorted(rng.sample(range(2, 91), n))]
         by = {}
         for m, who in goals:
             by.setdefault(who, []).append(m)
+        g = dict(team=team, n=n, who=goals[0][1], nth=ordinal(goals[0][0]))
         if n == 1:
-            who, m = goals[0][1], goals[0][0]
-            sents.append(f"The only goal for {team} came from {who} in the {ordinal(m)} minute.")
+            sents.append(fill(F["goal_one"], g))
         elif len(by) == 1:
-            who, mins = next(iter(by.items()))
-            feat = "scored twice" if n == 2 else "completed a hat-trick" if n == 3 else f"scored all {n}"
-            sents.append(f"For {team}, {who} {feat}, in the {en_join(ordinal(m) for m in mins)} minutes.")
+            g["feat"] = fill(F["goal_feat"].get(n, F["goal_feat"]["all"]), g)
+            sents.append(fill(F["goal_solo"], dict(g, mins=en_join(ordinal(m) for m in by[g["who"]]))))
         else:
-            parts = ["{} ({})".format(who, ", ".join(f"{m}'" for m in mins)) for who, mins in by.items()]
-            sents.append(f"For {team}, the goals came from {en_join(parts)}.")
+            parts = [fill(F["goal_part"], {"who": w, "mins": ", ".join(f"{m}'" for m in ms)}) for w, ms in by.items()]
+            sents.append(fill(F["goal_many"], dict(g, parts=en_join(parts))))
     ev = rng.sample(SRC.en_football_events, len(SRC.en_football_events))
-    sents.append(ev[0].format(p=pick(rng, SRC.en_surnames)))
-    spare = [e.format(p=pick(rng, SRC.en_surnames)) for e in ev[1:]]
+    sents.append(fill(ev[0], {"p": pick(rng, SRC.en_surnames)}))
+    spare = [fill(e, {"p": pick(rng, SRC.en_surnames)}) for e in ev[1:]]
     if hs == as_ == 0:
-        sents.append(
-            f"Both goalkeepers were excellent, and the best chance fell to {pick(rng, SRC.en_surnames)}, whose header struck the crossbar late on."
-        )
+        sents.append(fill(F["football_crossbar"], {"p": pick(rng, SRC.en_surnames)}))
     if hs != as_:
-        winner = home if hs > as_ else away
-        sents.append(
-            pick(
-                rng,
-                [
-                    f'"We stayed patient and took our chances," said the {winner} coach afterwards.',
-                    f'The {winner} coach praised the players\' energy, saying the team had "run for each other".',
-                ],
-            )
-        )
-        sents.append(
-            f"The result lifts {winner} to {ordinal(rng.randint(1, 8))} place in the table with {rng.randint(14, 40)} points."
-        )
+        s["winner"] = home if hs > as_ else away
+        sents.append(fill(pick(rng, F["football_coach"]), s))
+        s.update(place=ordinal(rng.randint(1, 8)), pts=rng.randint(14, 40))
+        sents.append(fill(F["football_table"], s))
     else:
-        sents.append(
-            pick(
-                rng,
-                [
-                    "Both coaches agreed afterwards that a draw was a fair result.",
-                    "Neither side will be fully satisfied with a point, but both remain in the top half of the table.",
-                ],
-            )
-        )
-    return f"{home} {hs}-{as_} {away}", fit(sents, "en", pad=spare)
+        sents.append(pick(rng, F["football_drawn"]))
+    return fill(F["football_title"], s), fit(sents, "en", pad=spare)
 
 
-def en_basketball(rng, home, away):
+def _quarters(rng):
+    """Four quarter scores per side, drawn until the game has a winner."""
     while True:
         hq = [rng.randint(16, 31) for _ in range(4)]
         aq = [rng.randint(16, 31) for _ in range(4)]
         if sum(hq) != sum(aq):
-            break
-    ht, at = sum(hq), sum(aq)
-    h_half, a_half = hq[0] + hq[1], aq[0] + aq[1]
-    win, lose = (home, away) if ht > at else (away, home)
-    ws, ls = max(ht, at), min(ht, at)
-    sents = [f"{win} defeated {lose} {ws}-{ls} in a basketball game played on {pick(rng, SRC.en_weekdays)} evening."]
-    if h_half == a_half:
-        sents.append(f"The teams were level at {h_half}-{a_half} at half-time.")
-    else:
-        lead_team = home if h_half > a_half else away
-        diff = abs(h_half - a_half)
-        if lead_team == win:
-            sents.append(
-                f"{win} led by {diff} points at half-time, {max(h_half, a_half)}-{min(h_half, a_half)}, and never looked like losing their grip."
-            )
-        else:
-            sents.append(
-                f"{win} trailed by {diff} points at half-time, {min(h_half, a_half)}-{max(h_half, a_half)}, but came storming back after the break."
-            )
-    q = [("home" if hq[k] > aq[k] else "away" if aq[k] > hq[k] else "tie", k) for k in range(4)]
-    best = max(range(4), key=lambda k: abs(hq[k] - aq[k]))
+            return hq, aq
+
+
+def basketball_slots(rng, home, away):
+    """The numbers of a basketball report, and which frames tell them: ``(slots, [frame key, ...])``."""
+    hq, aq = _quarters(rng)
+    ht, at, hh, ah = sum(hq), sum(aq), hq[0] + hq[1], aq[0] + aq[1]
+    s = dict(home=home, away=away, ht=ht, at=at, hi=max(ht, at), lo=min(ht, at), hq=hq, aq=aq)
+    s.update(win=home if ht > at else away, lose=away if ht > at else home, h_half=hh, a_half=ah)
+    s.update(half_hi=max(hh, ah), half_lo=min(hh, ah), diff=abs(hh - ah))
+    if hh == ah:
+        keys = ["basketball_level"]
+    else:  # did the team that led at half-time win?
+        keys = ["basketball_led" if (hh > ah) == (ht > at) else "basketball_trailed"]
+    best = max(range(4), key=lambda k: abs(hq[k] - aq[k]))  # the quarter with the widest margin
     if hq[best] != aq[best]:
-        team = home if hq[best] > aq[best] else away
-        sents.append(
-            "The decisive spell came in the {} quarter, which {} won {}-{}.".format(
-                ["first", "second", "third", "fourth"][best], team, max(hq[best], aq[best]), min(hq[best], aq[best])
-            )
-        )
-    pts = rng.randint(18, 34)
-    sents.append(
-        f"{pick(rng, SRC.en_surnames)} was the top scorer with {pts} points, and {pick(rng, SRC.en_surnames)} added {rng.randint(8, 15)} rebounds."
-    )
-    sents.append(
-        "The quarter scores were {} for {} and {} for {}.".format(
-            ", ".join(str(x) for x in hq), home, ", ".join(str(x) for x in aq), away
-        )
-    )
-    del q
-    return f"{home} {ht}-{at} {away} (basketball)", fit(sents, "en")
+        s.update(best=best, team=home if hq[best] > aq[best] else away)
+        s.update(q_hi=max(hq[best], aq[best]), q_lo=min(hq[best], aq[best]))
+        keys.append("basketball_decisive")
+    return s, keys
+
+
+def en_basketball(rng, home, away):
+    s, keys = basketball_slots(rng, home, away)
+    s["weekday"] = pick(rng, SRC.en_weekdays)
+    if "best" in s:
+        s["nth"] = F["quarter_names"][s["best"]]
+    sents = [fill(F[key], s) for key in ["basketball_first"] + keys]
+    s.update(pts=rng.randint(18, 34), p1=pick(rng, SRC.en_surnames), p2=pick(rng, SRC.en_surnames))
+    s["reb"] = rng.randint(8, 15)
+    s.update(hqs=", ".join(map(str, s["hq"])), aqs=", ".join(map(str, s["aq"])))
+    sents += [fill(F["basketball_top"], s), fill(F["basketball_quarters"], s)]
+    return fill(F["basketball_title"], s), fit(sents, "en")
+
+
+def _mmss(t):
+    return "{}:{:02d}".format(*divmod(t, 60))
 
 
 def en_race(rng, town):
@@ -311,132 +221,78 @@ def en_race(rng, town):
     third_gap = gap + rng.randint(2, 40)
     w, r2, r3 = rng.sample(SRC.en_surnames, 3)
     fem = base + rng.randint(150, 300)
-
-    def mmss(t):
-        return "{}:{:02d}".format(*divmod(t, 60))
-
-    sents = [
-        "More than {} runners took part in the {} 10K on {} morning.".format(
-            fmt_int(n - n % 50), town, pick(rng, ["Saturday", "Sunday"])
-        ),
-        pick(
-            rng,
-            [
-                "The course followed the river for most of its length before a short climb to the finish.",
-                "Conditions were cool and still, ideal for fast times.",
-                "A stiff headwind on the return leg made the second half of the race hard work.",
-            ],
-        ),
-        f"{w} won the men's race in {mmss(base)}, finishing {gap} seconds ahead of {r2}, with {r3} third in {mmss(base + third_gap)}.",
-        f"The women's race was won by {pick(rng, SRC.en_surnames)} in {mmss(fem)}.",
-        pick(
-            rng,
-            [
-                "Many runners raised money for the local hospice along the way.",
-                "The youngest finisher was twelve and the oldest was eighty-one.",
-                "Volunteers handed out water and oranges at the halfway point.",
-            ],
-        ),
-    ]
-    return f"{town} 10K results", fit(sents, "en")
+    s = dict(n=n - n % 50, town=town, day=pick(rng, F["race_days"]), w=w, r2=r2, r3=r3, gap=gap)
+    s.update(t1=_mmss(base), t3=_mmss(base + third_gap), tf=_mmss(fem))
+    sents = [fill(F["race_intro"], s), pick(rng, F["race_course"]), fill(F["race_men"], s)]
+    sents.append(fill(F["race_women"], dict(s, f=pick(rng, SRC.en_surnames))))
+    sents.append(pick(rng, F["race_extra"]))
+    return fill(F["race_title"], s), fit(sents, "en")
 
 
-# --- weather forecasts & seasons ------------------------------------------------
+def forecast_day(rng, season, lo_t, hi_t, conditions):
+    """One day of a forecast: (condition, its kind, high, low); hot days reach 28 °C, cold ones stay under 3 °C."""
+    cond, kind = pick(rng, conditions[season])
+    hi = rng.randint(lo_t + 5, hi_t)
+    if kind == "hot":
+        hi = max(hi, 28)
+    elif kind == "cold":
+        hi = min(hi, 2)
+    return cond, kind, hi, hi - rng.randint(4, 11)
 
 
 def en_forecast(rng, city):
     month = rng.randint(1, 12)
     season = season_of(month)
     lo_t, hi_t = SRC.en_temps[season]
-    sents = [
-        f"Here is the weather forecast for {city} for the coming three days, issued on {rng.randint(1, 28)} {SRC.en_months[month - 1]}."
-    ]
-    last_kind = None
-    days = ["Today", "Tomorrow", pick(rng, SRC.en_weekdays)]
-    for d in days:
-        cond, kind = pick(rng, SRC.en_conditions[season])
-        hi = rng.randint(lo_t + 5, hi_t)
-        if kind == "hot":
-            hi = max(hi, 28)
-        elif kind == "cold":
-            hi = min(hi, 2)
-        lo = hi - rng.randint(4, 11)
-        wind = rng.randint(5, 45)
-        sents.append(f"{d}: {cap(cond)}, with a high of {hi}°C and a low of {lo}°C; winds around {wind} km/h.")
-        last_kind = last_kind or kind
-    sents.append(SRC.en_wx_advice[last_kind])
+    s = dict(city=city, day=rng.randint(1, 28), month=SRC.en_months[month - 1])
+    sents = [fill(F["forecast_intro"], s)]
+    first_kind = None
+    for d in F["forecast_days"] + [pick(rng, SRC.en_weekdays)]:
+        cond, kind, hi, lo = forecast_day(rng, season, lo_t, hi_t, SRC.en_conditions)
+        sents.append(fill(F["forecast_day"], dict(d=d, cond=cap(cond), hi=hi, lo=lo, wind=rng.randint(5, 45))))
+        first_kind = first_kind or kind
+    sents.append(SRC.en_wx_advice[first_kind])
     if rng.random() < 0.5:
-        sents.append(
-            pick(
-                rng,
-                [
-                    "Further ahead, conditions look settled.",
-                    "Forecasters say the outlook beyond that is uncertain.",
-                    "A change in the weather is expected early next week.",
-                ],
-            )
-        )
-    return f"{city} weather forecast", fit(sents, "en")
+        sents.append(pick(rng, F["forecast_outlook"]))
+    return fill(F["forecast_title"], s), fit(sents, "en")
 
 
 def en_season_note(rng, i):
     season = ["spring", "summer", "autumn", "winter"][i % 4]
     pool = SRC.en_season_notes[season]
     sents = [pool[0]] + rng.sample(pool[1:], len(pool) - 1)
-    return f"Notes on {season}", fit(sents, "en")
-
-
-# --- school --------------------------------------------------------------------
+    return fill(F["season_title"], {"season": season}), fit(sents, "en")
 
 
 def en_school(rng, i):
-    subs = list(SRC.en_subjects)
-    s1, s2 = rng.sample(subs, 2)
-    teacher = pick(rng, SRC.en_teachers)
-    friend = pick(rng, SRC.en_names)
-    sents = [
-        pick(
-            rng,
-            [
-                "Today was a busy day at school.",
-                "School felt shorter than usual today.",
-                "We started the day with a surprise assembly.",
-                f"My favourite lesson today was {s1}.",
-                "I was nearly late this morning because the bus broke down.",
-                "It was the first sunny day in weeks, and nobody wanted to be indoors.",
-                "We had a supply teacher for registration, who mispronounced everyone's name.",
-                "Today felt like two days squeezed into one.",
-            ],
-        ),
-        f"In {s1} with {teacher}, {pick(rng, SRC.en_subjects[s1])}.",
-        f"Later, in {s2}, {pick(rng, SRC.en_subjects[s2])}.",
-    ]
-    extra = [x.format(friend=friend) for x in rng.sample(SRC.en_school_extra, len(SRC.en_school_extra))]
+    s1, s2 = rng.sample(list(SRC.en_subjects), 2)
+    s = dict(s1=s1, s2=s2, teacher=pick(rng, SRC.en_teachers), friend=pick(rng, SRC.en_names))
+    sents = [fill(pick(rng, F["school_open"]), s)]
+    sents.append(fill(F["school_first"], dict(s, x=pick(rng, SRC.en_subjects[s1]))))
+    sents.append(fill(F["school_second"], dict(s, x=pick(rng, SRC.en_subjects[s2]))))
+    extra = [fill(x, s) for x in rng.sample(SRC.en_school_extra, len(SRC.en_school_extra))]
     k = rng.randint(1, 2)
     sents += extra[:k]
-    sents.append(pick(rng, SRC.en_school_end).format(teacher=teacher))
-    return f"A school day: {s1} and {s2}", fit(sents, "en", pad=extra[k:], drop=True)
+    sents.append(fill(pick(rng, SRC.en_school_end), s))
+    return fill(F["school_title"], s), fit(sents, "en", pad=extra[k:], drop=True)
 
 
-# --- travel ----------------------------------------------------------------------
-
-
-def _travel_acts(rng, acts, tags):
+def travel_acts(rng, acts, tags):
+    """The activities that fit a place's tags (an activity without a ``need`` fits anywhere), shuffled."""
     ok = [a for a, need in acts if not need or set(need.split()) & set(tags.split())]
     return rng.sample(ok, len(ok))
 
 
 def en_travel(rng, i, town):
     kind, tags = pick(rng, SRC.en_travel_kind)
-    place = f"{town}, {kind}"
-    acts = _travel_acts(rng, SRC.en_travel_do, tags)
+    acts = travel_acts(rng, SRC.en_travel_do, tags)
     k = rng.randint(2, 3)
-    foods = [f for f in SRC.en_travel_food if "water" in tags or "by the water" not in f]
-    arrive = [
-        a for a in SRC.en_travel_arrive if "island" not in kind or not any(w in a for w in ("train", "bus", "drove"))
-    ]
-    sents = [pick(rng, arrive).format(place=place), pick(rng, SRC.en_travel_stay)]
+    foods = [f for f in SRC.en_travel_food if "water" in tags or F["travel_water_food"] not in f]
+    no_land = "island" in kind  # nobody takes the train or drives to an island
+    arrive = [a for a in SRC.en_travel_arrive if not no_land or not any(w in a for w in F["travel_by_land"])]
+    sents = [fill(pick(rng, arrive), {"place": fill(F["travel_place"], {"town": town, "kind": kind})})]
+    sents.append(pick(rng, SRC.en_travel_stay))
     sents += acts[:k]
     sents.append(pick(rng, foods))
     sents.append(pick(rng, SRC.en_travel_end))
-    return f"Travel notes: {town}", fit(sents, "en", pad=acts[k:], drop=True)
+    return fill(F["travel_title"], {"town": town}), fit(sents, "en", pad=acts[k:], drop=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from samplegen.common import SRC, fit, pick, season_of, zh_num
-from samplegen.pretrain_en import _travel_acts
+from samplegen.pretrain_en import travel_acts as _travel_acts
 
 # ---------------------------------------------------------------------------
 # Chinese pretraining text
