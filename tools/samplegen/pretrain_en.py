@@ -185,10 +185,8 @@ def basketball_slots(rng, home, away):
     s = dict(home=home, away=away, ht=ht, at=at, hi=max(ht, at), lo=min(ht, at), hq=hq, aq=aq)
     s.update(win=home if ht > at else away, lose=away if ht > at else home, h_half=hh, a_half=ah)
     s.update(half_hi=max(hh, ah), half_lo=min(hh, ah), diff=abs(hh - ah))
-    if hh == ah:
-        keys = ["basketball_level"]
-    else:  # did the team that led at half-time win?
-        keys = ["basketball_led" if (hh > ah) == (ht > at) else "basketball_trailed"]
+    led_won = (hh > ah) == (ht > at)  # the team ahead at half-time won
+    keys = ["basketball_level" if hh == ah else "basketball_led" if led_won else "basketball_trailed"]
     best = max(range(4), key=lambda k: abs(hq[k] - aq[k]))  # the quarter with the widest margin
     if hq[best] != aq[best]:
         s.update(best=best, team=home if hq[best] > aq[best] else away)
