@@ -208,8 +208,10 @@ def en_basketball(rng, home, away):
     return fill(F["basketball_title"], s), fit(sents, "en")
 
 
-def _mmss(t):
-    return "{}:{:02d}".format(*divmod(t, 60))
+def mmss(frames, t):
+    """``t`` seconds as a race time, by the language's ``race_time`` frame."""
+    m, sec = divmod(t, 60)
+    return fill(frames["race_time"], {"m": m, "s": sec})
 
 
 def en_race(rng, town):
@@ -220,7 +222,7 @@ def en_race(rng, town):
     w, r2, r3 = rng.sample(SRC.en_surnames, 3)
     fem = base + rng.randint(150, 300)
     s = dict(n=n - n % 50, town=town, day=pick(rng, F["race_days"]), w=w, r2=r2, r3=r3, gap=gap)
-    s.update(t1=_mmss(base), t3=_mmss(base + third_gap), tf=_mmss(fem))
+    s.update(t1=mmss(F, base), t3=mmss(F, base + third_gap), tf=mmss(F, fem))
     sents = [fill(F["race_intro"], s), pick(rng, F["race_course"]), fill(F["race_men"], s)]
     sents.append(fill(F["race_women"], dict(s, f=pick(rng, SRC.en_surnames))))
     sents.append(pick(rng, F["race_extra"]))
