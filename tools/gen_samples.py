@@ -39,142 +39,57 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_OUT = os.path.join(ROOT, "data", "samples")
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # tools/: the samplegen package
-from samplegen.common import MAX_CHARS, MIN_CHARS, SRC, LengthError, fit, pick, town_names  # noqa: E402
-from samplegen.conversations import (  # noqa: E402
-    build_conversations,
-    stratified_subset,
-    to_alpaca,
-    to_messages,
-    to_sharegpt,
-)
-from samplegen.pretrain_en import (  # noqa: E402
-    en_animal,
-    en_basketball,
-    en_diary,
-    en_fable,
-    en_football,
-    en_forecast,
-    en_history,
-    en_programming,
-    en_race,
-    en_recipe,
-    en_school,
-    en_science,
-    en_season_note,
-    en_town,
-    en_travel,
-)
-from samplegen.pretrain_zh import (  # noqa: E402
-    zh_animal,
-    zh_basketball,
-    zh_diary,
-    zh_fable,
-    zh_football,
-    zh_forecast,
-    zh_history,
-    zh_programming,
-    zh_race,
-    zh_recipe,
-    zh_school,
-    zh_science,
-    zh_season_note,
-    zh_town,
-    zh_travel,
-)
+from samplegen import pretrain_en, pretrain_zh  # noqa: E402
+from samplegen.common import MAX_CHARS, MIN_CHARS, SRC, LengthError, fill, fit, pick, pool, town_names  # noqa: E402
+from samplegen.conversations import build_conversations, stratified_subset, to_alpaca, to_messages, to_sharegpt  # noqa: E402
 
 # ---------------------------------------------------------------------------
 # pretraining corpus assembly
 # ---------------------------------------------------------------------------
 
-EN_PLAN = [
-    ("diary", 32),
-    ("fable", 18),
-    ("recipe", 14),
-    ("town", 20),
-    ("science", 16),
-    ("animal", 16),
-    ("history", 18),
-    ("programming", 16),
-    ("football", 9),
-    ("basketball", 7),
-    ("race", 4),
-    ("forecast", 12),
-    ("season", 4),
-    ("school", 20),
-    ("travel", 20),
-]
-ZH_PLAN = EN_PLAN
+
+class Places:
+    """The fictional towns of one language, each used once: a town, a city (``city`` frame), a team (``team``)."""
+
+    def __init__(self, rng, lang):
+        self.rng, self.lang = rng, lang
+        self.names = iter(town_names(rng, pool(lang, "town_a"), pool(lang, "town_b"), 120))
+
+    def town(self):
+        return next(self.names)
+
+    def city(self):
+        return fill(pool(self.lang, "frames")["city"], {"town": self.town()})
+
+    def team(self):
+        town = self.town()
+        return fill(
+            pool(self.lang, "frames")["team"], {"town": town, "suffix": pick(self.rng, pool(self.lang, "team_suffix"))}
+        )
 
 
 def build_pretrain(seed):
+    """(lang, title, text) documents: the hand-written ones, then ``SRC.pretrain_plan`` documents of each kind per
+    language from ``<lang>_<kind>(rng, i, places)``, no text twice, shuffled."""
     rng = random.Random(seed)
-    docs = []  # (lang, title, text)
-    en_towns = town_names(rng, SRC.en_town_a, SRC.en_town_b, 120)
-    zh_towns = town_names(rng, SRC.zh_town_a, SRC.zh_town_b, 120)
-    en_town_iter = iter(en_towns)
-    zh_town_iter = iter(zh_towns)
-
-    def en_team():
-        return f"{next(en_town_iter)} {pick(rng, SRC.en_team_suffix)}"
-
-    def zh_team():
-        return next(zh_town_iter) + pick(rng, SRC.zh_team_suffix)
-
-    en_gen = {
-        "diary": en_diary,
-        "fable": en_fable,
-        "recipe": en_recipe,
-        "science": en_science,
-        "animal": en_animal,
-        "history": en_history,
-        "programming": en_programming,
-        "season": en_season_note,
-        "school": en_school,
-        "town": lambda r, i: en_town(r, i, next(en_town_iter)),
-        "travel": lambda r, i: en_travel(r, i, next(en_town_iter)),
-        "football": lambda r, i: en_football(r, en_team(), en_team()),
-        "basketball": lambda r, i: en_basketball(r, en_team(), en_team()),
-        "race": lambda r, i: en_race(r, next(en_town_iter)),
-        "forecast": lambda r, i: en_forecast(r, next(en_town_iter)),
-    }
-    zh_gen = {
-        "diary": zh_diary,
-        "fable": zh_fable,
-        "recipe": zh_recipe,
-        "science": zh_science,
-        "animal": zh_animal,
-        "history": zh_history,
-        "programming": zh_programming,
-        "season": zh_season_note,
-        "school": zh_school,
-        "town": lambda r, i: zh_town(r, i, next(zh_town_iter)),
-        "travel": lambda r, i: zh_travel(r, i, next(zh_town_iter)),
-        "football": lambda r, i: zh_football(r, zh_team(), zh_team()),
-        "basketball": lambda r, i: zh_basketball(r, zh_team(), zh_team()),
-        "race": lambda r, i: zh_race(r, next(zh_town_iter) + "市"),
-        "forecast": lambda r, i: zh_forecast(r, next(zh_town_iter) + "市"),
-    }
+    places = {"en": Places(rng, "en"), "zh": Places(rng, "zh")}
+    docs = [(lang, title, fit([text], lang)) for lang in ("en", "zh") for title, text in pool(lang, "handwritten")]
     seen = set()
-    for title, text in SRC.en_handwritten:
-        docs.append(("en", title, fit([text], "en")))
-    for title, text in SRC.zh_handwritten:
-        docs.append(("zh", title, fit([text], "zh")))
-    for lang, plan, gens in (("en", EN_PLAN, en_gen), ("zh", ZH_PLAN, zh_gen)):
-        for kind, n in plan:
-            i = 0
-            made = 0
+    for lang, module in (("en", pretrain_en), ("zh", pretrain_zh)):
+        for kind, n in SRC.pretrain_plan.items():
+            generate_doc = getattr(module, f"{lang}_{kind}")
+            made = tries = 0
             while made < n:
-                i += 1
-                assert i < n * 20, (lang, kind)
+                tries += 1
+                assert tries < n * 20, (lang, kind)
                 try:
-                    title, text = gens[kind](rng, made)
+                    title, text = generate_doc(rng, made, places[lang])
                 except LengthError:
                     continue  # draw another variant
-                if text in seen:
-                    continue
-                seen.add(text)
-                docs.append((lang, title, text))
-                made += 1
+                if text not in seen:
+                    seen.add(text)
+                    docs.append((lang, title, text))
+                    made += 1
     rng.shuffle(docs)
     return docs
 

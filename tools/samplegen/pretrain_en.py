@@ -1,4 +1,7 @@
-"""English pretraining paragraphs: ``en_<kind>(rng, ...) -> (title, text)``, composed from ``SRC`` pools.
+"""English pretraining paragraphs: ``en_<kind>(rng, i, places) -> (title, text)``, composed from ``SRC`` pools.
+
+``i`` counts the documents of that kind made so far (topics are taken in turn); ``places`` hands out the fictional
+towns, cities and teams (gen_samples.Places).
 
 The sentence frames are ``SRC.en_frames`` (data/samples/src/pretrain_en.yaml); this module draws the numbers and
 words, picks the frames and fills them.
@@ -12,7 +15,7 @@ F = SRC.en_frames
 SCORES = [(2, 1), (1, 0), (3, 1), (0, 0), (1, 1), (2, 2), (0, 2), (1, 3), (4, 2), (3, 0)]  # football results
 
 
-def en_diary(rng, i):
+def en_diary(rng, i, places):
     month = rng.randint(1, 12)
     s = dict(day=rng.randint(1, 28), wd=pick(rng, SRC.en_weekdays), friend=pick(rng, SRC.en_names))
     s["month"] = SRC.en_months[month - 1]
@@ -39,7 +42,7 @@ def _fable_slots(rng, fable, place, season, food):
     return slots
 
 
-def en_fable(rng, i):
+def en_fable(rng, i, places):
     fable = SRC.en_fables[i % len(SRC.en_fables)]
     place, season = pick(rng, SRC.en_places), pick(rng, F["seasons"])
     slots = _fable_slots(rng, fable, place, season, pick(rng, SRC.en_foods))
@@ -48,7 +51,7 @@ def en_fable(rng, i):
     return fill(fable["title"], slots), fit(sents, "en")
 
 
-def en_recipe(rng, i):
+def en_recipe(rng, i, places):
     dish, ingr, steps, tips = SRC.en_recipes[i % len(SRC.en_recipes)]
     s = dict(dish=dish, Dish=cap(dish), ingr=ingr)
     sents = [fill(pick(rng, SRC.en_recipe_intro), s), fill(F["recipe_need"], s)]
@@ -66,7 +69,8 @@ def en_recipe(rng, i):
     return fill(F["recipe_title"], s), fit(sents, "en")
 
 
-def en_town(rng, i, name):
+def en_town(rng, i, places):
+    name = places.town()
     pop = rng.choice([rng.randint(3, 40) * 1000 + rng.randint(0, 9) * 100, rng.randint(40, 400) * 1000])
     s = dict(name=name, a_kind=an(pick(rng, SRC.en_town_kind)), bank=pick(rng, F["compass4"]))
     s.update(river=pick(rng, SRC.en_rivers), km=rng.randint(12, 140), dir=pick(rng, F["compass6"]), pop=pop)
@@ -85,7 +89,7 @@ def en_town(rng, i, name):
     return name, fit(sents, "en", drop=True)
 
 
-def en_science(rng, i):
+def en_science(rng, i, places):
     title, q, facts, close = SRC.en_science[i % len(SRC.en_science)]
     opener = fill(pick(rng, SRC.en_sci_open), {"q": q, "Q": cap(q)})
     k = rng.randint(max(3, len(facts) - 2), len(facts))
@@ -96,13 +100,13 @@ def en_science(rng, i):
     return title, fit(sents, "en")
 
 
-def en_animal(rng, i):
+def en_animal(rng, i, places):
     title, lead, facts = SRC.en_animals[i % len(SRC.en_animals)]
     chosen = rng.sample(facts, rng.randint(3, len(facts)))
     return title, fit([lead] + chosen + [pick(rng, SRC.en_animal_close)], "en")
 
 
-def en_history(rng, i):
+def en_history(rng, i, places):
     name = pick(rng, SRC.en_hist_names)
     plot = SRC.en_hist_plots[i % len(SRC.en_hist_plots)]
     opener = fill(
@@ -120,7 +124,7 @@ def en_history(rng, i):
     return fill(F["history_title"], {"name": name}), fit(sents, "en")
 
 
-def en_programming(rng, i):
+def en_programming(rng, i, places):
     title, q, facts = SRC.en_prog[i % len(SRC.en_prog)]
     opener = fill(pick(rng, SRC.en_prog_open), {"q": q})
     k = rng.randint(4, len(facts))
@@ -131,7 +135,8 @@ def en_programming(rng, i):
 # --- sports reports (numbers are generated, text is consistent with them) -------
 
 
-def en_football(rng, home, away):
+def en_football(rng, i, places):
+    home, away = places.team(), places.team()
     hs, as_ = rng.choice(SCORES)
     s = dict(home=home, away=away, hs=hs, as_=as_, crowd=rng.randint(18, 240) * 50, ground=home.split()[0])
     s["day"] = pick(rng, F["football_days"])
@@ -195,7 +200,8 @@ def basketball_slots(rng, home, away):
     return s, keys
 
 
-def en_basketball(rng, home, away):
+def en_basketball(rng, i, places):
+    home, away = places.team(), places.team()
     s, keys = basketball_slots(rng, home, away)
     s["weekday"] = pick(rng, SRC.en_weekdays)
     if "best" in s:
@@ -214,7 +220,8 @@ def mmss(frames, t):
     return fill(frames["race_time"], {"m": m, "s": sec})
 
 
-def en_race(rng, town):
+def en_race(rng, i, places):
+    town = places.city()
     n = rng.randint(300, 2400)
     base = rng.randint(29 * 60, 34 * 60)
     gap = rng.randint(3, 48)
@@ -240,7 +247,8 @@ def forecast_day(rng, season, lo_t, hi_t, conditions):
     return cond, kind, hi, hi - rng.randint(4, 11)
 
 
-def en_forecast(rng, city):
+def en_forecast(rng, i, places):
+    city = places.city()
     month = rng.randint(1, 12)
     season = season_of(month)
     lo_t, hi_t = SRC.en_temps[season]
@@ -257,14 +265,14 @@ def en_forecast(rng, city):
     return fill(F["forecast_title"], s), fit(sents, "en")
 
 
-def en_season_note(rng, i):
+def en_season(rng, i, places):
     season = ["spring", "summer", "autumn", "winter"][i % 4]
     pool = SRC.en_season_notes[season]
     sents = [pool[0]] + rng.sample(pool[1:], len(pool) - 1)
     return fill(F["season_title"], {"season": season}), fit(sents, "en")
 
 
-def en_school(rng, i):
+def en_school(rng, i, places):
     s1, s2 = rng.sample(list(SRC.en_subjects), 2)
     s = dict(s1=s1, s2=s2, teacher=pick(rng, SRC.en_teachers), friend=pick(rng, SRC.en_names))
     sents = [fill(pick(rng, F["school_open"]), s)]
@@ -283,7 +291,8 @@ def travel_acts(rng, acts, tags):
     return rng.sample(ok, len(ok))
 
 
-def en_travel(rng, i, town):
+def en_travel(rng, i, places):
+    town = places.town()
     kind, tags = pick(rng, SRC.en_travel_kind)
     acts = travel_acts(rng, SRC.en_travel_do, tags)
     k = rng.randint(2, 3)

@@ -1,4 +1,4 @@
-"""Chinese pretraining paragraphs: ``zh_<kind>(rng, ...) -> (title, text)``, composed from ``SRC`` pools.
+"""Chinese pretraining paragraphs: ``zh_<kind>(rng, i, places) -> (title, text)``, as in pretrain_en.
 
 The sentence frames are ``SRC.zh_frames`` (data/samples/src/pretrain_zh.yaml); this module draws the numbers and
 words, picks the frames and fills them.
@@ -16,7 +16,7 @@ def zh_person(rng):
     return pick(rng, SRC.zh_surnames) + pick(rng, SRC.zh_given)
 
 
-def zh_diary(rng, i):
+def zh_diary(rng, i, places):
     s = dict(month=rng.randint(1, 12), day=rng.randint(1, 28), wd=pick(rng, SRC.zh_weekdays))
     s["friend"] = pick(rng, SRC.zh_names)
     s["weather"], wsent = pick(rng, SRC.zh_diary_weather[season_of(s["month"])])
@@ -30,7 +30,7 @@ def zh_diary(rng, i):
     return fill(F["diary_title"], s), fit([fill(x, s) for x in sents], "zh", pad=spare, drop=True)
 
 
-def zh_fable(rng, i):
+def zh_fable(rng, i, places):
     fable = SRC.zh_fables[i % len(SRC.zh_fables)]
     slots = {"place": pick(rng, SRC.zh_places), "season": pick(rng, F["seasons"]), "food": pick(rng, SRC.zh_foods)}
     used = []
@@ -45,7 +45,7 @@ def zh_fable(rng, i):
     return fill(fable["title"], slots), fit(sents, "zh")
 
 
-def zh_recipe(rng, i):
+def zh_recipe(rng, i, places):
     dish, ingr, steps, tips = SRC.zh_recipes[i % len(SRC.zh_recipes)]
     sents = [fill(pick(rng, SRC.zh_recipe_intro), {"dish": dish}), fill(F["recipe_need"], {"ingr": ingr})]
     if rng.random() < 0.5:  # 首先 ... 接着/然后/随后 in turn ... 最后
@@ -61,7 +61,8 @@ def zh_recipe(rng, i):
     return fill(F["recipe_title"], {"dish": dish}), fit(sents, "zh")
 
 
-def zh_town(rng, i, base):
+def zh_town(rng, i, places):
+    base = places.town()
     suffix = pick(rng, F["town_suffixes"])
     s = dict(name=base + suffix, kind=pick(rng, SRC.zh_town_kind[suffix]), one=F["town_one"][suffix])
     if suffix == "镇":
@@ -89,14 +90,14 @@ def zh_town(rng, i, base):
     return s["name"], fit(sents, "zh", pad=[tr] + hist[2:3] if tr else hist[2:3])
 
 
-def zh_science(rng, i):
+def zh_science(rng, i, places):
     title, q, facts, close = SRC.zh_science[i % len(SRC.zh_science)]
     opener = fill(pick(rng, SRC.zh_sci_open), {"q": q})
     # each topic appears once, so keep every sentence (Chinese text is denser)
     return title, fit([opener] + list(facts) + [close], "zh")
 
 
-def zh_animal(rng, i):
+def zh_animal(rng, i, places):
     title, lead, facts = SRC.zh_animals[i % len(SRC.zh_animals)]
     shuffled = rng.sample(facts, len(facts))
     k = rng.randint(4, len(facts))
@@ -104,7 +105,7 @@ def zh_animal(rng, i):
     return fill(F["animal_title"], {"title": title}), fit(sents, "zh", pad=shuffled[k:])
 
 
-def zh_history(rng, i):
+def zh_history(rng, i, places):
     name = pick(rng, SRC.zh_hist_names)
     plot = SRC.zh_hist_plots[i % len(SRC.zh_hist_plots)]
     opener = fill(
@@ -121,7 +122,7 @@ def zh_history(rng, i):
     return fill(F["history_title"], {"name": name}), fit(sents, "zh")
 
 
-def zh_programming(rng, i):
+def zh_programming(rng, i, places):
     title, q, facts = SRC.zh_prog[i % len(SRC.zh_prog)]
     opener = fill(pick(rng, SRC.zh_prog_open), {"q": q})
     sents = [opener] + list(facts) + [pick(rng, SRC.zh_prog_close)]
@@ -131,7 +132,8 @@ def zh_programming(rng, i):
 # --- sports ----------------------------------------------------------------------
 
 
-def zh_football(rng, home, away):
+def zh_football(rng, i, places):
+    home, away = places.team(), places.team()
     hs, as_ = rng.choice(SCORES)
     s = dict(home=home, away=away, hs=hs, as_=as_, crowd=rng.randint(18, 240) * 50)
     if hs > as_:
@@ -169,7 +171,8 @@ def zh_football(rng, home, away):
     return fill(F["football_title"], s), fit(sents, "zh", pad=spare)
 
 
-def zh_basketball(rng, home, away):
+def zh_basketball(rng, i, places):
+    home, away = places.team(), places.team()
     s, keys = basketball_slots(rng, home, away)
     s["weekday"] = pick(rng, SRC.zh_weekdays[:6])
     if "best" in s:
@@ -182,7 +185,8 @@ def zh_basketball(rng, home, away):
     return fill(F["basketball_title"], s), fit(sents, "zh")
 
 
-def zh_race(rng, town):
+def zh_race(rng, i, places):
+    town = places.city()
     n = rng.randint(300, 2400)
     base = rng.randint(29 * 60, 34 * 60)
     gap = rng.randint(3, 48)
@@ -199,7 +203,8 @@ def zh_race(rng, town):
 # --- weather forecasts & seasons --------------------------------------------------
 
 
-def zh_forecast(rng, city):
+def zh_forecast(rng, i, places):
+    city = places.city()
     month = rng.randint(1, 12)
     season = season_of(month)
     lo_t, hi_t = SRC.en_temps[season]
@@ -218,7 +223,7 @@ def zh_forecast(rng, city):
     return fill(F["forecast_title"], {"city": city}), fit(sents, "zh")
 
 
-def zh_season_note(rng, i):
+def zh_season(rng, i, places):
     season = ["spring", "summer", "autumn", "winter"][i % 4]
     pool = SRC.zh_season_notes[season]
     sents = [pool[0]] + rng.sample(pool[1:], len(pool) - 1)
@@ -228,7 +233,7 @@ def zh_season_note(rng, i):
 # --- school and travel ------------------------------------------------------------
 
 
-def zh_school(rng, i):
+def zh_school(rng, i, places):
     s1, s2 = rng.sample(list(SRC.zh_subjects), 2)
     s = dict(s1=s1, s2=s2, teacher=pick(rng, SRC.zh_teachers), friend=pick(rng, SRC.zh_names))
     sents = [fill(pick(rng, F["school_open"]), s)]
@@ -241,7 +246,8 @@ def zh_school(rng, i):
     return fill(F["school_title"], s), fit(sents, "zh", pad=extra[k:])
 
 
-def zh_travel(rng, i, base):
+def zh_travel(rng, i, places):
+    base = places.town()
     kind, tags, suffix = pick(rng, SRC.zh_travel_kind)
     s = dict(town=base + suffix, kind=kind)
     acts = travel_acts(rng, SRC.zh_travel_do, tags)
