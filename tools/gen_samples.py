@@ -10,13 +10,14 @@ Usage:
     python tools/gen_samples.py --out DIR  # write somewhere else
     python tools/gen_samples.py --check    # only validate the existing files
 
-The prose and word pools live beside the samples, in data/samples/src/*.yaml
-(read with the project's bounded YAML loader); the code that composes them is in
-tools/samplegen/ (common helpers, English and Chinese pretraining text, SFT tasks,
-conversations), and this file assembles the corpora, writes and validates them.
-The output is byte-identical on every run (fixed seeds, no set/hash ordering,
-sorted where it matters); tests/test_gen_samples.py regenerates into a
-temporary folder and compares with the committed files.
+The prose lives beside the samples, in data/samples/src/*.yaml (read with the project's
+bounded YAML loader): word pools, hand-written paragraphs, sentence frames and task templates
+with {named} placeholders, and the plan of how many documents of each kind. The code only
+draws, combines and fills them: tools/samplegen/ (common helpers, English and Chinese
+pretraining paragraphs, SFT tasks, conversations); this file assembles the corpora, writes
+and validates them. The output is byte-identical on every run (fixed seeds, no set/hash
+ordering, sorted where it matters); tests/test_gen_samples.py regenerates into a temporary
+folder and compares with the committed files.
 
 Files produced:
     pretrain_zh_en.jsonl          {"text": ...}
@@ -98,47 +99,42 @@ def build_pretrain(seed):
 # writers / validation
 # ---------------------------------------------------------------------------
 
+FILES = [
+    "pretrain_zh_en.jsonl",
+    "pretrain_title_content.jsonl",
+    "sft_messages.jsonl",
+    "sft_alpaca.json",
+    "sft_sharegpt.jsonl",
+]
+CHAT = {
+    "messages": ("role", "content", "system", "user", "assistant"),
+    "conversations": ("from", "value", "system", "human", "gpt"),
+}
 
-def write_jsonl(path, records):
+
+def write(path, records):
+    """JSON Lines, or one indented JSON list for a ``.json`` file; UTF-8, newline-terminated lines."""
     with open(path, "w", encoding="utf-8", newline="\n") as f:
-        for r in records:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
-
-
-def write_json(path, obj):
-    with open(path, "w", encoding="utf-8", newline="\n") as f:
-        json.dump(obj, f, ensure_ascii=False, indent=2)
-        f.write("\n")
+        if path.endswith(".json"):
+            f.write(json.dumps(records, ensure_ascii=False, indent=2) + "\n")
+        else:
+            f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
 
 
 def _nonempty_strings(obj):
     if isinstance(obj, str):
         assert obj.strip(), "empty string"
-    elif isinstance(obj, dict):
-        for v in obj.values():
-            _nonempty_strings(v)
-    elif isinstance(obj, list):
-        for v in obj:
-            _nonempty_strings(v)
+    for v in obj.values() if isinstance(obj, dict) else obj if isinstance(obj, list) else ():
+        _nonempty_strings(v)
 
 
-def validate_messages(rec):
-    msgs = rec["messages"]
-    roles = [m["role"] for m in msgs]
-    if roles[0] == "system":
-        roles = roles[1:]
-    assert roles and len(roles) % 2 == 0, roles
-    assert all(r == ("user" if k % 2 == 0 else "assistant") for k, r in enumerate(roles)), roles
-    assert "system" not in roles
-    _nonempty_strings(rec)
-
-
-def validate_sharegpt(rec):
-    froms = [m["from"] for m in rec["conversations"]]
-    if froms[0] == "system":
-        froms = froms[1:]
-    assert froms and len(froms) % 2 == 0
-    assert all(r == ("human" if k % 2 == 0 else "gpt") for k, r in enumerate(froms)), froms
+def validate_chat(rec):
+    """A messages or sharegpt record: an optional system turn, then user/assistant pairs; no empty string."""
+    key = "messages" if "messages" in rec else "conversations"
+    who, _, system, user, assistant = CHAT[key]
+    roles = [m[who] for m in rec[key]]
+    roles = roles[1:] if roles[0] == system else roles
+    assert roles and roles == [user, assistant] * (len(roles) // 2), roles
     _nonempty_strings(rec)
 
 
@@ -152,46 +148,26 @@ def validate_alpaca(rec):
 
 
 def generate(out_dir):
+    """Write the five generated files into ``out_dir`` (validated first); returns {file name: record count}."""
     os.makedirs(out_dir, exist_ok=True)
     docs = build_pretrain(SEED)
     for _lang, title, text in docs:
         assert MIN_CHARS <= len(text) <= MAX_CHARS, (title, len(text))
-    write_jsonl(os.path.join(out_dir, "pretrain_zh_en.jsonl"), [{"text": t} for _, _, t in docs])
-
     trng = random.Random(SEED + 1)
-    en_docs = [d for d in docs if d[0] == "en"]
-    zh_docs = [d for d in docs if d[0] == "zh"]
-    tc = trng.sample(en_docs, 50) + trng.sample(zh_docs, 50)
+    tc = trng.sample([d for d in docs if d[0] == "en"], 50) + trng.sample([d for d in docs if d[0] == "zh"], 50)
     trng.shuffle(tc)
-    write_jsonl(
-        os.path.join(out_dir, "pretrain_title_content.jsonl"),
-        [{"title": title, "content": text} for _, title, text in tc],
-    )
-
     convs = build_conversations(SEED + 2)
     msgs = [to_messages(c) for c in convs]
-    for m in msgs:
-        validate_messages(m)
-    write_jsonl(os.path.join(out_dir, "sft_messages.jsonl"), msgs)
-
     alp = [to_alpaca(c) for c in stratified_subset(random.Random(SEED + 3), convs)]
+    sg = [to_sharegpt(c) for c in stratified_subset(random.Random(SEED + 4), convs)]
+    for r in msgs + sg:
+        validate_chat(r)
     for r in alp:
         validate_alpaca(r)
-    write_json(os.path.join(out_dir, "sft_alpaca.json"), alp)
-
-    sg = [to_sharegpt(c) for c in stratified_subset(random.Random(SEED + 4), convs)]
-    for r in sg:
-        validate_sharegpt(r)
-    write_jsonl(os.path.join(out_dir, "sft_sharegpt.jsonl"), sg)
-
-    stats = {
-        "pretrain_zh_en.jsonl": len(docs),
-        "pretrain_title_content.jsonl": len(tc),
-        "sft_messages.jsonl": len(msgs),
-        "sft_alpaca.json": len(alp),
-        "sft_sharegpt.jsonl": len(sg),
-    }
-    return stats
+    records = [[{"text": t} for _, _, t in docs], [{"title": t, "content": c} for _, t, c in tc], msgs, alp, sg]
+    for name, recs in zip(FILES, records, strict=True):
+        write(os.path.join(out_dir, name), recs)
+    return {name: len(recs) for name, recs in zip(FILES, records, strict=True)}
 
 
 def _is_zh(text):
@@ -199,72 +175,46 @@ def _is_zh(text):
     return any("\u4e00" <= ch <= "\u9fff" for ch in text[:40])
 
 
+def _chat_summary(recs, key):
+    """(records, Chinese ones by the first user line, "system=N multi-turn=M") of a messages/sharegpt file."""
+    who, content, system, user, _ = CHAT[key]
+    users = [[m for m in r[key] if m[who] == user] for r in recs]
+    zh = sum(_is_zh(u[0][content].split("\n")[0]) for u in users)
+    return (
+        len(recs),
+        zh,
+        f"system={sum(r[key][0][who] == system for r in recs)} multi-turn={sum(len(u) > 1 for u in users)}",
+    )
+
+
 def check(out_dir):
     """Re-read every file from disk, validate its format and print a summary."""
 
-    def jsonl(name):
+    def read(name):
         with open(os.path.join(out_dir, name), encoding="utf-8") as f:
-            return [json.loads(line) for line in f]
+            return json.load(f) if name.endswith(".json") else [json.loads(line) for line in f]
 
-    rows = []
-    pre = jsonl("pretrain_zh_en.jsonl")
+    pre, tc, msgs, alp, sg = (read(name) for name in FILES)
     for r in pre:
         assert set(r) == {"text"} and MIN_CHARS <= len(r["text"]) <= MAX_CHARS
     assert len({r["text"] for r in pre}) == len(pre), "duplicate pretraining texts"
-    rows.append(("pretrain_zh_en.jsonl", len(pre), sum(_is_zh(r["text"]) for r in pre), ""))
-
-    tc = jsonl("pretrain_title_content.jsonl")
     for r in tc:
         assert set(r) == {"title", "content"} and r["title"].strip() and r["content"].strip()
-    rows.append(("pretrain_title_content.jsonl", len(tc), sum(_is_zh(r["content"]) for r in tc), ""))
-
-    msgs = jsonl("sft_messages.jsonl")
-    for r in msgs:
-        validate_messages(r)
-        assert r["messages"][-1]["role"] == "assistant"
-    users = [[m for m in r["messages"] if m["role"] == "user"] for r in msgs]
-    rows.append(
-        (
-            "sft_messages.jsonl",
-            len(msgs),
-            sum(_is_zh(u[0]["content"].split("\n")[0]) for u in users),
-            "system={} multi-turn={}".format(
-                sum(r["messages"][0]["role"] == "system" for r in msgs), sum(len(u) > 1 for u in users)
-            ),
-        )
-    )
-
-    with open(os.path.join(out_dir, "sft_alpaca.json"), encoding="utf-8") as f:
-        alp = json.load(f)
     assert isinstance(alp, list)
+    for r in msgs + sg:
+        validate_chat(r)
     for r in alp:
         validate_alpaca(r)
-    rows.append(
-        (
-            "sft_alpaca.json",
-            len(alp),
-            sum(_is_zh(r["instruction"]) for r in alp),
-            "system={} history={}".format(sum("system" in r for r in alp), sum("history" in r for r in alp)),
-        )
-    )
-
-    sg = jsonl("sft_sharegpt.jsonl")
-    for r in sg:
-        validate_sharegpt(r)
-    humans = [[m for m in r["conversations"] if m["from"] == "human"] for r in sg]
-    rows.append(
-        (
-            "sft_sharegpt.jsonl",
-            len(sg),
-            sum(_is_zh(h[0]["value"].split("\n")[0]) for h in humans),
-            "system={} multi-turn={}".format(
-                sum(r["conversations"][0]["from"] == "system" for r in sg), sum(len(h) > 1 for h in humans)
-            ),
-        )
-    )
-
+    alp_extra = f"system={sum('system' in r for r in alp)} history={sum('history' in r for r in alp)}"
+    rows = [
+        (len(pre), sum(_is_zh(r["text"]) for r in pre), ""),
+        (len(tc), sum(_is_zh(r["content"]) for r in tc), ""),
+        _chat_summary(msgs, "messages"),
+        (len(alp), sum(_is_zh(r["instruction"]) for r in alp), alp_extra),
+        _chat_summary(sg, "conversations"),
+    ]
     total = 0
-    for name, n, n_zh, extra in rows:
+    for name, (n, n_zh, extra) in zip(FILES, rows, strict=True):
         size = os.path.getsize(os.path.join(out_dir, name))
         total += size
         print(f"{name:<30} {n:4d} records (zh {n_zh:3d} / en {n - n_zh:3d}) {size / 1024:7.1f} KB  {extra}")
