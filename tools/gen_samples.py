@@ -42,7 +42,14 @@ DEFAULT_OUT = os.path.join(ROOT, "data", "samples")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # tools/: the samplegen package
 from samplegen import pretrain_en, pretrain_zh  # noqa: E402
 from samplegen.common import MAX_CHARS, MIN_CHARS, SRC, LengthError, fill, fit, pick, pool, town_names  # noqa: E402
-from samplegen.conversations import build_conversations, stratified_subset, to_alpaca, to_messages, to_sharegpt  # noqa: E402
+from samplegen.conversations import (  # noqa: E402
+    CHAT,
+    build_conversations,
+    stratified_subset,
+    to_alpaca,
+    to_messages,
+    to_sharegpt,
+)
 
 # ---------------------------------------------------------------------------
 # pretraining corpus assembly
@@ -106,10 +113,6 @@ FILES = [
     "sft_alpaca.json",
     "sft_sharegpt.jsonl",
 ]
-CHAT = {
-    "messages": ("role", "content", "system", "user", "assistant"),
-    "conversations": ("from", "value", "system", "human", "gpt"),
-}
 
 
 def write(path, records):

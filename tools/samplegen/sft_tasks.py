@@ -290,10 +290,3 @@ def translation_turn(rng, lang, pair):
     else:
         prompts, out, src = (SRC.en_tr_to_en, en, zh) if lang == "en" else (SRC.zh_tr_to_zh, zh, en)
     return T(pick(rng, prompts), out, src, kind="translate")
-
-
-def user_text(turn, lang):
-    """The user message of a turn; instruction and input joined the way alpaca loaders join them."""
-    if not turn["input"]:
-        return turn["instruction"]
-    return turn["instruction"] + "\n" + turn["input"]
