@@ -52,3 +52,21 @@ def test_a_file_that_is_not_a_mapping_is_refused(load_sources, tmp_path):
     (tmp_path / "a.yaml").write_text("- just\n- a list\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"^a\.yaml: expected a mapping of pool name to pool, got list$"):
         load_sources(str(tmp_path))
+
+
+def test_a_file_that_does_not_parse_is_refused_with_its_line(load_sources, tmp_path):
+    (tmp_path / "a.yaml").write_text("en_names: [Ann]\nzh_names: [小明\n", encoding="utf-8")
+    with pytest.raises(ValueError) as err:
+        load_sources(str(tmp_path))
+    assert str(err.value) == (
+        "a.yaml: line 3, column 1: YAML syntax error: expected ',' or ']', but got '<stream end>'"
+    )
+
+
+def test_a_template_placeholder_with_no_slot_names_the_template(gen):
+    from samplegen.common import fill
+
+    assert fill("{name} is {age:,} days old", {"name": "Ann", "age": 12345}) == "Ann is 12,345 days old"
+    with pytest.raises(ValueError) as err:
+        fill("{nmae} buys {a} pens", {"name": "Ann", "a": 2})
+    assert str(err.value) == "template '{nmae} buys {a} pens': no slot 'nmae' (it has: a, name)"

@@ -40,7 +40,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_OUT = os.path.join(ROOT, "data", "samples")
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # tools/: the samplegen package
-from samplegen import pretrain_en, pretrain_zh  # noqa: E402
+try:  # importing samplegen reads data/samples/src/*.yaml
+    from samplegen import pretrain_en, pretrain_zh
+except ValueError as e:  # a src file that does not parse, or a pool defined twice: one line, no traceback
+    sys.exit(f"gen_samples: {e}")
 from samplegen.common import MAX_CHARS, MIN_CHARS, SRC, LengthError, fill, fit, pick, pool, town_names  # noqa: E402
 from samplegen.conversations import (  # noqa: E402
     CHAT,
@@ -230,8 +233,11 @@ def main(argv=None):
     ap.add_argument("--out", default=DEFAULT_OUT, help="output directory (default: data/samples)")
     ap.add_argument("--check", action="store_true", help="only validate existing files, do not regenerate")
     args = ap.parse_args(argv)
-    if not args.check:
-        generate(args.out)
+    try:
+        if not args.check:
+            generate(args.out)
+    except ValueError as e:  # a template naming a slot its generator does not fill
+        sys.exit(f"gen_samples: {e}")
     check(args.out)
 
 

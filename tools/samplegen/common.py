@@ -23,8 +23,14 @@ def pick(rng, seq):
 
 
 def fill(template, slots):
-    """``template`` with its ``{name}`` (or ``{name:spec}``) placeholders filled from ``slots``; never eval."""
-    return template.format_map(slots)
+    """``template`` with its ``{name}`` (or ``{name:spec}``) placeholders filled from ``slots``; never eval.
+
+    A placeholder with no slot (a typo in a src/*.yaml template) raises ValueError naming the template and its slots.
+    """
+    try:
+        return template.format_map(slots)
+    except (KeyError, IndexError, ValueError) as e:
+        raise ValueError(f"template {template!r}: no slot {e} (it has: {', '.join(sorted(slots))})") from None
 
 
 def pool(lang, key):
@@ -54,27 +60,13 @@ def en_join(items):
     return "{} and {}".format(", ".join(items[:-1]), items[-1])
 
 
-def zh_join(items):
-    items = list(items)
-    if len(items) == 1:
-        return items[0]
-    return "、".join(items[:-1]) + "和" + items[-1]
-
-
-def fmt_int(n):
-    return f"{n:,}"
-
-
-ZH_DIGITS = "零一二三四五六七八九"
-
-
 def zh_num(n):
-    """Chinese numerals for 0..99 (used for dates and small counts)."""
+    """Chinese numerals for 0..99 (small counts)."""
+    digits = "零一二三四五六七八九"
     if n < 10:
-        return ZH_DIGITS[n]
+        return digits[n]
     tens, ones = divmod(n, 10)
-    s = ("" if tens == 1 else ZH_DIGITS[tens]) + "十"
-    return s + (ZH_DIGITS[ones] if ones else "")
+    return ("" if tens == 1 else digits[tens]) + "十" + (digits[ones] if ones else "")
 
 
 def join_sents(sents, lang):
@@ -117,17 +109,23 @@ def load_sources(src_dir=SRC_DIR):
     """Every pool in ``src_dir/*.yaml`` as one namespace: key ``en_fables`` becomes ``SRC.en_fables``.
 
     Files are read in name order with the project's bounded YAML loader; a key defined in two files is
-    refused (one pool, one place).  Sequences load as lists (the generators only iterate, index and unpack them).
+    refused (one pool, one place), and so is a file that does not parse (ValueError "<file>: line L, column C: ...").
+    Sequences load as lists (the generators only iterate, index and unpack them).
     """
     if ROOT not in sys.path:
         sys.path.insert(0, ROOT)
-    from backend.safe_yaml import read_yaml_file
+    import yaml
+
+    from backend.safe_yaml import read_yaml_file, yaml_problem
 
     pools = {}
     for name in sorted(os.listdir(src_dir)):
         if not name.endswith(".yaml"):
             continue
-        data = read_yaml_file(os.path.join(src_dir, name))
+        try:
+            data = read_yaml_file(os.path.join(src_dir, name))
+        except yaml.YAMLError as e:
+            raise ValueError(f"{name}: {yaml_problem(e)}") from None
         if not isinstance(data, dict):
             raise ValueError(f"{name}: expected a mapping of pool name to pool, got {type(data).__name__}")
         for key, pool in data.items():
@@ -140,24 +138,13 @@ def load_sources(src_dir=SRC_DIR):
 SRC = load_sources()
 
 
-def season_of(month):  # month: 1..12
-    return [
-        "winter",
-        "winter",
-        "spring",
-        "spring",
-        "spring",
-        "summer",
-        "summer",
-        "summer",
-        "autumn",
-        "autumn",
-        "autumn",
-        "winter",
-    ][month - 1]
+def season_of(month):
+    """The season (a pool key) of month 1..12: December to February is winter."""
+    return ("winter", "spring", "summer", "autumn")[month % 12 // 3]
 
 
-def town_names(rng, parts_a, parts_b, n, sep=""):
-    combos = [a + sep + b for a in parts_a for b in parts_b if a[-1:] != b[:1]]
+def town_names(rng, parts_a, parts_b, n):
+    """``n`` distinct names ``a + b`` (no doubled letter at the joint), in a shuffled order."""
+    combos = [a + b for a in parts_a for b in parts_b if a[-1:] != b[:1]]
     rng.shuffle(combos)
     return combos[:n]
