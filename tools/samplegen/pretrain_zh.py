@@ -156,7 +156,7 @@ def zh_football(rng, i, places):
             sents.append(fill(F["goal_solo"], g))
         else:
             parts = [fill(F["goal_part"], {"who": w, "mins": "、".join(map(str, ms))}) for w, ms in by.items()]
-            sents.append(fill(F["goal_many"], dict(g, parts="和".join(parts))))
+            sents.append(fill(F["goal_many"], dict(g, parts=F["and"].join(parts))))
     ev = rng.sample(SRC.zh_football_events, len(SRC.zh_football_events))
     sents.append(fill(ev[0], {"p": zh_person(rng)}))
     spare = [fill(e, {"p": zh_person(rng)}) for e in ev[1:]]
