@@ -7,7 +7,7 @@ words, picks the frames and fills them.
 from __future__ import annotations
 
 from samplegen.common import SRC, fill, fit, pick, season_of, zh_num
-from samplegen.pretrain_en import SCORES, basketball_slots, forecast_day, mmss, travel_acts
+from samplegen.draws import SCORES, basketball_slots, forecast_day, mmss, travel_acts
 
 F = SRC.zh_frames
 
