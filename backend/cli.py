@@ -65,7 +65,7 @@ def cmd_train(args) -> int:
     submitted = submit(spec, args.home, override=args.override)
     for check in submitted.checks:
         if check.level != "ok":
-            print(f"[{check.level}] {check.name}: {check.message}", file=sys.stderr)
+            print(f"[{check.level}] {check.line()}", file=sys.stderr)
     if not submitted.ok:
         print("pre-flight failed: fix the lines above (or pass --override for the memory check)", file=sys.stderr)
         return 1

@@ -183,7 +183,7 @@ def create(spec: JobSpec, items: list[str], home, hardware, override: bool = Fal
     for values, one in combos:  # backend.run.submit's steps, split: every combination passes before any run exists
         prepared = prepare(one, home, hardware, override=override)
         checks = prepared.checks
-        notes += [f"[{c.level}] {describe(values)}: {c.name}: {c.message}" for c in checks if c.level != "ok"]
+        notes += [f"[{c.level}] {describe(values)}: {c.line()}" for c in checks if c.level != "ok"]
         if prepared.failed:
             raise SweepPreflightError(
                 f"pre-flight failed for {describe(values)}: no run of the sweep was created", notes

@@ -142,7 +142,8 @@ def test_cli_exit_status_json_and_node_commands(tmp_path, studio_home, tiny_mode
     assert code == 0 and "machine 1: " in out and "--machine_rank 1" in out and "pre-flight: passed" in out
     bad = ["--set", "data.sources=[{path: /nonexistent.jsonl}]"]
     code, out = run_cli(["--home", str(studio_home), "preflight", str(job), *bad], capsys)
-    assert code == 1 and "[FAIL] data.sources[0]" in out
+    assert code == 1 and "[FAIL] data.sources[0].path: /nonexistent.jsonl: no such file or folder" in out
+    assert "data.sources[0]: data.sources[0]" not in out  # each field named once
 
 
 def test_preflight_does_not_import_torch(studio_home, tiny_model):

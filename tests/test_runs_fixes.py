@@ -57,6 +57,9 @@ def test_pre_flight_failures_use_the_validation_box():
     assert html.startswith('<div style="border:1px solid #dc2626') and "Nothing was started" in html
     assert "<code>data.sources[0].path</code>: /x.jsonl: no such file or folder" in html
     assert "data.sources[0]: data.sources[0]" not in html and "warn: memory: tight" in html and "fine" not in html
+    # The CLI, the sweep notes and the Train tab's check list print Check.line(): the same field named once.
+    assert checks[0].line() == "data.sources[0].path: /x.jsonl: no such file or folder"
+    assert checks[0].name == "data.sources[0]" and checks[1].line() == "memory: tight"  # the check's key is kept
 
 
 def test_export_errors_name_the_overwrite_checkbox_once():

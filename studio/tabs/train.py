@@ -244,7 +244,7 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
         checks = [
             c for c in submitted.checks if c.level != "ok" or c.message.endswith("downloaded first")
         ]  # fmt: skip - a hub model: say so
-        lines = [_note(f"{c.level}: {c.name}: {c.message}", ok=c.level == "ok", warn=c.level == "warn") for c in checks]
+        lines = [_note(f"{c.level}: {c.line()}", ok=c.level == "ok", warn=c.level == "warn") for c in checks]
         if not submitted.ok:
             # Nothing starts. The override box (as `studio train --override`) turns only the memory check
             # into a warning: missing files or bad data cannot be overridden.
