@@ -56,8 +56,26 @@ def resolve_data_path(path: str, home: str | os.PathLike | None = None) -> Path:
     return local.resolve()
 
 
-def resolve_model_path(path: str, home: Path) -> Path:
-    """A model/tokenizer path as a local directory, building the builtin tiny model when needed.
+def data_path_tried(path: str, home: str | os.PathLike | None = None) -> list[Path]:
+    """The places :func:`resolve_data_path` looks for ``path``, in its order (for a "not found" line)."""
+    local = Path(path).expanduser()
+    if is_builtin(path) or local.is_absolute():
+        return [resolve_data_path(path, home)]
+    return ([(Path(home) / local).resolve()] if home is not None else []) + [local.resolve()]
+
+
+def require_data_path(path: str, home: str | os.PathLike | None, field: str) -> Path:
+    """:func:`resolve_data_path`, or ``FileNotFoundError`` naming ``field``, the path and every place tried."""
+    found = resolve_data_path(path, home)
+    if not found.exists():
+        tried = ", ".join(str(p) for p in data_path_tried(path, home))
+        raise FileNotFoundError(f"{field}: no such file or folder {path!r} (looked in {tried})")
+    return found
+
+
+def resolve_model_path(path: str, home: Path, field: str = "model") -> Path:
+    """A model/tokenizer path as a local directory, building the builtin tiny model when needed; a local path
+    that names no folder raises ``FileNotFoundError`` naming ``field`` and the folders looked in.
 
     Building imports torch/transformers, so the UI only calls this in a subprocess.
     """
@@ -73,4 +91,4 @@ def resolve_model_path(path: str, home: Path) -> Path:
         return ensure_tiny_tokenizer(home) if name == "tiny-tokenizer" else ensure_tiny_model(home)
     from backend.models.ref import require_local  # hub ids: their download folder (``studio models pull``)
 
-    return require_local(path, home)
+    return require_local(path, home, field)
