@@ -114,11 +114,11 @@ def test_ppo_optimiser_follows_train_optim_as_the_estimate_counts(optim, cls_nam
     decay; its states take the bytes per parameter the memory estimate counts (policy and value head alike)."""
     from backend.memory import OPTIMIZER_BYTES, extra_models
     from backend.model_shape import ModelShape
-    from backend.train.ppo import make_optimizer
+    from backend.train.ppo import optimizer_factory
 
     spec = _spec("ppo", [{"path": "x.jsonl"}], train={"optim": optim, "learning_rate": 0.01, "weight_decay": 0.1})
     head = torch.nn.Linear(8, 1)
-    opt = make_optimizer(spec, list(head.parameters()))
+    opt = optimizer_factory(spec)(list(head.parameters()))
     assert type(opt).__name__ == cls_name
     assert (opt.param_groups[0]["lr"], opt.param_groups[0]["weight_decay"]) == (0.01, 0.1)
     before = head.weight.detach().clone()
