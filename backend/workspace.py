@@ -73,9 +73,10 @@ def require_data_path(path: str, home: str | os.PathLike | None, field: str) -> 
     return found
 
 
-def resolve_model_path(path: str, home: Path, field: str = "model") -> Path:
-    """A model/tokenizer path as a local directory, building the builtin tiny model when needed; a local path
-    that names no folder raises ``FileNotFoundError`` naming ``field`` and the folders looked in.
+def resolve_model_path(path: str, home: Path, field: str | None = None) -> Path:
+    """A model/tokenizer path as a local directory, building the builtin tiny model when needed. With ``field``
+    (the trainer's ``model.name_or_path``/``model.tokenizer``), a local path that names no folder raises
+    ``FileNotFoundError`` naming the field and the folders looked in; without, the caller checks the folder.
 
     Building imports torch/transformers, so the UI only calls this in a subprocess.
     """
@@ -89,6 +90,9 @@ def resolve_model_path(path: str, home: Path, field: str = "model") -> Path:
         from backend.builtin import ensure_tiny_model, ensure_tiny_tokenizer
 
         return ensure_tiny_tokenizer(home) if name == "tiny-tokenizer" else ensure_tiny_model(home)
-    from backend.models.ref import require_local  # hub ids: their download folder (``studio models pull``)
+    from backend.models.ref import no_such_folder, parse_ref, require_local  # hub ids: their download folder
 
-    return require_local(path, home, field)
+    folder = require_local(path, home, field or "model")
+    if field and parse_ref(path, home).kind == "local" and not folder.is_dir():
+        raise FileNotFoundError(no_such_folder(path, home, field))
+    return folder

@@ -160,12 +160,9 @@ def download_info(folder: Path) -> dict | None:
 
 
 def require_local(text: str, home: Path, field: str = "model") -> Path:
-    """The local folder of a reference; a hub ref that is not downloaded yet, or a local one that names no folder
-    (:func:`no_such_folder`), raises FileNotFoundError saying so."""
+    """The local folder of a reference; a hub ref that is not downloaded yet raises FileNotFoundError saying how."""
     ref = parse_ref(text, home)
     folder = ref.local_dir(home)
-    if ref.kind == "local" and not folder.is_dir():
-        raise FileNotFoundError(no_such_folder(ref.text, home, field))
     if ref.is_hub and not ref.downloaded(home):
         raise FileNotFoundError(
             f"{field}: {ref.id} is not downloaded yet; run `studio models pull {ref.id}` (or the Models tab) first"
