@@ -81,6 +81,12 @@ class LaunchPlan:
         return " ".join(prefix + [shlex.quote(a) for a in self.argv])
 
 
+def native_bf16(capability_majors: list[int]) -> bool:
+    """The one bf16 rule: bf16 counts as supported when there are GPUs and every one has compute capability 8.0+
+    (Ampere or later: native bf16; ``torch.cuda.is_bf16_supported()`` is also true where it is only emulated)."""
+    return bool(capability_majors) and all(major >= 8 for major in capability_majors)
+
+
 def resolve_precision(spec: JobSpec, hw: Hardware) -> str:
     """Resolve ``train.precision`` to "bf16", "fp16" or "fp32" on this hardware.
 
@@ -244,7 +250,7 @@ def build_launch(spec: JobSpec, run_dir: str, hw: Hardware, python: str = sys.ex
 _PROBE = (
     "import json, torch; c = torch.cuda; n = c.device_count() if c.is_available() else 0; "
     "m = [c.mem_get_info(i) for i in range(n)]; "
-    "print(json.dumps([n, n > 0 and all(c.get_device_capability(i)[0] >= 8 for i in range(n)), "
+    "print(json.dumps([n, [c.get_device_capability(i)[0] for i in range(n)], "
     "[f / 2**30 for f, t in m], [t / 2**30 for f, t in m], "
     "[str(getattr(c.get_device_properties(i), 'uuid', '')) for i in range(n)]]))"
 )
@@ -261,7 +267,8 @@ def _probe(python: str, timeout: float) -> dict | None:
     """Run the torch probe in a child process: {gpu_count, bf16, free_gb, total_gb, uuids}, or None."""
     try:
         out = subprocess.run([python, "-c", _PROBE], capture_output=True, text=True, timeout=timeout, check=True)
-        gpus, bf16, *rest = json.loads(out.stdout.strip().splitlines()[-1])
+        gpus, majors, *rest = json.loads(out.stdout.strip().splitlines()[-1])
+        bf16 = native_bf16([int(m) for m in majors])  # the probe reports capabilities; the rule is native_bf16
         free, total = (list(map(float, m)) for m in rest[:2]) if len(rest) >= 2 else ([], [])
         uuids = [str(u) for u in rest[2]] if len(rest) >= 3 else []
         return {"gpu_count": int(gpus), "bf16": bool(bf16), "free_gb": free, "total_gb": total, "uuids": uuids}

@@ -38,8 +38,8 @@
                                               policy (b_w), ppo loads it as full training does (4, or the
                                               spec's model.dtype); ZeRO-3 shards it (TRL prepares it with
                                               DeepSpeed) except in ppo's own loop
-    value_head  = (h + 1) × 16                ppo: a trained fp32 linear head (weights, grads, two AdamW
-                                              moments)
+    value_head  = (h + 1) × (8 + b_o)         ppo: a trained fp32 linear head (weights, grads, and the
+                                              train.optim states: ppo's loop builds that optimiser too)
     reward_model = (P_r − V×h untied head + h) × b_r    ppo/grpo with rl.reward_model: the reward model's
                                               shape (the policy's when unknown: an rm run of the same
                                               base) with its one-output score head; b_r 4 in ppo, the
@@ -181,7 +181,7 @@ def extra_models(
         ref = shape.total_params() * b
         out["reference_model"] = ref / world if zero == 3 and not info.reference_loaded else ref
     if info.value_head:
-        out["value_head"] = (shape.hidden + 1) * 16
+        out["value_head"] = (shape.hidden + 1) * (8 + OPTIMIZER_BYTES.get(spec.train.optim, 0))
     if info.reward_model and spec.rl.reward_model:
         b = 4 if info.reward_fp32 or precision not in ("bf16", "fp16") else 2
         out["reward_model"] = reward_model_params(reward_shape or shape) * b

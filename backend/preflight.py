@@ -36,11 +36,11 @@ from backend.launch import Hardware, LaunchPlan, build_launch
 from backend.memory import OPTIMIZER_BYTES, Estimate, _weight_bytes, estimate_memory, meminfo_gb
 from backend.model_shape import ModelShape, model_dir, shape_for_spec
 from backend.models.hub import preflight_line as hub_preflight_line
-from backend.models.ref import RefError, parse_ref
+from backend.models.ref import RefError, no_such_folder, parse_ref
 from backend.models.resolve import reward_model_problem
 from backend.spec import JobSpec, SpecError
 from backend.stages import stage_info
-from backend.workspace import BUILTIN_PREFIX, workspace_home
+from backend.workspace import BUILTIN_PREFIX, require_data_path, workspace_home
 
 WARN_AT, FAIL_AT = 0.9, 1.0
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json")
@@ -108,7 +108,7 @@ def check_model(spec: JobSpec, home: Path) -> Check:
         if not name:
             continue
         try:
-            ref = parse_ref(name)
+            ref = parse_ref(name, home)
         except RefError as exc:
             problems.append(f"{field}: {exc}")
             continue
@@ -121,6 +121,9 @@ def check_model(spec: JobSpec, home: Path) -> Check:
                 problems.append(line)
             elif ref.id not in downloads:
                 downloads.append(ref.id)
+            continue
+        if ref.kind == "local" and not folder.is_dir():
+            problems.append(no_such_folder(name, home, field))
             continue
         problems += _model_files(folder, field, weights)
     reward = spec.rl.reward_model if spec.stage in ("ppo", "grpo") else None
@@ -202,6 +205,23 @@ def check_data(spec: JobSpec, sample: int) -> list[Check]:
         scans.append(scan)
     if spec.data.val_size and len(scans) == len(spec.data.sources):
         out.append(check_val_size(spec, scans))
+    return out
+
+
+def check_eval_files(spec: JobSpec, home: Path) -> list[Check]:
+    """``eval.choice_data`` / ``eval.prompts_data`` found as the trainer finds them (workspace, then the current
+    folder: :func:`backend.workspace.require_data_path`); a missing one fails naming the field and the places."""
+    out = []
+    for field in ("eval.choice_data", "eval.prompts_data"):
+        text = getattr(spec.eval, field.split(".")[1])
+        if not text:
+            continue
+        try:
+            path = require_data_path(text, home, field)
+        except (OSError, ValueError) as exc:
+            out.append(Check(field, "fail", str(exc)))
+            continue
+        out.append(Check(field, "ok", f"{text}: {path}"))
     return out
 
 
@@ -409,7 +429,13 @@ def preflight(
 
         hardware = detect_hardware(home=home)
     settings = check_settings(spec, hardware, None if slurm_checks else plan)
-    checks = [settings, *slurm_checks, check_model(spec, home), *check_data(spec, sample)]
+    checks = [
+        settings,
+        *slurm_checks,
+        check_model(spec, home),
+        *check_data(spec, sample),
+        *check_eval_files(spec, home),
+    ]
     if not failed(checks):  # a source that is missing or of the wrong format was named once already
         checks += check_template(spec, home)
     try:

@@ -37,21 +37,25 @@ MAX_SENTENCE_BYTES = 1 << 16  # sentencepiece silently drops longer lines (defau
 
 
 def corpus_texts(sources, fmt: str = "auto", max_records: int | None = None, max_chars: int | None = None,
-                 stats: dict | None = None) -> Iterator[str]:  # fmt: skip
+                 stats: dict | None = None, home=None) -> Iterator[str]:  # fmt: skip
     """Every non-empty line of every string of every valid record of ``sources``, streamed.
+
+    A relative source is read as ``data.sources`` are: from the workspace ``home`` first, then the current
+    folder (:func:`backend.workspace.resolve_data_path`); a missing one names every place looked in.
 
     Stops after ``max_records`` records or ``max_chars`` characters; bad records are skipped and counted
     in ``stats["skipped"]`` (``stats`` also gets ``records`` and ``chars``).
     """
     from backend.data.validate import iter_valid_records, record_texts
-    from backend.workspace import resolve_data_path
+    from backend.workspace import data_path_tried, resolve_data_path
 
     stats = stats if stats is not None else {}
     stats.update(records=0, chars=0, skipped=0)
     for source in sources:
-        path = resolve_data_path(str(source))
+        path = resolve_data_path(str(source), home)
         if not path.exists():
-            raise TokenizerError(f"{source}: no such file or folder")
+            tried = ", ".join(map(str, data_path_tried(str(source), home)))
+            raise TokenizerError(f"{source}: no such file or folder (looked in {tried})")
         records = iter_valid_records(path, fmt, on_error="skip")
         for record in records:
             if max_records is not None and stats["records"] >= max_records:
@@ -78,8 +82,9 @@ def _specials(special_tokens, chat_tokens: bool) -> list[str]:
 def train(sources, out, kind: str = "sp-bpe", vocab_size: int = 10_000, character_coverage: float = 0.9995,
           byte_fallback: bool = True, split_digits: bool = True, normalization: str = "identity",
           special_tokens=None, chat_tokens: bool = False, fmt: str = "auto", max_records: int | None = None,
-          max_chars: int | None = 50_000_000, model_max_length: int = 4096) -> dict:  # fmt: skip
-    """Train a tokenizer on ``sources`` and save it as a HF tokenizer folder ``out``; a report dict.
+          max_chars: int | None = 50_000_000, model_max_length: int = 4096, home=None) -> dict:  # fmt: skip
+    """Train a tokenizer on ``sources`` (relative ones read from the workspace ``home`` first, as data sources
+    are) and save it as a HF tokenizer folder ``out``; a report dict.
 
     ``special_tokens`` are never split (e.g. ``<|im_start|>``); ``chat_tokens`` adds LLMsTrainer's
     ``<|system|> <|user|> <|assistant|> <|endofchat|>`` and a chat template using them.
@@ -92,7 +97,7 @@ def train(sources, out, kind: str = "sp-bpe", vocab_size: int = 10_000, characte
         raise TokenizerError(f"character_coverage: must be in (0, 1] (got {character_coverage})")
     specials = _specials(special_tokens, chat_tokens)
     stats: dict = {}
-    texts = list(corpus_texts(sources, fmt, max_records, max_chars, stats))
+    texts = list(corpus_texts(sources, fmt, max_records, max_chars, stats, home=home))
     if not texts:
         where = ", ".join(map(str, sources))
         raise TokenizerError(f"empty corpus: no text in {where} ({stats.get('skipped', 0)} bad records skipped)")

@@ -24,10 +24,12 @@ from backend.tokenizer import KINDS, NORMALISATIONS
 
 def cmd_train(args) -> int:
     from backend.tokenizer import train
+    from backend.workspace import workspace_home
 
     report = train(args.sources, args.out, args.kind, args.vocab_size, args.character_coverage,
                    not args.no_byte_fallback, not args.no_split_digits, args.normalization, args.special_token,
-                   args.chat_tokens, args.format, args.max_records, args.max_chars)  # fmt: skip
+                   args.chat_tokens, args.format, args.max_records, args.max_chars,
+                   home=workspace_home(args.home))  # fmt: skip
     if args.json:
         print(json.dumps(report, ensure_ascii=False))
     else:

@@ -63,7 +63,9 @@ def compare(tokenizers: list[str], sources=DEFAULT_SOURCES, sentence: str = DEFA
     if not tokenizers:
         raise TokenizerError("give at least one tokenizer to compare")
     groups: dict[str, list[str]] = {"zh": [], "en": []}
-    for line in corpus_texts(sources, fmt, max_records=max_records):
+    from backend.workspace import workspace_home
+
+    for line in corpus_texts(sources, fmt, max_records=max_records, home=workspace_home(home)):
         lang = language(line)
         if lang:
             groups[lang].append(line)

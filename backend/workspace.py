@@ -56,8 +56,27 @@ def resolve_data_path(path: str, home: str | os.PathLike | None = None) -> Path:
     return local.resolve()
 
 
-def resolve_model_path(path: str, home: Path) -> Path:
-    """A model/tokenizer path as a local directory, building the builtin tiny model when needed.
+def data_path_tried(path: str, home: str | os.PathLike | None = None) -> list[Path]:
+    """The places :func:`resolve_data_path` looks for ``path``, in its order (for a "not found" line)."""
+    local = Path(path).expanduser()
+    if is_builtin(path) or local.is_absolute():
+        return [resolve_data_path(path, home)]
+    return ([(Path(home) / local).resolve()] if home is not None else []) + [local.resolve()]
+
+
+def require_data_path(path: str, home: str | os.PathLike | None, field: str) -> Path:
+    """:func:`resolve_data_path`, or ``FileNotFoundError`` naming ``field``, the path and every place tried."""
+    found = resolve_data_path(path, home)
+    if not found.exists():
+        tried = ", ".join(str(p) for p in data_path_tried(path, home))
+        raise FileNotFoundError(f"{field}: no such file or folder {path!r} (looked in {tried})")
+    return found
+
+
+def resolve_model_path(path: str, home: Path, field: str | None = None) -> Path:
+    """A model/tokenizer path as a local directory, building the builtin tiny model when needed. With ``field``
+    (the trainer's ``model.name_or_path``/``model.tokenizer``), a local path that names no folder raises
+    ``FileNotFoundError`` naming the field and the folders looked in; without, the caller checks the folder.
 
     Building imports torch/transformers, so the UI only calls this in a subprocess.
     """
@@ -71,6 +90,9 @@ def resolve_model_path(path: str, home: Path) -> Path:
         from backend.builtin import ensure_tiny_model, ensure_tiny_tokenizer
 
         return ensure_tiny_tokenizer(home) if name == "tiny-tokenizer" else ensure_tiny_model(home)
-    from backend.models.ref import require_local  # hub ids: their download folder (``studio models pull``)
+    from backend.models.ref import no_such_folder, parse_ref, require_local  # hub ids: their download folder
 
-    return require_local(path, home)
+    folder = require_local(path, home, field or "model")
+    if field and parse_ref(path, home).kind == "local" and not folder.is_dir():
+        raise FileNotFoundError(no_such_folder(path, home, field))
+    return folder

@@ -15,7 +15,7 @@ from backend.launch import Hardware, detect_hardware
 class FakeMachine:
     """Stands in for the torch probe child and nvidia-smi; counts how often each runs."""
 
-    def __init__(self, probe="[0, false, [], [], []]", smi="", smi_fails=False):
+    def __init__(self, probe="[0, [], [], [], []]", smi="", smi_fails=False):
         self.probe, self.smi, self.smi_fails = probe, smi, smi_fails
         self.probes = self.smi_calls = 0
 
@@ -76,7 +76,7 @@ def test_another_torch_or_python_reprobes(machine, monkeypatch):
 
 
 def test_gpus_keep_their_probe_but_free_memory_is_read_afresh_by_uuid(machine):
-    machine.probe = "[2, true, [70.0, 60.0], [79.1, 79.1], ['aaaa-1', 'bbbb-2']]".replace("'", '"')
+    machine.probe = "[2, [9, 8], [70.0, 60.0], [79.1, 79.1], ['aaaa-1', 'bbbb-2']]".replace("'", '"')
     first = detect_hardware()
     assert (first.gpu_count, first.bf16_supported, first.gpu_free_gb) == (2, True, (70.0, 60.0))
     machine.smi = "GPU-bbbb-2, 1024\nGPU-aaaa-1, 40960\n"  # nvidia-smi's own order, MiB
@@ -86,7 +86,7 @@ def test_gpus_keep_their_probe_but_free_memory_is_read_afresh_by_uuid(machine):
 
 
 def test_without_nvidia_smi_gpus_are_probed_again(machine):
-    machine.probe = '[1, false, [10.0], [16.0], ["cccc-3"]]'
+    machine.probe = '[1, [7], [10.0], [16.0], ["cccc-3"]]'
     machine.smi_fails = True
     detect_hardware()
     assert detect_hardware().gpu_free_gb == (10.0,)

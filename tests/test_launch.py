@@ -186,7 +186,7 @@ def test_detect_hardware_falls_back(monkeypatch, tmp_path):
 
 def test_detect_hardware_parses_probe(monkeypatch, tmp_path):
     monkeypatch.setenv("STUDIO_HOME", str(tmp_path))
-    monkeypatch.setattr(launch.subprocess, "run", lambda *a, **k: SimpleNamespace(stdout="noise\n[2, true]\n"))
+    monkeypatch.setattr(launch.subprocess, "run", lambda *a, **k: SimpleNamespace(stdout="noise\n[2, [8, 9]]\n"))
     hw = detect_hardware()
     assert (hw.gpu_count, hw.bf16_supported) == (2, True)
 
@@ -198,3 +198,26 @@ def test_shipped_deepspeed_presets_are_what_the_studio_generates():
     assert shipped == launch.shipped_deepspeed_configs()
     assert shipped["zero3"]["zero_optimization"]["stage3_gather_16bit_weights_on_model_save"] is True
     assert "offload_param" in shipped["zero3-offload"]["zero_optimization"]
+
+
+def test_one_bf16_rule_for_the_probe_and_the_trainer(monkeypatch, tmp_path):
+    """The launcher's probe and the trainer's resolve_precision both apply launch.native_bf16: one pre-Ampere GPU
+    (capability 7) among Ampere ones means fp16 under auto, in the plan and in the trainer alike."""
+    assert launch.native_bf16([8, 9]) is True
+    assert launch.native_bf16([8, 7]) is False
+    assert launch.native_bf16([]) is False
+    monkeypatch.setenv("STUDIO_HOME", str(tmp_path))
+    monkeypatch.setattr(launch.subprocess, "run", lambda *a, **k: SimpleNamespace(stdout="[2, [8, 7]]\n"))
+    assert detect_hardware(cache=False).bf16_supported is False
+
+    import torch
+
+    from backend.train import common
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda i: (8, 0) if i == 0 else (7, 5))
+    spec = spec_from_dict({"data": {"sources": [{"path": "-"}]}})
+    assert common.resolve_precision(spec) == "fp16"
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda i: (9, 0))
+    assert common.resolve_precision(spec) == "bf16"

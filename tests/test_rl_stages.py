@@ -108,6 +108,31 @@ def _spec(stage: str, sources: list[dict], **sections) -> object:
     return spec_from_dict({"stage": stage, "data": {"sources": sources}, **sections})
 
 
+@pytest.mark.parametrize("optim, cls_name", [("adamw_torch", "AdamW"), ("sgd", "SGD"), ("adafactor", "Adafactor")])
+def test_ppo_optimiser_follows_train_optim_as_the_estimate_counts(optim, cls_name):
+    """PPO's own loop builds the optimiser of train.optim (it was always AdamW), with its learning rate and weight
+    decay; its states take the bytes per parameter the memory estimate counts (policy and value head alike)."""
+    from backend.memory import OPTIMIZER_BYTES, extra_models
+    from backend.model_shape import ModelShape
+    from backend.train.ppo import optimizer_factory
+
+    spec = _spec("ppo", [{"path": "x.jsonl"}], train={"optim": optim, "learning_rate": 0.01, "weight_decay": 0.1})
+    head = torch.nn.Linear(8, 1)
+    opt = optimizer_factory(spec)(list(head.parameters()))
+    assert type(opt).__name__ == cls_name
+    assert (opt.param_groups[0]["lr"], opt.param_groups[0]["weight_decay"]) == (0.01, 0.1)
+    before = head.weight.detach().clone()
+    head(torch.ones(2, 8)).sum().backward()
+    opt.step()
+    assert not torch.equal(before, head.weight)
+    if optim != "adafactor":  # the estimate counts Adafactor's factored moments as ~0 and says so
+        state = sum(t.numel() * t.element_size() for s in opt.state.values() for t in s.values() if t.dim() > 0)
+        assert state == OPTIMIZER_BYTES[optim] * 9
+    shape = ModelShape(vocab=100, hidden=8, layers=1, heads=2, kv_heads=2, head_dim=4, intermediate=16, tied=True)
+    parts, _ = extra_models(spec, shape, "fp32", world=1, zero=0)
+    assert parts["value_head"] == 9 * (8 + OPTIMIZER_BYTES.get(optim, 0))
+
+
 def test_prompts_from_generation_and_chat_records(tmp_path):
     from backend.data.prompts import load_prompts
 

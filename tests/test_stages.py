@@ -168,7 +168,7 @@ def test_reference_dtypes_and_zero3():
 
 def test_value_head_and_reward_model_terms():
     parts, notes = extra_models(_spec("ppo", "lora", rl={"reward_model": "rm-run"}), SHAPE, "fp32", 1, 0)
-    assert parts["value_head"] == 65 * 16  # (hidden + 1) fp32 weights, grads and two AdamW moments
+    assert parts["value_head"] == 65 * 16  # (hidden + 1) fp32 weights, grads and two AdamW moments (the default)
     assert parts["reward_model"] == (P - 64_000 + 64) * 4  # ppo loads it in fp32
     assert notes == ["the reward model is assumed to have the policy's shape"]
     # grpo loads it in the compute dtype; a known reward shape replaces the assumption.

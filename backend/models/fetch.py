@@ -44,7 +44,7 @@ def missing(spec, home: Path) -> list[ModelRef]:
     """The hub models of the job that are not downloaded yet (each once)."""
     refs: dict[str, ModelRef] = {}
     for _, text in job_refs(spec):
-        ref = parse_ref(text)
+        ref = parse_ref(text, home)
         if ref.is_hub and not ref.downloaded(home):
             refs.setdefault(ref.id, ref)
     return list(refs.values())

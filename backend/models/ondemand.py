@@ -41,7 +41,7 @@ def ensure_local(ref: ModelRef | str, home: Path, field: str = "model", echo=Non
     when the studio is offline or the download fails, ``ValueError`` for an unknown builtin."""
     from backend.workspace import resolve_model_path
 
-    ref = parse_ref(ref) if isinstance(ref, str) else ref
+    ref = parse_ref(ref, home) if isinstance(ref, str) else ref
     if ref.kind == "builtin":
         return resolve_model_path(ref.text, home)
     if not ref.is_hub or ref.downloaded(home):

@@ -73,7 +73,8 @@ class ModelRef:
         if self.kind == "builtin":
             return Path(home) / "models" / self.text[len(BUILTIN_PREFIX) :]
         if self.kind == "local":
-            return Path(self.text).expanduser().resolve()
+            tried = local_candidates(self.text, home)
+            return next((p for p in tried if p.is_dir()), tried[0])
         if self.kind == "run":
             return Path(self.run_dir)
         name = self.repo.replace("/", "--") + (f"@{self.revision.replace('/', '_')}" if self.revision else "")
@@ -89,15 +90,19 @@ def default_hub() -> str:
     return hub if hub in HUBS else "hf"
 
 
-def parse_ref(text: str) -> ModelRef:
-    """Parse a model reference (see the module docstring). Raises :class:`RefError` for a malformed hub id."""
+def parse_ref(text: str, home: Path | None = None) -> ModelRef:
+    """Parse a model reference (see the module docstring). Raises :class:`RefError` for a malformed hub id.
+
+    A bare ``ORG/NAME`` is a hub id unless it looks like a path: it exists, or its ``ORG`` is a folder of the
+    current folder or of the workspace ``home`` (``runs/x``, ``data/x``: a mistyped local path, which then
+    fails as "no such folder" rather than as a hub id that cannot be downloaded)."""
     text = str(text).strip()
     if text.startswith(BUILTIN_PREFIX):
         return ModelRef(text, "builtin")
     hub, rest = None, text
     if text[:3] in ("hf:", "ms:"):
         hub, rest = text[:2], text[3:]
-    elif not _looks_like_repo(text) or Path(text).expanduser().exists():
+    elif not _looks_like_repo(text) or _names_local(text, home):
         return ModelRef(text, "local")
     repo, _, revision = rest.partition("@")
     if not _REPO.match(repo):
@@ -115,9 +120,35 @@ def _looks_like_repo(text: str) -> bool:
     return bool(_REPO.match(repo)) and not text.startswith((".", "/", "~"))
 
 
+def _names_local(text: str, home: Path | None) -> bool:
+    """An ``ORG/NAME`` that is a path: it exists, or its ``ORG`` is a folder here or in the workspace."""
+    if any(p.exists() for p in local_candidates(text, home)):
+        return True
+    return any(p.is_dir() for p in local_candidates(text.split("/")[0], home))
+
+
+def local_candidates(text: str, home: Path | None) -> list[Path]:
+    """Where a local reference may be, in order: as given (from the current folder, as always), then, for a
+    relative path, inside the workspace ``home`` (``runs/<id>/adapter`` from anywhere)."""
+    path = Path(text).expanduser()
+    first = path.resolve()
+    if path.is_absolute() or home is None:
+        return [first]
+    return [first, (Path(home) / path).resolve()]
+
+
+def no_such_folder(text: str, home: Path | None, field: str) -> str:
+    """The one line for a local reference that names no folder: the field, the text and every place looked in."""
+    tried = ", ".join(map(str, local_candidates(text, home)))
+    line = f"{field}: no such folder {text!r} (looked in {tried})"
+    if _looks_like_repo(text):  # one slash: it may have been meant as a hub id
+        line += f"; for a hub model write hf:{text}"
+    return line
+
+
 def local_path(text: str, home: Path) -> Path:
     """The folder a reference names (a hub ref: its download folder, whether or not it is downloaded yet)."""
-    return parse_ref(text).local_dir(home)
+    return parse_ref(text, home).local_dir(home)
 
 
 def download_info(folder: Path) -> dict | None:
@@ -130,7 +161,7 @@ def download_info(folder: Path) -> dict | None:
 
 def require_local(text: str, home: Path, field: str = "model") -> Path:
     """The local folder of a reference; a hub ref that is not downloaded yet raises FileNotFoundError saying how."""
-    ref = parse_ref(text)
+    ref = parse_ref(text, home)
     folder = ref.local_dir(home)
     if ref.is_hub and not ref.downloaded(home):
         raise FileNotFoundError(

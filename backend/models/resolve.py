@@ -68,10 +68,10 @@ def resolve_ref(text: str, home: Path, checkpoint: str | None = None) -> ModelRe
     ``latest``, ``best``) picks a part of a run as ``RUN@PART`` does. Raises :class:`RefError` for a
     malformed hub id, :class:`RunNotFound` when ``text`` is no folder, builtin, hub id, run id or run name."""
     text = str(text).strip()
-    ref = parse_ref(text)
+    ref = parse_ref(text, home)
     if ref.kind != "local":
         return ref
-    path = Path(text).expanduser()
+    path = ref.local_dir(home)  # as given, else inside the workspace
     if path.is_dir():
         path = path.resolve()
         if RunDir(path).job.is_file():  # a run's own folder: as its id would

@@ -18,21 +18,21 @@ from backend.workspace import resolve_model_path, workspace_home
 
 
 def resolve_precision(spec: JobSpec) -> str:
-    """bf16/fp16/fp32 for this machine (``auto``: bf16 only where the GPU runs it natively)."""
-    from backend.launch import Hardware
-    from backend.launch import resolve_precision as pure
+    """bf16/fp16/fp32 for this process's GPUs: the one rule (:func:`backend.launch.resolve_precision` and its
+    bf16 rule :func:`backend.launch.native_bf16`) on what torch sees here."""
+    from backend.launch import Hardware, native_bf16
+    from backend.launch import resolve_precision as rule
 
     n = torch.cuda.device_count() if torch.cuda.is_available() else 0
-    # The same rule as backend.launch.detect_hardware: native bf16 (compute capability 8.0+) on every
-    # GPU; torch.cuda.is_bf16_supported() is also true where bf16 is only emulated.
-    bf16 = n > 0 and all(torch.cuda.get_device_capability(i)[0] >= 8 for i in range(n))
-    return pure(spec, Hardware(gpu_count=n, bf16_supported=bf16))
+    majors = [torch.cuda.get_device_capability(i)[0] for i in range(n)]
+    return rule(spec, Hardware(gpu_count=n, bf16_supported=native_bf16(majors)))
 
 
 def load_tokenizer(spec: JobSpec):
     """The tokenizer of the job, with a pad token (the end-of-text token when it has none)."""
     home = workspace_home(spec.output.workspace)
-    path = resolve_model_path(spec.model.tokenizer or spec.model.name_or_path, home)
+    field = "model.tokenizer" if spec.model.tokenizer else "model.name_or_path"
+    path = resolve_model_path(spec.model.tokenizer or spec.model.name_or_path, home, field)
     if not (Path(path) / "tokenizer_config.json").exists() and not (Path(path) / "tokenizer.json").exists():
         raise FileNotFoundError(f"model.tokenizer: no tokenizer files in {path}")
     tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=spec.model.trust_remote_code)
@@ -51,13 +51,30 @@ def torch_dtype_of(spec: JobSpec, precision: str) -> torch.dtype:
     return torch.float32
 
 
-def load_model(spec: JobSpec, tokenizer, precision: str):
-    """The model of the job with its update method applied (full, freeze, LoRA or QLoRA)."""
+def load_model(spec: JobSpec, tokenizer, precision: str, *, auto_class=None, peft_by_trainer: bool = False, **kwargs):
+    """The one model loader of every stage: the model of the job, built or loaded, with its update method.
+
+    Contract, for every stage: ``train.seed`` is set first (LoRA's A matrices, resized embedding rows and a
+    new head are drawn here, before any Trainer seeds); ``model.from_scratch`` builds the architecture, else
+    ``model.name_or_path`` is loaded (``FileNotFoundError`` ``model.name_or_path: no config.json in …`` when the
+    folder holds no model) in :func:`torch_dtype_of`, quantised for qlora (:func:`bnb_config`), with the spec's
+    attention and ``trust_remote_code``; the KV cache is off; embeddings grow (to a multiple of 64) when the
+    tokenizer has more tokens.
+
+    The stages differ only in the arguments:
+
+    * ``auto_class`` (default ``AutoModelForCausalLM``): another head, e.g. ``AutoModelForSequenceClassification``
+      with ``num_labels=1`` (``kwargs`` go to ``from_pretrained``) for the reward model;
+    * ``peft_by_trainer``: lora/qlora stay bare because the TRL trainer wraps them itself from
+      :func:`lora_config` (and then uses the adapter-disabled base as the reference); full and freeze are
+      applied here either way. The config then also carries the tokenizer's pad id, which TRL and a
+      classification head read. Without it (SFT, PT, PPO) the adapter is applied here (:func:`apply_method`).
+    """
     from transformers import set_seed
 
-    # train.seed covers initialisation: LoRA's A matrices (and any resized embedding rows) are drawn here,
-    # before the Trainer seeds anything; unseeded, two runs of one job (or a run and its resumed attempt's
-    # reference) trained different adapters.
+    # train.seed covers initialisation: LoRA's A matrices (and any resized embedding rows, and a reward model's
+    # new head) are drawn here, before the Trainer seeds anything; unseeded, two runs of one job (or a run and
+    # its resumed attempt's reference) trained different adapters.
     set_seed(spec.train.seed)
     dtype = torch_dtype_of(spec, precision)
     if spec.model.from_scratch and spec.model.architecture.shape:
@@ -75,17 +92,23 @@ def load_model(spec: JobSpec, tokenizer, precision: str):
         model = build_tiny_model(tokenizer, arch=arch, family=family, seed=spec.train.seed)
         model.config._attn_implementation = spec.model.attn_implementation
     else:
-        path = resolve_model_path(spec.model.name_or_path, workspace_home(spec.output.workspace))
+        home = workspace_home(spec.output.workspace)
+        path = resolve_model_path(spec.model.name_or_path, home, "model.name_or_path")
         if not (Path(path) / "config.json").exists():
             raise FileNotFoundError(f"model.name_or_path: no config.json in {path}")
-        kwargs = dict(dtype=dtype, attn_implementation=spec.model.attn_implementation)
+        kwargs.update(dtype=dtype, attn_implementation=spec.model.attn_implementation)
         if spec.method.type == "qlora":
             kwargs["quantization_config"] = bnb_config(spec, precision)
-        model = AutoModelForCausalLM.from_pretrained(path, trust_remote_code=spec.model.trust_remote_code, **kwargs)
+        cls = auto_class or AutoModelForCausalLM
+        model = cls.from_pretrained(path, trust_remote_code=spec.model.trust_remote_code, **kwargs)
     # Packed rows are recognised from position ids only without a KV cache; training never needs one.
     model.config.use_cache = False
+    if peft_by_trainer:
+        model.config.pad_token_id = tokenizer.pad_token_id
     if len(tokenizer) > model.get_input_embeddings().num_embeddings:
         model.resize_token_embeddings(len(tokenizer), pad_to_multiple_of=64)
+    if peft_by_trainer and spec.method.type in ("lora", "qlora"):
+        return model
     return apply_method(model, spec)
 
 

@@ -18,12 +18,11 @@ import torch
 
 from backend.data.pairs import load_pairs
 from backend.spec import JobSpec
-from backend.train.common import load_tokenizer, lora_config, resolve_precision
+from backend.train.common import load_model, load_tokenizer, lora_config, resolve_precision
 from backend.train.preference import (
     callbacks,
     eval_batches,
     frozen_copy,
-    load_base,
     set_template,
     summary,
     train_and_save,
@@ -42,7 +41,7 @@ def run(spec: JobSpec, run_dir: Path, events) -> dict:
     train, val = load_pairs(spec, events)
     events.log(f"data: {len(train)} training pairs, {len(val) if val is not None else 0} held out")
     precision = resolve_precision(spec)
-    model = load_base(spec, tokenizer, precision)
+    model = load_model(spec, tokenizer, precision, peft_by_trainer=True)
     peft_config = lora_config(spec)
     pref = spec.pref
     losses, weights = [LOSS_TYPES[pref.loss_type]], [1.0]

@@ -17,31 +17,29 @@ from pathlib import Path
 
 from backend.data.prompts import load_prompts
 from backend.spec import JobSpec, SpecError
-from backend.train import stop
 from backend.train.callbacks import EventsCallback
-from backend.train.common import load_model, load_tokenizer, resolve_precision, training_arguments
-from backend.train.loop import save_final
+from backend.train.common import load_model, load_tokenizer, lora_config, resolve_precision
+from backend.train.loop import finish
+from backend.train.preference import trl_config
 from backend.train.rewards import load_reward_model, parse_rules
 
 
 def grpo_config(spec: JobSpec, run_dir: Path, precision: str):
-    """A ``GRPOConfig`` from the studio's training arguments plus the ``rl`` section.
-
-    TRL turns bf16 and gradient checkpointing on by default; the spec's values replace them (bf16
-    autocast on CPU is 4-25x slower, see FINDINGS).
-    """
+    """A ``GRPOConfig``: :func:`backend.train.preference.trl_config` (the studio's training arguments, TRL's
+    bf16 and gradient-checkpointing defaults replaced by the spec's) plus the ``rl`` section."""
     from trl import GRPOConfig
 
     t, rl = spec.train, spec.rl
-    base = training_arguments(spec, run_dir, precision, has_eval=False).to_dict()
-    base = {k: v for k, v in base.items() if k in GRPOConfig.__dataclass_fields__ and not k.startswith("_")}
-    base.update(
+    return trl_config(
+        GRPOConfig,
+        spec,
+        run_dir,
+        precision,
+        has_eval=False,
         # train.per_device_batch_size counts prompts; the trainer's batch holds every completion of them.
         per_device_train_batch_size=t.per_device_batch_size * rl.num_generations,
         remove_unused_columns=False,  # the reward functions read the prompt records' columns
         include_num_input_tokens_seen="no",  # GRPO batches are prompt records, not input_ids
-        bf16=precision == "bf16",
-        fp16=precision == "fp16",
         trust_remote_code=spec.model.trust_remote_code,
         num_generations=rl.num_generations,
         max_completion_length=rl.max_new_tokens,
@@ -52,7 +50,6 @@ def grpo_config(spec: JobSpec, run_dir: Path, precision: str):
         epsilon=rl.clip_range,
         log_completions=False,
     )
-    return GRPOConfig(**base)
 
 
 def reward_functions(spec: JobSpec, precision: str):
@@ -82,13 +79,10 @@ def run(spec: JobSpec, run_dir: Path, events) -> dict:
     train_ds = datasets.Dataset.from_list([{"prompt": p} for p in prompts])
     precision = resolve_precision(spec)
     funcs, classes = reward_functions(spec, precision)
-    model = load_model(spec, tokenizer, precision)
-    peft_config = None
-    if hasattr(model, "peft_config"):
-        # Hand TRL the bare base and the adapter's config: it then uses the adapter-disabled base as the
-        # reference, rather than copying the adapter into a second "ref" adapter that would be saved too.
-        peft_config = model.peft_config["default"]
-        model = model.unload()
+    # The bare base and the adapter's config: TRL wraps it and uses the adapter-disabled base as the reference,
+    # rather than copying the adapter into a second "ref" adapter that would be saved too.
+    model = load_model(spec, tokenizer, precision, peft_by_trainer=True)
+    peft_config = lora_config(spec)
     model.config.use_cache = True  # generation needs the KV cache; TRL turns it off for the training forward
     args = grpo_config(spec, run_dir, precision)
     trainer = GRPOTrainer(
@@ -107,11 +101,15 @@ def run(spec: JobSpec, run_dir: Path, events) -> dict:
         f"grpo: {len(prompts)} prompts x {spec.rl.num_generations} generations, rewards: {rewards}; "
         f"{trainable / 1e6:.2f}M trainable parameters; precision {precision}"
     )
-    result = stop.train(trainer, spec, run_dir)
-    metrics = {k: v for k, v in result.metrics.items() if isinstance(v, (int, float))}
+    return finish(trainer, spec, run_dir, tokenizer, extra=lambda: final_reward(trainer))
+
+
+def final_reward(trainer) -> dict:
+    """The last logged mean reward and KL to the reference."""
     logged = [h for h in trainer.state.log_history if "reward" in h]
-    if logged:
-        metrics["final_reward"] = logged[-1]["reward"]
-        if "kl" in logged[-1]:
-            metrics["final_kl"] = logged[-1]["kl"]
-    return save_final(trainer, spec, run_dir, tokenizer, metrics)
+    if not logged:
+        return {}
+    out = {"final_reward": logged[-1]["reward"]}
+    if "kl" in logged[-1]:
+        out["final_kl"] = logged[-1]["kl"]
+    return out

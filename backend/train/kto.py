@@ -13,11 +13,10 @@ from pathlib import Path
 
 from backend.data.pairs import load_pairs
 from backend.spec import JobSpec
-from backend.train.common import load_tokenizer, lora_config, resolve_precision
+from backend.train.common import load_model, load_tokenizer, lora_config, resolve_precision
 from backend.train.preference import (
     callbacks,
     frozen_copy,
-    load_base,
     set_template,
     train_and_save,
     trl_config,
@@ -37,7 +36,7 @@ def run(spec: JobSpec, run_dir: Path, events) -> dict:
     events.log(f"data: {len(train)} training examples ({good} desirable, {len(train) - good} undesirable), "
                f"{len(val) if val is not None else 0} held out")  # fmt: skip
     precision = resolve_precision(spec)
-    model = load_base(spec, tokenizer, precision)
+    model = load_model(spec, tokenizer, precision, peft_by_trainer=True)
     peft_config = lora_config(spec)
     pref = spec.pref
     args = trl_config(KTOConfig, spec, run_dir, precision, val is not None, beta=pref.beta,

@@ -57,7 +57,10 @@ def eval_callbacks(spec: JobSpec, run_dir: Path, events, tokenizer) -> list:
     if not (ev.choice_data or ev.prompts_data):
         return []
     from backend.train.eval_callback import EvalCallback
-    from backend.workspace import resolve_data_path
+    from backend.workspace import require_data_path, workspace_home
+
+    # Read as data.sources are: from the workspace first, then the current folder (pre-flight checks the same).
+    home = workspace_home(spec.output.workspace)
 
     template = resolve_template(tokenizer, spec.data.template)
     every = ev.every_steps or spec.train.eval_steps or 10**9  # 10**9: only the end-of-training evaluation
@@ -67,8 +70,8 @@ def eval_callbacks(spec: JobSpec, run_dir: Path, events, tokenizer) -> list:
             tokenizer,
             template,
             every,
-            choice_path=resolve_data_path(ev.choice_data) if ev.choice_data else None,
-            prompts_path=resolve_data_path(ev.prompts_data) if ev.prompts_data else None,
+            choice_path=require_data_path(ev.choice_data, home, "eval.choice_data") if ev.choice_data else None,
+            prompts_path=require_data_path(ev.prompts_data, home, "eval.prompts_data") if ev.prompts_data else None,
             few_shot=ev.few_shot,
             max_new_tokens=ev.max_new_tokens,
             limit=ev.limit,
@@ -111,25 +114,26 @@ def train_and_save(spec: JobSpec, run_dir: Path, events, tokenizer, train_ds, ev
         processing_class=tokenizer,
         callbacks=[EventsCallback(events, extra=realised_mix(collator, plan), throughput=throughput), *evals, *best],
     )
-    result = stop.train(trainer, spec, run_dir)
-    metrics = {k: v for k, v in result.metrics.items() if isinstance(v, (int, float))}
-    if eval_ds is not None:
+
+    def final_eval(trainer) -> dict:
         # The final evaluation, unless the periodic one just ran at the last step (its figures stand).
-        done = [h for h in trainer.state.log_history if "eval_loss" in h and h.get("step") == trainer.state.global_step]
-        metrics.update(eval_metrics(done[-1] if done else trainer.evaluate()))
-    for cb in best:
-        metrics.update(cb.summary())
-    losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
-    if losses:
-        metrics["final_loss"] = losses[-1]
-    mix = realised_mix(collator, plan)
-    if mix and mix():
-        metrics.update({f"mix_share/{k}": v for k, v in mix()["mix_share"].items()})
-    if spec.stage == "sft":
-        # Save the template the model was trained with (a named data.template, or the tokenizer's own),
-        # so chat, export and any later from_pretrained format conversations the same way.
-        tokenizer.chat_template = resolve_template(tokenizer, spec.data.template)
-    metrics = save_final(trainer, spec, run_dir, tokenizer, metrics)
+        step = trainer.state.global_step
+        done = [h for h in trainer.state.log_history if "eval_loss" in h and h.get("step") == step]
+        return eval_metrics(done[-1] if done else trainer.evaluate())
+
+    def sft_figures() -> dict:
+        out = {}
+        for cb in best:
+            out.update(cb.summary())
+        mix = realised_mix(collator, plan)
+        if mix and mix():
+            out.update({f"mix_share/{k}": v for k, v in mix()["mix_share"].items()})
+        return out
+
+    # SFT saves the template the model was trained with (a named data.template, or the tokenizer's own), so
+    # chat, export and any later from_pretrained format conversations the same way.
+    template = resolve_template(tokenizer, spec.data.template) if spec.stage == "sft" else None
+    metrics = finish(trainer, spec, run_dir, tokenizer, evaluate=final_eval, extra=sft_figures, template=template)
     # After the save, on the main process alone: ZeRO-3 shards the weights over every rank, so it is skipped there.
     if spec.stage == "sft" and spec.eval.stop_check and trainer.is_world_process_zero():
         if spec.distributed.zero_stage == 3:
@@ -137,6 +141,26 @@ def train_and_save(spec: JobSpec, run_dir: Path, events, tokenizer, train_ds, ev
         else:
             run_stop_check(trainer.model, tokenizer, spec, events, metrics)
     return metrics
+
+
+def finish(trainer, spec: JobSpec, run_dir: Path, tokenizer, evaluate=None, extra=None, template=None) -> dict:
+    """The one tail of every Trainer-based stage: train (stoppable: :func:`backend.train.stop.train`) -> the
+    run's numeric metrics -> ``evaluate(trainer)`` (a dict of ``eval_*`` figures; only when the trainer has a
+    held-out set) -> ``extra()`` (the stage's own figures) -> ``final_loss`` (the last logged training loss)
+    -> :func:`save_final`. ``template``: a chat template set on the tokenizer just before it is saved (SFT).
+    Returns the final metrics."""
+    result = stop.train(trainer, spec, run_dir)
+    metrics = {k: v for k, v in result.metrics.items() if isinstance(v, (int, float))}
+    if evaluate is not None and trainer.eval_dataset is not None:
+        metrics.update(evaluate(trainer))
+    if extra is not None:
+        metrics.update(extra())
+    losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
+    if losses:
+        metrics["final_loss"] = losses[-1]
+    if template is not None:
+        tokenizer.chat_template = template
+    return save_final(trainer, spec, run_dir, tokenizer, metrics)
 
 
 def save_final(trainer, spec: JobSpec, run_dir: Path, tokenizer, metrics: dict) -> dict:

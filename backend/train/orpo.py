@@ -13,8 +13,8 @@ from pathlib import Path
 
 from backend.data.pairs import load_pairs
 from backend.spec import JobSpec
-from backend.train.common import load_tokenizer, lora_config, resolve_precision
-from backend.train.preference import callbacks, load_base, set_template, train_and_save, trl_config
+from backend.train.common import load_model, load_tokenizer, lora_config, resolve_precision
+from backend.train.preference import callbacks, set_template, train_and_save, trl_config
 
 
 def run(spec: JobSpec, run_dir: Path, events) -> dict:
@@ -27,7 +27,7 @@ def run(spec: JobSpec, run_dir: Path, events) -> dict:
     train, val = load_pairs(spec, events)
     events.log(f"data: {len(train)} training pairs, {len(val) if val is not None else 0} held out")
     precision = resolve_precision(spec)
-    model = load_base(spec, tokenizer, precision)
+    model = load_model(spec, tokenizer, precision, peft_by_trainer=True)
     # ORPO's batches have no input_ids column for the Trainer to count tokens by.
     args = trl_config(ORPOConfig, spec, run_dir, precision, val is not None, beta=spec.pref.beta,
                       include_num_input_tokens_seen="no")  # fmt: skip

@@ -12,7 +12,8 @@ TRL 1.16 has no PPOTrainer, so the loop is written out here, one step at a time:
    and freeze training); the score is added at the last token.
 4. **GAE.** Advantages from the value head's estimates with ``rl.gamma`` and ``rl.lam``, returns =
    advantages + values; advantages are whitened over the batch's tokens.
-5. **Update.** ``rl.ppo_epochs`` passes over the rollouts, each one optimiser step accumulated over
+5. **Update.** ``rl.ppo_epochs`` passes over the rollouts, each one step of the ``train.optim`` optimiser
+   (:func:`optimizer_factory`) accumulated over
    micro-batches of ``train.per_device_batch_size``: the clipped policy loss (``rl.clip_range``) plus
    ``rl.vf_coef`` times the clipped value loss.
 
@@ -142,6 +143,20 @@ def load_reference(spec: JobSpec, tokenizer, precision: str, policy):
     return load_model(ref_spec, tokenizer, precision).eval().requires_grad_(False)
 
 
+def optimizer_factory(spec: JobSpec):
+    """A function ``params -> optimiser`` of ``train.optim`` (as the Trainer-based stages build it, through
+    transformers' own table: AdamW, fused AdamW, 8-bit AdamW, SGD, Adafactor) at ``train.learning_rate`` with
+    ``train.weight_decay`` on every parameter; what :mod:`backend.memory` counts for the optimiser term.
+
+    Call it before creating the ``Accelerator``: ``TrainingArguments`` resets accelerate's shared state."""
+    from transformers import Trainer, TrainingArguments
+
+    t = spec.train
+    args = TrainingArguments(output_dir="unused", optim=t.optim, learning_rate=t.learning_rate, report_to="none")
+    cls, kwargs = Trainer.get_optimizer_cls_and_kwargs(args)
+    return lambda params: cls([{"params": params, "weight_decay": t.weight_decay}], **kwargs)
+
+
 # ---------------------------------------------------------------------------------- the trainer
 
 
@@ -155,6 +170,7 @@ class PPOTrainer:
 
         self.spec, self.run_dir, self.events, self.tokenizer = spec, run_dir, events, tokenizer
         self.precision = resolve_precision(spec)
+        make_optimizer = optimizer_factory(spec)  # before the Accelerator (see there)
         mixed = {"bf16": "bf16", "fp16": "fp16"}.get(self.precision, "no")
         self.acc = Accelerator(mixed_precision=mixed, cpu=not torch.cuda.is_available())
         set_seed(spec.train.seed)  # python, numpy and torch: the adapter's init and the rollouts repeat
@@ -173,8 +189,7 @@ class PPOTrainer:
             self.reference.to(self.acc.device)
         model = PolicyWithValue(policy, policy.config.get_text_config().hidden_size)
         t = spec.train
-        params = [p for p in model.parameters() if p.requires_grad]
-        optimizer = torch.optim.AdamW(params, lr=t.learning_rate, weight_decay=t.weight_decay)
+        optimizer = make_optimizer([p for p in model.parameters() if p.requires_grad])
         self.model, self.optimizer = self.acc.prepare(model, optimizer)
         # Each process takes its own share of the prompts; one step is one rollout batch per process.
         self.prompts = prompts[self.acc.process_index :: self.acc.num_processes] or prompts

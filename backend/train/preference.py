@@ -1,5 +1,6 @@
-"""What the preference stages (rm, dpo, kto, orpo) share: TRL configs from the spec, the base model with
-its LoRA config kept apart, the run's tail (train -> events -> save) and held-out pair scores.
+"""What the preference stages (rm, dpo, kto, orpo) share: TRL configs from the spec, the run's tail
+(describe -> :func:`backend.train.loop.finish` with the stage's held-out figures) and held-out pair scores.
+The model comes from the one loader, :func:`backend.train.common.load_model` with ``peft_by_trainer=True``.
 
 TRL wraps the model in PEFT itself when given the bare base and a ``peft_config``; DPO and KTO then
 take the adapter-disabled base as the reference model, so no second copy is held in memory and the
@@ -14,15 +15,14 @@ import torch
 
 from backend.data.templates import resolve_template
 from backend.spec import JobSpec
-from backend.train import stop
 from backend.train.callbacks import EventsCallback
-from backend.train.common import apply_method, bnb_config, torch_dtype_of, training_arguments
-from backend.train.loop import save_final
-from backend.workspace import resolve_model_path, workspace_home
+from backend.train.common import training_arguments
+from backend.train.loop import finish
 
 
 def trl_config(config_cls, spec: JobSpec, run_dir: Path, precision: str, has_eval: bool, **extra):
-    """A TRL config (``DPOConfig``, ``RewardConfig`` …) with the studio's training arguments.
+    """A TRL config (``DPOConfig``, ``RewardConfig``, ``GRPOConfig`` …) with the studio's training arguments,
+    then ``extra`` (the stage's own fields).
 
     TRL's own defaults (bf16 and gradient checkpointing on) are replaced by the spec's: on CPU that
     means fp32 and no checkpointing unless asked (bf16 autocast there is 4-25x slower).
@@ -32,7 +32,7 @@ def trl_config(config_cls, spec: JobSpec, run_dir: Path, precision: str, has_eva
     # The one default a TRL config changes that the spec does not decide: KTO reads its KL estimate from
     # neighbours in a fixed-order batch, so its config samples sequentially.
     base.pop("train_sampling_strategy", None)
-    base.update(
+    common = dict(
         remove_unused_columns=True,  # TRL's trainers pick their tokenised columns by signature
         max_length=spec.data.cutoff_len,
         dataset_num_proc=spec.data.preprocessing_workers,
@@ -40,33 +40,11 @@ def trl_config(config_cls, spec: JobSpec, run_dir: Path, precision: str, has_eva
         bf16=precision == "bf16",
         fp16=precision == "fp16",
     )
+    # GRPOConfig has no max_length/dataset_num_proc (it tokenises prompts as it samples); ``extra`` is the
+    # stage's own and must name real fields.
+    base.update({k: v for k, v in common.items() if k in config_cls.__dataclass_fields__})
     base.update(extra)
     return config_cls(**base)
-
-
-def load_base(spec: JobSpec, tokenizer, precision: str, auto_class=None, **kwargs):
-    """The base model: bare for lora/qlora (the trainer adds the adapter of :func:`lora_config`), frozen
-    as ``method.freeze`` says for freeze, untouched for full."""
-    from transformers import AutoModelForCausalLM, set_seed
-
-    path = resolve_model_path(spec.model.name_or_path, workspace_home(spec.output.workspace))
-    if not (Path(path) / "config.json").exists():
-        raise FileNotFoundError(f"model.name_or_path: no config.json in {path}")
-    if spec.method.type == "qlora":
-        kwargs["quantization_config"] = bnb_config(spec, precision)
-    set_seed(spec.train.seed)  # a new head (reward model) is initialised here
-    model = (auto_class or AutoModelForCausalLM).from_pretrained(
-        path,
-        dtype=torch_dtype_of(spec, precision),
-        attn_implementation=spec.model.attn_implementation,
-        trust_remote_code=spec.model.trust_remote_code,
-        **kwargs,
-    )
-    model.config.use_cache = False
-    model.config.pad_token_id = tokenizer.pad_token_id
-    if len(tokenizer) > model.get_input_embeddings().num_embeddings:
-        model.resize_token_embeddings(len(tokenizer), pad_to_multiple_of=64)
-    return model if spec.method.type in ("lora", "qlora") else apply_method(model, spec)
 
 
 def frozen_copy(model):
@@ -103,20 +81,18 @@ def train_and_save(trainer, spec: JobSpec, run_dir: Path, events, tokenizer, ext
             if param.requires_grad:
                 param.data = param.data.float()
     describe_model(events, trainer.model, "bf16" if trainer.args.bf16 else "fp16" if trainer.args.fp16 else "fp32")
-    result = stop.train(trainer, spec, run_dir)
-    metrics = {k: v for k, v in result.metrics.items() if isinstance(v, (int, float))}
-    if trainer.eval_dataset is not None:
+
+    def evaluate(trainer) -> dict:
         # No perplexity here: these eval losses are preference losses, not token cross-entropies.
-        metrics.update({k: v for k, v in trainer.evaluate().items() if isinstance(v, (int, float))})
+        metrics = {k: v for k, v in trainer.evaluate().items() if isinstance(v, (int, float))}
         if extra_eval is not None:
             exact = extra_eval(trainer)
             metrics.update(exact)
             step = trainer.state.global_step
             events.emit("metric", step=step, total_steps=trainer.state.max_steps, **exact)
-    losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
-    if losses:
-        metrics["final_loss"] = losses[-1]
-    return save_final(trainer, spec, run_dir, tokenizer, metrics)
+        return metrics
+
+    return finish(trainer, spec, run_dir, tokenizer, evaluate=evaluate)
 
 
 def callbacks(events) -> list:

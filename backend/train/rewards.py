@@ -101,7 +101,7 @@ def find_reward_model(ref: str, spec: JobSpec) -> Path:
 
     home = workspace_home(spec.output.workspace)
     try:
-        parsed = parse_ref(ref)
+        parsed = parse_ref(ref, home)
     except RefError as exc:
         raise SpecError([("rl.reward_model", str(exc))]) from None
     if parsed.is_hub:
@@ -109,7 +109,7 @@ def find_reward_model(ref: str, spec: JobSpec) -> Path:
         if not parsed.downloaded(home):
             raise SpecError([("rl.reward_model", f"{parsed.id} is not downloaded (the run downloads it first)")])
     else:
-        path = Path(ref).expanduser()
+        path = parsed.local_dir(home)  # as given, else inside the workspace
     if not path.is_dir():
         raise SpecError([("rl.reward_model", f"{ref!r} is neither a folder nor a finished run id or name")])
     for sub in ("model", "adapter"):

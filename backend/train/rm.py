@@ -15,11 +15,10 @@ import torch
 
 from backend.data.pairs import load_pairs
 from backend.spec import JobSpec
-from backend.train.common import load_tokenizer, lora_config, resolve_precision
+from backend.train.common import load_model, load_tokenizer, lora_config, resolve_precision
 from backend.train.preference import (
     callbacks,
     eval_batches,
-    load_base,
     set_template,
     summary,
     train_and_save,
@@ -36,7 +35,8 @@ def run(spec: JobSpec, run_dir: Path, events) -> dict:
     train, val = load_pairs(spec, events)
     events.log(f"data: {len(train)} training pairs, {len(val) if val is not None else 0} held out")
     precision = resolve_precision(spec)
-    model = load_base(spec, tokenizer, precision, AutoModelForSequenceClassification, num_labels=1)
+    model = load_model(spec, tokenizer, precision, auto_class=AutoModelForSequenceClassification, peft_by_trainer=True,
+                       num_labels=1)  # fmt: skip
     if spec.method.type == "freeze":  # the new head starts at random: it learns whatever else stays frozen
         for name, param in model.named_parameters():
             if name.startswith(("score.", "classifier.")):
