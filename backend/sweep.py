@@ -11,7 +11,7 @@ creates nothing. Each run is named ``<run_name>-<k>of<n>`` and its folder holds 
 moved workspace. :func:`comparison` reads the runs back with their final and best metrics.
 
 :func:`create` and :func:`start` are the one path from a spec and ``--sweep`` items to queued runs, for the
-CLI (:mod:`backend.sweep_cli`) and the Train tab's "Start sweep" (:mod:`studio.sweep_view`): every
+CLI (:mod:`cli.sweep`) and the Train tab's "Start sweep" (:mod:`studio.sweep_view`): every
 combination is validated and passes the pre-flight before any run exists, and :func:`start` queues the runs
 with the sweep id as their ``turn``, so they run one after another on one device set (the CPU included).
 """

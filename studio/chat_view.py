@@ -3,7 +3,7 @@
 - ``model_choices``: the models a user can chat with (runs' adapters/models and checkpoints, exports under
   ``<workspace>/exports``, the builtin tiny model) as ``(label, value)`` pairs; a typed folder works too.
 - ``template_choices``: ``auto`` and the named chat templates of :mod:`backend.data.chat_templates`.
-- ``generation_options``: the form's decoding fields as the dict ``backend.chat.GenerationOptions`` reads.
+- ``generation_options``: the form's decoding fields as the dict ``backend.chat.engine.GenerationOptions`` reads.
 - ``loaded_line`` / ``stats_line``: the status line of a model slot (what is loaded, its memory, the last answer).
 """
 

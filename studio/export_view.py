@@ -3,7 +3,7 @@ goes, the exact ``studio export`` command, running it in a subprocess, and the s
 
 Exports land in ``<workspace>/exports/<name>`` only: the name is reduced to one plain folder name (letters,
 digits, ``.``, ``-``, ``_``; no separators, no leading dots) and the result must resolve inside that folder
-(a symlink pointing elsewhere is refused). The export itself runs as ``python -m backend.cli export`` in a
+(a symlink pointing elsewhere is refused). The export itself runs as ``python -m cli export`` in a
 child process, so torch and transformers stay out of the UI process.
 """
 
@@ -114,7 +114,7 @@ def export_argv(
     gguf: str = "none",
     base: str | None = None,
 ) -> list[str]:
-    """The arguments of ``studio`` (``python -m backend.cli``) for this export; ExportTabError when one is bad.
+    """The arguments of ``studio`` (``python -m cli``) for this export; ExportTabError when one is bad.
     ``base`` (``--base``): a folder, builtin or hub id (downloaded first) in place of the run's own base."""
     if not run_id:
         raise ExportTabError(tr(LABELS, "no_run"))
@@ -136,7 +136,7 @@ def export_argv(
 
 
 def command_text(argv: list[str]) -> str:
-    """The command as a shell line (``studio`` is ``python -m backend.cli``)."""
+    """The command as a shell line (``studio`` is ``python -m cli``)."""
     return shlex.join(["studio", *argv])
 
 
@@ -147,7 +147,7 @@ def run_export(argv: list[str]) -> Iterator[str]:
     env["STUDIO_HUB_OFFLINE"] = "1" if is_offline() else "0"  # the studio's setting: a --base hub id downloads
     env["PYTHONUNBUFFERED"] = "1"  # lines arrive as they are printed, not when the process ends
     proc = subprocess.Popen(
-        [sys.executable, "-m", "backend.cli", *argv],
+        [sys.executable, "-m", "cli", *argv],
         cwd=PROJECT_ROOT,
         env=env,
         stdout=subprocess.PIPE,

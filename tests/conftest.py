@@ -44,12 +44,12 @@ def tiny_tokenizer(tiny_model):
 
 
 def run_cli(*args: str, home: Path, timeout: float = 600, env: dict | None = None):
-    """Run ``python -m backend.cli`` in a subprocess with the given workspace."""
+    """Run ``python -m cli`` in a subprocess with the given workspace."""
     import subprocess
 
     full_env = {**os.environ, "STUDIO_HOME": str(home), **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "backend.cli", *args],
+        [sys.executable, "-m", "cli", *args],
         cwd=ROOT,
         env=full_env,
         capture_output=True,

@@ -12,7 +12,6 @@ import zstandard
 from conftest import ROOT
 
 from backend import preflight as pf
-from backend.cli import main as cli
 from backend.data.build import load_records, split_validation
 from backend.data.formats import DataError
 from backend.data.pairs import load_pairs
@@ -21,6 +20,7 @@ from backend.failures import reason
 from backend.launch import Hardware
 from backend.spec import JobSpec, spec_from_dict
 from backend.train.__main__ import describe
+from cli.__main__ import main as cli
 
 CHAT = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}
 PAIR = {"prompt": "p", "chosen": "a", "rejected": "b"}

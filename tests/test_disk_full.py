@@ -19,9 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from backend import cli, failures, jobs
+from backend import failures, jobs
 from backend.events import EventWriter, read_events
 from backend.train.__main__ import RunEvents, classify, describe
+from cli import runs as runs_cli
+from cli.__main__ import main as studio_main
 from tests.conftest import ROOT
 
 SAFETENSORS_ENOSPC = (
@@ -126,14 +128,14 @@ def test_registry_reads_work_and_writes_say_disk_when_full(tmp_path, monkeypatch
         registry.update("r1", status="failed")
     assert caught.value.errno == errno.ENOSPC and caught.value.filename == str(tmp_path / "registry.db")
     # `studio runs list|show`: the rows, one warning line, exit 0, no traceback.
-    assert cli.main(["--home", str(tmp_path), "runs", "list"]) == 0
+    assert studio_main(["--home", str(tmp_path), "runs", "list"]) == 0
     out, err = capsys.readouterr()
     assert run.id in out and "running" in out
     assert err.count("\n") == 1 and err.startswith(
         f"warning: Disk full: no space left writing {tmp_path / 'registry.db'} ("
     )
     assert "cannot write the run registry: disk I/O error; runs are shown as last recorded" in err
-    assert cli.main(["--home", str(tmp_path), "runs", "show", "r1"]) == 0
+    assert studio_main(["--home", str(tmp_path), "runs", "show", "r1"]) == 0
     out, err = capsys.readouterr()
     assert "status   running" in out and "Traceback" not in out + err
 
@@ -159,8 +161,8 @@ def test_cli_prints_one_disk_line(tmp_path, monkeypatch, capsys):
     def full(*a, **k):
         raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "runs" / "x" / "job.yaml"))
 
-    monkeypatch.setattr(cli.jobs, "abort_run", full)
-    assert cli.main(["--home", str(tmp_path), "runs", "abort", "x"]) == 2
+    monkeypatch.setattr(runs_cli.jobs, "abort_run", full)
+    assert studio_main(["--home", str(tmp_path), "runs", "abort", "x"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert err.startswith(f"error: [disk] Disk full: no space left writing {tmp_path / 'runs' / 'x' / 'job.yaml'} (")
@@ -266,7 +268,7 @@ def test_real_30mb_filesystem(tmp_path, tiny_model):
         env.pop("STUDIO_DEBUG", None)
 
         def studio(*args):
-            return subprocess.run([sys.executable, "-m", "backend.cli", *args], cwd=ROOT, env=env,
+            return subprocess.run([sys.executable, "-m", "cli", *args], cwd=ROOT, env=env,
                                   capture_output=True, text=True, timeout=120)  # fmt: skip
 
         started = studio("train", str(job), "--detach")
@@ -341,7 +343,7 @@ def test_export_and_other_one_line_commands_say_disk(tmp_path, capsys):
 
     from safetensors import SafetensorError
 
-    from backend.cli_errors import one_line_errors
+    from cli.errors import one_line_errors
 
     @one_line_errors
     def export(args):

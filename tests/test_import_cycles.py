@@ -2,7 +2,7 @@
 
 Issue 21 removed five: builtin <-> workspace (and models.ref), chat_cli <-> serve, data.build <-> data.streaming,
 data.stream <-> stream_json <-> stream_tabular, tokenizer <-> tokenizer_build; each now shares a small module
-(backend.paths, backend.chat_args, backend.data.build_parts, backend.data.stream_items, backend.tokenizer_errors).
+(backend.paths, backend.chat.args, backend.data.build_parts, backend.data.stream_items, backend.tokenizer.errors).
 The contracts in pyproject.toml ([tool.importlinter], `lint-imports`) guard the other boundaries.
 """
 

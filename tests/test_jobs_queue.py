@@ -192,7 +192,7 @@ def test_killing_the_process_that_started_a_run_leaves_it_running(studio_home, t
         [
             sys.executable,
             "-m",
-            "backend.cli",
+            "cli",
             "train",
             "presets/sft/tiny-lora.yaml",
             "--set",

@@ -239,7 +239,7 @@ def test_a_running_evaluation_reports_its_elapsed_time(tmp_path, monkeypatch):
     from studio import eval_view
     from studio.eval_view import EvalTabError
 
-    fake = tmp_path / "python"  # stands in for `python -m backend.eval_cli …`: works 0.5 s, then prints its document
+    fake = tmp_path / "python"  # stands in for `python -m cli …`: works 0.5 s, then prints its document
     fake.write_text('#!/bin/sh\nsleep 0.5\necho \'{"task": "ppl"}\'\n')
     fake.chmod(0o755)
     monkeypatch.setattr(eval_view.sys, "executable", str(fake))

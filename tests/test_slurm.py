@@ -438,7 +438,7 @@ def test_missing_slurm_commands_are_named_with_the_fix(tmp_path):
 def test_preflight_prints_the_script_and_a_refused_submission_fails_the_run_with_slurms_words(
     slurm_cluster, studio_home, tiny_model
 ):
-    from backend.preflight_cli import render, report
+    from cli.preflight import render, report
 
     spec = slurm_spec(TINY_SFT, "output.run_name=slurm-refused", "distributed.slurm.partition=nosuch")
     out = report(spec, studio_home)

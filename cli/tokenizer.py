@@ -8,22 +8,20 @@
     studio tokenizer compare TOKENIZER... [--source SRC ...] [--sentence TEXT] [--json]
 
 Bad input (empty corpus, a vocabulary smaller than the alphabet, a folder without a tokenizer) prints
-one ``error:`` line and exits 2. Run as ``python -m backend.tokenizer_cli ...`` too.
+one ``error:`` line and exits 2. Run as ``python -m cli ...`` too.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from pathlib import Path
 
-from backend.cli_errors import one_line_errors
-from backend.tokenizer import KINDS, NORMALISATIONS
+from backend.tokenizer.train import KINDS, NORMALISATIONS
+from cli.errors import one_line_errors
 
 
 def cmd_train(args) -> int:
-    from backend.tokenizer import train
+    from backend.tokenizer.train import train
 
     report = train(args.sources, args.out, args.kind, args.vocab_size, args.character_coverage,
                    not args.no_byte_fallback, not args.no_split_digits, args.normalization, args.special_token,
@@ -39,7 +37,7 @@ def cmd_train(args) -> int:
 
 
 def cmd_extend(args) -> int:
-    from backend.tokenizer_extend import extend
+    from backend.tokenizer.extend import extend
 
     words = None
     if args.words:
@@ -59,7 +57,7 @@ def cmd_extend(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from backend.tokenizer_compare import DEFAULT_SOURCES, compare, render_text
+    from backend.tokenizer.compare import DEFAULT_SOURCES, compare, render_text
 
     sources = args.source or list(DEFAULT_SOURCES)
     kwargs = {"sentence": args.sentence} if args.sentence else {}
@@ -115,20 +113,3 @@ def add_parser(sub) -> None:
     p.add_argument("--max-records", type=int, default=2000)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=one_line_errors(cmd_compare))
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m backend.tokenizer_cli [--home DIR] train|extend|compare ...`` (``tokenizer`` may be left out)."""
-    parser = argparse.ArgumentParser(prog="studio")
-    parser.add_argument("--home", default=None, help="workspace directory")
-    add_parser(parser.add_subparsers(dest="command", required=True))
-    argv = list(sys.argv[1:] if argv is None else argv)
-    first = next((i for i, a in enumerate(argv) if a in ("train", "extend", "compare", "tokenizer")), None)
-    if first is not None and argv[first] != "tokenizer":
-        argv.insert(first, "tokenizer")
-    args = parser.parse_args(argv)
-    return args.func(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -7,12 +7,12 @@ Contract:
 - :func:`train` trains a sentencepiece BPE/unigram (``kind="sp-bpe"|"sp-unigram"``; byte fallback,
   split digits, NFKC or identity normalisation, user-defined tokens) or a ``tokenizers`` byte-level BPE
   (``kind="byte-bpe"``) and writes ``tokenizer.json``, ``tokenizer_config.json``, the special tokens,
-  a chat template, and for sentencepiece also ``tokenizer.model`` (what :mod:`backend.tokenizer_extend`
+  a chat template, and for sentencepiece also ``tokenizer.model`` (what :mod:`backend.tokenizer.extend`
   merges into a sentencepiece base). The HF tokenizer is built from the trained model directly,
   never through ``LlamaTokenizer(vocab_file=...)`` or ``AutoTokenizer`` on a bare ``tokenizer.model``
   (both tokenize wrongly in transformers 5.23); the saved folder is reloaded with ``AutoTokenizer``
   and must round-trip the sample texts, else the training fails.
-Extension and comparison live in ``backend.tokenizer_extend`` and ``backend.tokenizer_compare``.
+Extension and comparison live in ``backend.tokenizer.extend`` and ``backend.tokenizer.compare``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from backend.tokenizer_errors import TokenizerError  # defined there, imported from here
+from backend.tokenizer.errors import TokenizerError  # defined there, imported from here
 
 KINDS = ("sp-bpe", "sp-unigram", "byte-bpe")
 NORMALISATIONS = ("identity", "nfkc", "nfkc_cf", "nmt_nfkc", "nfc")
@@ -97,11 +97,11 @@ def train(sources, out, kind: str = "sp-bpe", vocab_size: int = 10_000, characte
         where = ", ".join(map(str, sources))
         raise TokenizerError(f"empty corpus: no text in {where} ({stats.get('skipped', 0)} bad records skipped)")
     if kind == "byte-bpe":
-        from backend.tokenizer_build import train_byte_bpe
+        from backend.tokenizer.build import train_byte_bpe
 
         tok = train_byte_bpe(texts, vocab_size, specials, split_digits, normalization)
     else:
-        from backend.tokenizer_build import hf_from_sentencepiece, train_sentencepiece
+        from backend.tokenizer.build import hf_from_sentencepiece, train_sentencepiece
 
         if normalization == "nfc":
             raise TokenizerError("normalization: sentencepiece has no nfc rule; use identity or nfkc")

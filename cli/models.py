@@ -9,7 +9,7 @@
 ID is ``hf:ORG/NAME[@REV]``, ``ms:ORG/NAME[@REV]`` or a bare ``ORG/NAME`` (the default hub). A failure is
 one ``error:`` line and exit status 2. With ``--events FILE`` the pull also writes ``status`` (downloading,
 succeeded, failed) and ``progress`` events (bytes, total_bytes, speed, eta) to FILE: the Models tab and a
-run's download step follow it. Also runnable as ``python -m backend.models_cli [--home H] models ...``.
+run's download step follow it. Also runnable as ``python -m cli [--home H] models ...``.
 """
 
 from __future__ import annotations
@@ -19,15 +19,7 @@ import os
 import sys
 from pathlib import Path
 
-from backend.failures import human_bytes
-
-
-def _progress_line(s: dict) -> str:
-    eta = f", ETA {s['eta']:.0f}s" if s.get("eta") is not None else ""
-    return (
-        f"{human_bytes(s['bytes'])} / {human_bytes(s['total_bytes'])} at {human_bytes(s['speed'])}/s{eta}"
-        f" {s.get('file') or ''}"
-    )
+from backend.models.hub import progress_line
 
 
 def cmd_pull(args) -> int:
@@ -50,7 +42,7 @@ def cmd_pull(args) -> int:
             if writer:
                 writer.emit("progress", phase="download", **sample)
             if tty:
-                print("\r" + _progress_line(sample)[:120].ljust(120), end="", file=sys.stderr, flush=True)
+                print("\r" + progress_line(sample)[:120].ljust(120), end="", file=sys.stderr, flush=True)
 
         include = [p for item in args.include or [] for p in item.split(",") if p.strip()]
         folder = pull(ref, home, endpoint=args.endpoint, include=include, report=report)
@@ -145,15 +137,3 @@ def add_parser(sub) -> None:
     msub.add_parser("token", help="save a hub token (read from stdin) in the workspace, mode 0600").set_defaults(
         func=cmd_token
     )
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="studio")
-    parser.add_argument("--home", default=None)
-    add_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.func(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,7 +1,7 @@
 """:class:`TokenizerError`, the one error of the tokenizer tools (train, extend, merge, compare).
 
-Its own module so that ``backend.tokenizer_build``, which :mod:`backend.tokenizer` calls on, can raise it
-without importing ``backend.tokenizer`` back (an import cycle). :mod:`backend.tokenizer` re-exports it,
+Its own module so that ``backend.tokenizer.build``, which :mod:`backend.tokenizer.train` calls on, can raise it
+without importing ``backend.tokenizer.train`` back (an import cycle). :mod:`backend.tokenizer.train` re-exports it,
 which stays the place to import it from.
 """
 

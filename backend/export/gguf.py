@@ -37,7 +37,7 @@ import json
 import math
 from pathlib import Path
 
-from backend.export_weights import ExportError
+from backend.export.weights import ExportError
 
 FAMILIES = ("llama", "qwen2")
 QTYPES = ("f16", "q8_0")

@@ -17,8 +17,8 @@ import argparse
 import os
 import sys
 
-from backend.chat_args import load_engine
-from backend.cli_errors import one_line_errors
+from backend.chat.args import load_engine
+from cli.errors import one_line_errors
 
 
 def _model_args(p: argparse.ArgumentParser) -> None:
@@ -31,7 +31,7 @@ def _model_args(p: argparse.ArgumentParser) -> None:
 
 
 def _options(args):
-    from backend.chat import GenerationOptions
+    from backend.chat.engine import GenerationOptions
 
     return GenerationOptions(
         max_new_tokens=args.max_new_tokens, mode=args.mode, temperature=args.temperature, top_p=args.top_p,
@@ -86,14 +86,15 @@ def cmd_chat(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from backend.serve import serve
+    from backend.chat.serve import serve
 
     return serve(args)
 
 
 def _limit_args(p: argparse.ArgumentParser) -> None:
-    """The limits of ``studio serve`` (backend.serve.Limits); each default comes from its $STUDIO_SERVE_* variable."""
-    from backend.serve_limits import Limits, env_default
+    """The limits of ``studio serve`` (``backend.chat.serve_limits.Limits``); each default comes from its
+    $STUDIO_SERVE_* variable."""
+    from backend.chat.serve_limits import Limits, env_default
 
     d = Limits()
     g = p.add_argument_group("limits (README: studio serve)")
@@ -111,8 +112,8 @@ LIMIT_HELP = {  # a Limits field -> its flag's help
 }
 
 
-def add_parser(sub) -> None:
-    """Add ``chat`` and ``serve`` to the ``studio`` sub-parsers."""
+def add_chat(sub) -> None:
+    """``studio chat MODEL ...``."""
     p = sub.add_parser("chat", help="chat with a model, run or adapter in the terminal")
     _model_args(p)
     p.add_argument("--system", help="system prompt")
@@ -128,6 +129,9 @@ def add_parser(sub) -> None:
     p.add_argument("--stop-words", nargs="+", metavar="WORD", help="end the answer at any of these strings")
     p.set_defaults(func=one_line_errors(cmd_chat))
 
+
+def add_serve(sub) -> None:
+    """``studio serve MODEL ...``."""
     p = sub.add_parser("serve", help="serve a model as an OpenAI-compatible API (/v1/chat/completions)")
     _model_args(p)
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: this machine only)")
@@ -136,16 +140,3 @@ def add_parser(sub) -> None:
     p.add_argument("--model-name", help="the model id clients use (default: the run or folder name)")
     _limit_args(p)
     p.set_defaults(func=one_line_errors(cmd_serve))
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m backend.chat_cli chat|serve ...`` (the same commands as ``studio chat|serve``)."""
-    parser = argparse.ArgumentParser(prog="studio")
-    parser.add_argument("--home", default=None, help="workspace directory (default: $STUDIO_HOME or ./workspace)")
-    add_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.func(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,10 +1,10 @@
 """What ``studio eval`` evaluates, and where its results go.
 
-The model is named as ``studio export`` names it (:func:`backend.export_source.resolve_source`): a run
+The model is named as ``studio export`` names it (:func:`backend.export.source.resolve_source`): a run
 (id, name or folder; its final adapter or model), one of its checkpoints, an adapter, model or export
 folder, or ``builtin:tiny-llama``; ``--adapter`` puts an adapter (folder or run) on a base. The chat
 template is the one named, else the one the run trained with, else the tokenizer's own. Loading itself
-is :func:`backend.chat.load_model_and_tokenizer` (dtype, 4/8-bit, adapter merge), so chat and evaluation
+is :func:`backend.chat.engine.load_model_and_tokenizer` (dtype, 4/8-bit, adapter merge), so chat and evaluation
 see the same model. Results of a run are stored under ``runs/<id>/eval/``, of anything else under
 ``<workspace>/eval/<name>/``, as ``<task>-<timestamp>.json``, so evaluations compare across runs.
 """
@@ -17,8 +17,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from backend.export_source import Source, base_dir_of, resolve_source
-from backend.export_weights import ExportError
+from backend.export.source import Source, base_dir_of, resolve_source
+from backend.export.weights import ExportError
 from backend.workspace import is_builtin, workspace_home
 
 _TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json")
@@ -74,8 +74,8 @@ def resolve_target(model: str, adapter: str | None = None, *, home=None, checkpo
 
 def load_causal_lm(target: Target, *, dtype: str = "auto", bits: int | None = None, trust_remote_code: bool = False):
     """(model, tokenizer, template text, info) for a causal LM target, on the GPU when there is one."""
-    from backend.chat import Source as ChatSource
-    from backend.chat import load_model_and_tokenizer
+    from backend.chat.engine import Source as ChatSource
+    from backend.chat.engine import load_model_and_tokenizer
 
     source = ChatSource(base=target.base, adapter=target.adapter, tokenizer=target.tokenizer, name=target.label)
     template = "auto" if target.template == "none" else target.template
@@ -98,7 +98,7 @@ def load_reward_model(target: Target, *, trust_remote_code: bool = False):
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from backend.export_weights import adapter_head_labels, is_seq_cls, load_adapter
+    from backend.export.weights import adapter_head_labels, is_seq_cls, load_adapter
 
     tok = AutoTokenizer.from_pretrained(target.tokenizer, trust_remote_code=trust_remote_code)
     if target.adapter is not None and adapter_head_labels(target.adapter) is not None:

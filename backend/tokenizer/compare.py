@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from backend.tokenizer import TokenizerError, corpus_texts
+from backend.tokenizer.train import TokenizerError, corpus_texts
 
 DEFAULT_SOURCES = ("builtin:samples/pretrain_zh_en.jsonl",)
 DEFAULT_SENTENCE = "我们今天去北京大学参观了人工智能实验室。The weather in Beijing is lovely today."
@@ -33,7 +33,7 @@ def load(path: str, home=None):
     """A tokenizer from a folder or ``builtin:tiny-tokenizer``; TokenizerError when there is none."""
     from transformers import AutoTokenizer
 
-    from backend.tokenizer_extend import has_tokenizer
+    from backend.tokenizer.extend import has_tokenizer
     from backend.workspace import resolve_model_path, workspace_home
 
     folder = resolve_model_path(str(path), workspace_home(home))

@@ -18,8 +18,8 @@ import os
 import sys
 from pathlib import Path
 
-from backend.cli_errors import one_line_errors
 from backend.data.formats import ALL_FORMATS
+from cli.errors import one_line_errors
 
 
 def _tokenizer(name: str | None, home):

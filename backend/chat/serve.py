@@ -1,6 +1,6 @@
 """``studio serve``: one model behind an OpenAI-compatible API (``/v1/models``, ``/v1/chat/completions``).
 
-Generation runs in this process through :class:`backend.chat.ChatEngine`: the server is already a process of
+Generation runs in this process through :class:`backend.chat.engine.ChatEngine`: the server is already a process of
 its own (the studio starts it as a subprocess and kills it to free the model), so a second hop through the
 chat worker would only add a pipe per token. Requests are answered one at a time on the model (the engine's
 lock) while the event loop stays free.
@@ -34,8 +34,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from backend.chat.serve_limits import ENV, Limits
 from backend.host_guard import HostGuard, allowed_hosts, is_loopback, send_response
-from backend.serve_limits import ENV, Limits
 
 DEFAULT_MAX_TOKENS = 1024  # a reply's budget when the request names none (then cut to what the context leaves)
 MAX_SEED = 2**32 - 1
@@ -95,7 +95,7 @@ class ChatRequest(BaseModel):
         return [self.stop] if isinstance(self.stop, str) else list(self.stop or [])
 
     def options(self, limits: Limits):
-        from backend.chat import GenerationOptions
+        from backend.chat.engine import GenerationOptions
 
         asked = self.max_completion_tokens or self.max_tokens or DEFAULT_MAX_TOKENS
         return GenerationOptions(
@@ -169,7 +169,7 @@ def build_app(engine, model_name: str, api_key: str | None = None, limits: Limit
               hosts: frozenset[str] | None = None):  # fmt: skip
     """The ASGI app serving ``engine`` under the id ``model_name``, within ``limits``; ``hosts``: the ``Host``
     names it answers to (None: any)."""
-    from backend.chat import ChatError, check_stop
+    from backend.chat.engine import ChatError, check_stop
 
     limits = limits or Limits()
 
@@ -315,7 +315,7 @@ def _finish(stats: dict) -> str:
 
 async def _sse(gen, meta: dict, include_usage: bool, waiters):
     """``data: {chunk}`` events, a last chunk with finish_reason, then ``data: [DONE]``."""
-    from backend.chat import ChatError
+    from backend.chat.engine import ChatError
 
     def chunk(delta: dict, finish=None, **extra) -> str:
         body = {**meta, "object": "chat.completion.chunk",
@@ -361,7 +361,7 @@ def serve(args) -> int:
             return 2
     import uvicorn
 
-    from backend.chat_args import load_engine
+    from backend.chat.args import load_engine
 
     engine = load_engine(args)
     name = args.model_name or engine.info["name"]

@@ -6,7 +6,7 @@
     for piece in gen: print(piece, end="")
     gen.stats   # {"tokens", "seconds", "tokens_per_s", "finish_reason", "text"}
 
-:mod:`backend.chat_load` works out and loads the base, the adapter and the tokenizer. Prompts go
+:mod:`backend.chat.load` works out and loads the base, the adapter and the tokenizer. Prompts go
 through the tokenizer's chat template (or a named one from :mod:`backend.data.chat_templates`); generation
 is transformers' ``generate`` in a thread feeding a ``TextIteratorStreamer``. Contrastive search and DoLa
 are not offered: transformers 5.23 moved them to Hub ``custom_generate`` repositories, which would mean
@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Literal
 
-from backend.chat_load import ChatError, Source, load_model_and_tokenizer, resolve_source
+from backend.chat.load import ChatError, Source, load_model_and_tokenizer, resolve_source
 
 MODES = ("greedy", "sampling", "beam")
 ROLES = ("system", "user", "assistant")

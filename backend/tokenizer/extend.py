@@ -5,7 +5,7 @@ Contract of :func:`extend`:
   order, as LLMsTrainer merges a Chinese sentencepiece into Llama) and/or a word list; special tokens
   (e.g. ``<|user|>``) are added as special tokens after them. Every old id keeps its token, old text
   splits as before except where a new piece forms, and no space is added around new pieces (they
-  are vocabulary pieces with merges, not ``add_tokens`` entries). See :mod:`backend.tokenizer_merge`.
+  are vocabulary pieces with merges, not ``add_tokens`` entries). See :mod:`backend.tokenizer.merge`.
 - When the base folder holds a model, its input and output embeddings are resized (tied or untied)
   and each new row is the mean of the rows of the ids the *old* tokenizer splits the piece's text
   into; a new special token gets the mean of all old rows. Model (safetensors) and tokenizer are
@@ -18,8 +18,8 @@ import json
 import shutil
 from pathlib import Path
 
-from backend.tokenizer import TokenizerError
-from backend.tokenizer_merge import merge_into_json, merge_into_proto, representation, to_text
+from backend.tokenizer.merge import merge_into_json, merge_into_proto, representation, to_text
+from backend.tokenizer.train import TokenizerError
 
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "tokenizer_config.json")
 
@@ -34,7 +34,7 @@ def source_texts(source) -> tuple[list[str], list[str]]:
     if not has_tokenizer(folder):
         raise TokenizerError(f"{source}: no tokenizer here (expected tokenizer.json or tokenizer.model)")
     if (folder / "tokenizer.model").is_file():
-        from backend.tokenizer_build import sp_model_pb2
+        from backend.tokenizer.build import sp_model_pb2
 
         proto = sp_model_pb2().ModelProto()
         proto.ParseFromString((folder / "tokenizer.model").read_bytes())
@@ -91,7 +91,7 @@ def extend(base, out, source=None, words=None, special_tokens=None, max_new: int
     data = json.loads(old.backend_tokenizer.to_str())
     route, proto = "tokenizers", None
     if (base / "tokenizer.model").is_file():
-        from backend.tokenizer_build import sp_model_pb2
+        from backend.tokenizer.build import sp_model_pb2
 
         proto = sp_model_pb2().ModelProto()
         proto.ParseFromString((base / "tokenizer.model").read_bytes())

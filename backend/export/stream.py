@@ -11,7 +11,7 @@ chunks when the dtype changes). Peak memory is about one tensor in fp32 plus the
 :func:`streamable` says whether an adapter can take this path; what it cannot (DoRA, per-module ranks or
 alphas, trained biases, LoRA on embeddings, a reward model's head, a tokenizer that grew the embedding,
 a ``.bin`` base, a tied head replaced by ``modules_to_save``) falls back to the in-memory merge of
-:mod:`backend.export_weights`, which the export's notes then say.
+:mod:`backend.export.weights`, which the export's notes then say.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from backend.export_weights import DTYPES, ExportError
+from backend.export.weights import DTYPES, ExportError
 
 ST_DTYPES = {"F32": ("float32", 4), "BF16": ("bfloat16", 2), "F16": ("float16", 2)}
 CODE_OF = {v[0]: k for k, v in ST_DTYPES.items()}

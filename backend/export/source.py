@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from backend.export_weights import ExportError
+from backend.export.weights import ExportError
 from backend.run.rundir import RunDir
 from backend.spec import JobSpec, load_spec
 
@@ -144,7 +144,7 @@ def run_metrics(source: Source) -> tuple[dict, dict]:
 
 def is_reward(source: Source) -> bool:
     """Whether ``source`` is a reward model: an ``rm`` run, a SEQ_CLS adapter or a sequence-classifier folder."""
-    from backend.export_weights import adapter_head_labels, is_seq_cls
+    from backend.export.weights import adapter_head_labels, is_seq_cls
 
     if source.spec is not None and source.spec.stage == "rm":
         return True

@@ -1,13 +1,13 @@
 """The evaluators: perplexity, single-choice accuracy, generation samples and reward-pair accuracy.
 
-Each takes a loaded model and tokenizer (see :mod:`backend.eval_load` for loading a base, run, checkpoint,
-adapter or export) and a data file or folder (see :mod:`backend.eval_data` for what each task reads),
+Each takes a loaded model and tokenizer (see :mod:`backend.eval.load` for loading a base, run, checkpoint,
+adapter or export) and a data file or folder (see :mod:`backend.eval.data` for what each task reads),
 and returns a plain dict that ``studio eval`` stores as JSON with the run. The same functions run during
 training from :class:`backend.train.eval_callback.EvalCallback`.
 
 - :func:`perplexity`: token-weighted NLL where training puts the loss (every token of text records, with
   documents cut into ``cutoff_len`` pieces as pretraining does; assistant turns of chat records, as SFT does).
-- :func:`choice_accuracy` (in :mod:`backend.eval_choice`): option letters scored by next-token logits.
+- :func:`choice_accuracy` (in :mod:`backend.eval.choice`): option letters scored by next-token logits.
 - :func:`generate_samples`: answers to fixed prompts, beside their references, written as JSONL.
 - :func:`reward_accuracy`: how often a sequence-classification reward model scores chosen above rejected.
 """
@@ -18,8 +18,8 @@ import json
 import math
 from pathlib import Path
 
-from backend.eval_choice import choice_accuracy
-from backend.eval_data import EvalRecord, read_records
+from backend.eval.choice import choice_accuracy
+from backend.eval.data import EvalRecord, read_records
 
 __all__ = ["perplexity", "choice_accuracy", "generate_samples", "reward_accuracy"]
 

@@ -2,7 +2,7 @@
 
 ``export(target, out)`` resolves ``target`` (a run id or name, a run directory, an adapter or model
 directory, or a checkpoint of a run), loads the weights as one plain model (a LoRA adapter is merged
-tensor by tensor, streaming the base's shards, by :mod:`backend.export_stream`; what that does not cover,
+tensor by tensor, streaming the base's shards, by :mod:`backend.export.stream`; what that does not cover,
 DoRA for one, is merged into the fp32 base in memory; a DeepSpeed ZeRO checkpoint is consolidated), and
 writes to ``out``:
 
@@ -12,7 +12,7 @@ writes to ``out``:
   the round trip), and the base's custom modelling code files, if any;
 * ``README.md`` (model card) and, for a known chat template, an Ollama ``Modelfile``;
 * with ``gguf`` (``f16`` or ``q8_0``), one ``<name>-<gguf>.gguf`` file for llama.cpp and Ollama (llama and
-  qwen2 families; :mod:`backend.export_gguf`), which the Modelfile's ``FROM`` then names; ``gguf_only``
+  qwen2 families; :mod:`backend.export.gguf`), which the Modelfile's ``FROM`` then names; ``gguf_only``
   leaves the safetensors out (the tokenizer files, card and Modelfile stay).
 
 A reward model (an ``rm`` run, a SEQ_CLS adapter or a ``*ForSequenceClassification`` folder) is exported
@@ -29,9 +29,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from backend.export_card import model_card, ollama_modelfile
-from backend.export_source import Source, base_dir_of, is_reward, load_tokenizer, resolve_source, run_metrics
-from backend.export_weights import ExportError
+from backend.export.card import model_card, ollama_modelfile
+from backend.export.source import Source, base_dir_of, is_reward, load_tokenizer, resolve_source, run_metrics
+from backend.export.weights import ExportError
 
 SAMPLE_CONVERSATION = [
     {"role": "system", "content": "You are a helpful assistant."},
@@ -95,7 +95,7 @@ def export(
 ) -> ExportResult:
     """Export ``target`` to the folder ``out``; see the module docstring. ``streaming=False`` forces the
     in-memory merge even where the streaming one applies (for comparisons)."""
-    from backend import export_weights as W
+    from backend.export import weights as W
 
     out = Path(out).expanduser().resolve()
     if gguf_only and not gguf:
@@ -111,15 +111,15 @@ def export(
     tok = load_tokenizer(source, base_dir, trc)
     cfg_dir = source.weights if source.kind == "model" else base_dir
     if gguf and cfg_dir and (cfg_dir / "config.json").is_file():
-        from backend.export_gguf import check_supported
+        from backend.export.gguf import check_supported
 
         check_supported(W.base_config(cfg_dir, trc), gguf)  # refuse before loading any weights
     notes: list[str] = []
     method = spec.method.type if spec else ("lora" if source.kind == "adapter" else "full")
     reward = is_reward(source)
-    stream = None  # a LoRA merge tensor by tensor (backend.export_stream), when the adapter allows it
+    stream = None  # a LoRA merge tensor by tensor (backend.export.stream), when the adapter allows it
     if source.kind == "adapter" and merge and not gguf and not reward and streaming:
-        from backend import export_stream
+        from backend.export import stream as export_stream
 
         stream, why = export_stream.plan(source.weights, base_dir, len(tok))
         if stream is None:
@@ -145,7 +145,7 @@ def export(
     if stream is not None:
         notes.append("merged tensor by tensor (the base was never loaded whole; peak memory about one tensor)")
     if gguf:
-        from backend.export_gguf import check_supported
+        from backend.export.gguf import check_supported
 
         if reward:
             raise ExportError("--gguf: a reward model scores conversations; GGUF export is for causal LMs")
@@ -157,7 +157,7 @@ def export(
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
         if gguf:
-            from backend.export_gguf import gguf_name, write_gguf
+            from backend.export.gguf import gguf_name, write_gguf
 
             gguf_file = gguf_name(title, gguf)
             # From the fp32 weights, before the cast, so f16/q8_0 round them only once.

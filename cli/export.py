@@ -6,18 +6,17 @@
 
 RUN_OR_DIR is a run id (or unique prefix), a run name (the newest run of that name), a run directory,
 an adapter or model directory, or a checkpoint folder of a run. Exit status 2 with one ``error:`` line
-when the export cannot be done. Also runnable as ``python -m backend.export_cli [--home H] export ...``.
+when the export cannot be done. Also runnable as ``python -m cli [--home H] export ...``.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import shlex
 import sys
 from pathlib import Path
 
-from backend.cli_errors import one_line_errors
+from cli.errors import one_line_errors
 
 
 def cmd_export(args) -> int:
@@ -33,7 +32,7 @@ def _cmd_export(args) -> int:
     from backend.quiet import quiet_library_noise
 
     quiet_library_noise()  # library deprecation noise stays out of the export log
-    from backend.export import export, render_summary
+    from backend.export.run import export, render_summary
 
     argv = sys.argv[1:]
     command = "studio " + shlex.join(argv[argv.index("export") :] if "export" in argv else ["export", args.target])
@@ -93,16 +92,3 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--gguf-only", action="store_true", help="with --gguf: write the .gguf without the safetensors")
     p.set_defaults(func=one_line_errors(cmd_export))
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m backend.export_cli [--home H] export RUN_OR_DIR --out DIR ...``, as ``studio`` parses it."""
-    parser = argparse.ArgumentParser(prog="studio")
-    parser.add_argument("--home", default=None, help="workspace directory (default: $STUDIO_HOME)")
-    add_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.func(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

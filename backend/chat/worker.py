@@ -1,6 +1,6 @@
 """A chat model in its own process, spoken to in JSON lines; :class:`ChatWorker` is the client side.
 
-    python -m backend.chat_worker        # reads requests on stdin, writes events on stdout
+    python -m backend.chat.worker        # reads requests on stdin, writes events on stdout
 
 Requests (one JSON object a line; ``id`` is echoed on every event the request causes):
 
@@ -35,11 +35,11 @@ from backend.workspace import PROJECT_ROOT
 
 
 class ChatWorker:
-    """Client of one ``backend.chat_worker`` process (started in its own process group)."""
+    """Client of one ``backend.chat.worker`` process (started in its own process group)."""
 
     def __init__(self, python: str = sys.executable, env: dict | None = None, start_timeout: float = 120):
         self.proc = subprocess.Popen(
-            [python, "-m", "backend.chat_worker"],
+            [python, "-m", "backend.chat.worker"],
             cwd=PROJECT_ROOT,
             env={**os.environ, "TOKENIZERS_PARALLELISM": "false", **(env or {})},
             stdin=subprocess.PIPE,
@@ -185,7 +185,7 @@ class ChatWorker:
 def _serve(out) -> int:
     """The worker loop: requests are read here; load/generate/unload run one at a time in a job thread,
     so ``stop`` and ``memory`` are answered while a generation runs."""
-    from backend.chat import ChatEngine, ChatError, GenerationOptions, memory_report
+    from backend.chat.engine import ChatEngine, ChatError, GenerationOptions, memory_report
 
     write_lock = threading.Lock()
     state = {"engine": None, "generation": None}

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from backend.eval_data import EvalRecord, has_cjk, read_records
+from backend.eval.data import EvalRecord, has_cjk, read_records
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 HEADER = {

@@ -8,12 +8,11 @@ MODEL is what ``studio export`` takes (run id, name or folder, checkpoint, adapt
 or ``builtin:tiny-llama``. The result is stored as ``<task>-<timestamp>.json`` (generations also as
 ``.jsonl``) in ``runs/<id>/eval/`` for a run, else ``<workspace>/eval/<name>/``, or in ``--out``; a
 readable summary (or, with ``--json``, the stored document) is printed. Exit status 2 with one
-``error:`` line when the model or the data cannot be used. Also ``python -m backend.eval_cli eval ...``.
+``error:`` line when the model or the data cannot be used. Also ``python -m cli eval ...``.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shlex
@@ -21,8 +20,8 @@ import sys
 import time
 from pathlib import Path
 
-from backend.cli_errors import one_line_errors
-from backend.eval_data import TASKS
+from backend.eval.data import TASKS
+from cli.errors import one_line_errors
 
 
 def _summary(doc: dict) -> str:
@@ -57,8 +56,9 @@ def cmd_eval(args) -> int:
 def _cmd_eval(args) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    from backend import eval_load, evaluate
-    from backend.eval_data import read_records
+    from backend.eval import evaluators as evaluate
+    from backend.eval import load as eval_load
+    from backend.eval.data import read_records
     from backend.workspace import is_builtin, resolve_data_path
 
     def local(name):
@@ -131,16 +131,3 @@ def add_parser(sub) -> None:
     p.add_argument("--json", action="store_true", help="print the stored result as one JSON document")
     p.add_argument("--trust-remote-code", action="store_true", help="run modelling code shipped with the model")
     p.set_defaults(func=one_line_errors(cmd_eval))
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m backend.eval_cli [--home H] eval MODEL ...``, as ``studio`` parses it."""
-    parser = argparse.ArgumentParser(prog="studio")
-    parser.add_argument("--home", default=None, help="workspace directory (default: $STUDIO_HOME)")
-    add_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.func(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,4 +1,4 @@
-"""The trainers behind :func:`backend.tokenizer.train` and the sentencepiece -> ``tokenizers`` conversion.
+"""The trainers behind :func:`backend.tokenizer.train.train` and the sentencepiece -> ``tokenizers`` conversion.
 
 ``hf_from_sentencepiece`` builds the fast tokenizer straight from the model proto (vocab, merges from
 the piece order as transformers' own converter does, the proto's precompiled normaliser, a Metaspace
@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import re
 
-from backend.tokenizer_errors import TokenizerError
+from backend.tokenizer.errors import TokenizerError
 
 SP_CONTROL = {"unk": "<unk>", "bos": "<s>", "eos": "</s>", "pad": "<pad>"}
 BYTE_SPECIALS = ["<|endoftext|>", "<|pad|>"]

@@ -1,48 +1,13 @@
-"""The ``studio`` command: everything the UI does, from a terminal.
-
-    studio train JOB.yaml [--set train.learning_rate=1e-4 ...] [--detach]
-    studio runs list [--status running]
-    studio runs show RUN_ID
-    studio runs abort RUN_ID [--save]
-    studio runs resume RUN_ID [--checkpoint DIR] [--detach]
-    studio fields [PREFIX]          # every JobSpec field with its type, default and help
-    studio presets                  # the shipped presets
-    studio webui [--host H --port P --auth user:pass]
-    studio viewer [--port 8001]     # the data-mix viewer (Streamlit)
-    studio data inspect|shard|preview|clean ...   # see backend/data_cli.py
-    studio export RUN_OR_DIR --out DIR [--checkpoint N|latest] [--max-shard-size 2GB] [--no-merge]
-    studio tokenizer train|extend|compare ...     # see backend/tokenizer_cli.py
-    studio eval MODEL --task ppl|choice|generate|reward --data PATH [--checkpoint N] [--few-shot N]
-    studio chat MODEL [--adapter DIR] [--prompt TEXT] ...   # talk to a model, run or adapter
-    studio serve MODEL [--host H --port P --api-key K]      # OpenAI-compatible API
-    studio cluster [--user U]       # Slurm partitions and your jobs
-    studio models pull|list|rm|token ...          # models from a hub: see backend/models_cli.py
-
-``--home DIR`` (or ``$STUDIO_HOME``) picks the workspace. This module does not import torch.
-"""
+"""``studio train`` and ``studio runs list|show|sweep|resume|abort``; ``studio fields`` and ``studio presets``."""
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
-from backend import (
-    chat_cli,
-    cluster_cli,
-    data_cli,
-    eval_cli,
-    export_cli,
-    jobs,
-    models_cli,
-    preflight_cli,
-    tokenizer_cli,
-)
-from backend.cli_errors import disk_line
-from backend.failures import is_disk_error
-from backend.spec import SpecError, apply_overrides, field_docs, load_spec
+from backend import jobs
+from backend.spec import apply_overrides, field_docs, load_spec
 from backend.workspace import PROJECT_ROOT
 
 PRESETS_DIR = PROJECT_ROOT / "presets"
@@ -57,7 +22,7 @@ def cmd_train(args) -> int:
     if args.set:
         spec = apply_overrides(spec, args.set)
     if getattr(args, "sweep", None):
-        from backend.sweep_cli import cmd_sweep
+        from cli.sweep import cmd_sweep
 
         return cmd_sweep(args, spec, _follow)
     from backend.run.submit import submit
@@ -200,65 +165,14 @@ def cmd_presets(args) -> int:
     return 0
 
 
-def webui_command(args) -> tuple[list[str], dict[str, str]]:
-    """The command and environment that serve the web UI (``webui.py``) for ``studio webui``.
-
-    The UI runs as its own process, so the backend never imports the front end. ``--auth`` travels in
-    ``$STUDIO_AUTH``, not in the child's argv, where every user of the machine could read it with ``ps``.
-    """
-    argv = [sys.executable, str(PROJECT_ROOT / "webui.py"), "--host", args.host, "--port", str(args.port)]
-    env = dict(os.environ)
-    if args.auth:
-        env["STUDIO_AUTH"] = args.auth
-    if args.home:
-        argv += ["--home", str(Path(args.home).resolve())]
-    return argv, env
-
-
-def cmd_webui(args) -> int:
-    import subprocess
-
-    argv, env = webui_command(args)
-    proc = subprocess.Popen(argv, cwd=PROJECT_ROOT, env=env)
-    try:
-        return proc.wait()
-    except KeyboardInterrupt:  # the UI got the same Ctrl-C (one process group) and closes its server itself
-        try:
-            return proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            return proc.wait()
-
-
-def viewer_argv(port: int) -> list[str]:
-    """The command that serves the data-mix viewer on loopback, with Streamlit's telemetry off."""
-    script = str(PROJECT_ROOT / "sampler_viewer.py")
-    return [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port), "--server.headless",
-            "true", "--browser.gatherUsageStats", "false", "--server.address", "127.0.0.1",
-            "--client.toolbarMode", "minimal"]  # fmt: skip
-
-
-def cmd_viewer(args) -> int:
-    import os
-    import subprocess
-
-    env = {**os.environ, **({"STUDIO_HOME": str(Path(args.home).resolve())} if args.home else {})}
-    return subprocess.call(viewer_argv(args.port), cwd=PROJECT_ROOT, env=env)
-
-
 def _sweep_show(args) -> int:
-    from backend.sweep_cli import cmd_sweep_show
+    from cli.sweep import cmd_sweep_show
 
     return cmd_sweep_show(args)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="studio", description="Train, follow and manage LLM training runs.")
-    parser.add_argument(
-        "--home", default=None, help="workspace directory (default: $STUDIO_HOME or <project>/workspace)"
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-
+def add_train(sub) -> None:
+    """``studio train``."""
     p = sub.add_parser("train", help="start a job from a JobSpec YAML")
     p.add_argument("job", type=Path, help="JobSpec YAML, e.g. presets/sft/tiny-lora.yaml")
     p.add_argument(
@@ -277,6 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_train)
 
+
+def add_runs(sub) -> None:
+    """``studio runs list|show|sweep|resume|abort``."""
     runs = sub.add_parser("runs", help="list, show or abort runs").add_subparsers(dest="runs_command", required=True)
     p = runs.add_parser("list", help="every run of the workspace")
     p.add_argument("--status", help="only runs with this status")
@@ -302,54 +219,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=600, help="with --save: seconds to wait before killing")
     p.set_defaults(func=cmd_runs_abort)
 
+
+def add_fields(sub) -> None:
+    """``studio fields [PREFIX]``."""
     p = sub.add_parser("fields", help="every JobSpec field with its help")
     p.add_argument("prefix", nargs="?", help="only fields starting with this, e.g. train.")
     p.set_defaults(func=cmd_fields)
+
+
+def add_presets(sub) -> None:
+    """``studio presets``."""
     sub.add_parser("presets", help="the shipped presets").set_defaults(func=cmd_presets)
-
-    data_cli.add_parser(sub)
-    export_cli.add_parser(sub)
-    eval_cli.add_parser(sub)
-    preflight_cli.add_parser(sub)
-    tokenizer_cli.add_parser(sub)
-    chat_cli.add_parser(sub)  # studio chat / studio serve
-    cluster_cli.add_parser(sub)  # studio cluster (Slurm)
-    models_cli.add_parser(sub)  # studio models pull|list|rm|token
-
-    p = sub.add_parser("viewer", help="serve the data-mix viewer (Streamlit) on 127.0.0.1")
-    p.add_argument("--port", type=int, default=8001)
-    p.add_argument("--home", default=argparse.SUPPRESS, help="workspace directory (as the global --home)")
-    p.set_defaults(func=cmd_viewer)
-
-    p = sub.add_parser("webui", help="serve the studio in the browser")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=7860)
-    p.add_argument("--auth", help="user:password (required when --host is not loopback)")
-    p.set_defaults(func=cmd_webui)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    from backend.run.launchers.slurm import SlurmError
-
-    args = build_parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except SlurmError as exc:  # sbatch/scancel/squeue missing or refusing: Slurm's own words, one line
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except SpecError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyError as exc:
-        print(f"error: {exc.args[0]}", file=sys.stderr)
-        return 2
-    except Exception as exc:  # noqa: BLE001 - a full disk is one line wherever it surfaces
-        if not is_disk_error(exc) or os.environ.get("STUDIO_DEBUG"):
-            raise
-        print(f"error: {disk_line(exc, args.home)}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 
-from backend.tokenizer import TokenizerError
+from backend.tokenizer.train import TokenizerError
 
 
 def _byte_maps():
