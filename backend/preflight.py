@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from backend.checks import Check
 from backend.data.build import resolve_source
 from backend.data.formats import DataError
 from backend.data.validate import ValidRecords, iter_checked
@@ -44,18 +44,6 @@ from backend.workspace import BUILTIN_PREFIX, workspace_home
 
 WARN_AT, FAIL_AT = 0.9, 1.0
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json")
-
-
-@dataclass
-class Check:
-    """One pre-flight result: ``level`` is ok, warn or fail; ``message`` is one human line."""
-
-    name: str
-    level: str
-    message: str
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def check_settings(spec: JobSpec, hw: Hardware, plan: LaunchPlan | None = None) -> Check:

@@ -1,6 +1,6 @@
 """``python -m backend.supervise RUN_DIR HOME RUN_ID``: the leader of a run's process group.
 
-Started by ``backend.jobs.start_run`` in a new session. It runs the launch command from
+Started by the local launcher (``backend.run.launchers.local``) in a new session. It runs the launch command from
 ``RUN_DIR/launch.json`` as a child (same process group, so one ``killpg`` reaches every rank),
 records ``running`` and the end of the run in the registry, writes a final ``status`` event when
 the trainer could not (killed, crashed before writing one), then starts the queued runs that were
@@ -26,8 +26,10 @@ from pathlib import Path
 
 from backend.events import EVENTS_FILE, EventWriter
 from backend.failures import classify_exit, free_space, is_disk_error, reason
-from backend.jobs import LOW_SPACE_BYTES, Registry, run_processes, schedule, summarise_events
+from backend.run.launchers.local import run_processes, schedule
+from backend.run.registry import Registry
 from backend.run.rundir import RunDir
+from backend.run.story import LOW_SPACE_BYTES, summarise_events
 
 RETRY_S = 2.0
 

@@ -6,7 +6,9 @@ import sys
 import time
 from pathlib import Path
 
-from backend import jobs
+from backend.run.queue import abort_run, follow, reconcile, resume_run
+from backend.run.registry import Registry, Run, format_duration
+from backend.run.story import log_tail, vanished_story
 from backend.spec import apply_overrides, field_docs, load_spec
 from backend.workspace import PROJECT_ROOT
 
@@ -47,12 +49,12 @@ def cmd_train(args) -> int:
     return _follow(run, args.home)
 
 
-def _follow(run: jobs.Run, home) -> int:
+def _follow(run: Run, home) -> int:
     from tqdm import tqdm
 
     bar = None
     try:
-        for event in jobs.follow(run):
+        for event in follow(run):
             kind = event["type"]
             if kind in ("progress", "metric") and event.get("total_steps"):
                 if bar is None:
@@ -73,14 +75,14 @@ def _follow(run: jobs.Run, home) -> int:
         if bar:
             bar.close()
         print("\naborting the run (Ctrl-C again leaves it running)...")
-        run = jobs.abort_run(run.id, home)
+        run = abort_run(run.id, home)
         print(f"run {run.id}: {run.status}")
         return 130
     if bar:
         bar.close()
-    final = jobs.Registry(home).get(run.id)
+    final = Registry(home).get(run.id)
     if not final.finished:  # the events say it ended, but the registry could not record it (a full disk)
-        state, kind, message, _ = jobs.vanished_story(final)
+        state, kind, message, _ = vanished_story(final)
         print(f"run {final.id}: {state} - [{kind}] {message.splitlines()[0]} (the registry records it once it can)")
         return 0 if state == "succeeded" else 1
     print(f"run {final.id}: {final.status}" + (f" - {final.error}" if final.error else ""))
@@ -89,7 +91,7 @@ def _follow(run: jobs.Run, home) -> int:
 
 def cmd_runs_list(args) -> int:
     notes: list[str] = []
-    runs = jobs.reconcile(args.home, notes)
+    runs = reconcile(args.home, notes)
     for note in notes:  # a full disk: listed read-only, as last recorded
         print(f"warning: {note}", file=sys.stderr)
     if args.status:
@@ -102,26 +104,26 @@ def cmd_runs_list(args) -> int:
         loss = f"{r.final_loss:.4f}" if r.final_loss is not None else "-"
         print(
             f"{r.id:44} {r.stage:5} {r.method:6} {r.status:10} {_fmt_time(r.started):16} "
-            f"{jobs.format_duration(r.duration):>8} {loss:>8}"
+            f"{format_duration(r.duration):>8} {loss:>8}"
         )
     return 0
 
 
 def cmd_runs_show(args) -> int:
     notes: list[str] = []
-    jobs.reconcile(args.home, notes)
+    reconcile(args.home, notes)
     for note in notes:
         print(f"warning: {note}", file=sys.stderr)
-    run = jobs.Registry(args.home).get(args.run_id)
+    run = Registry(args.home).get(args.run_id)
     print(f"run      {run.id}\nstatus   {run.status}\nstage    {run.stage} ({run.method})\nmodel    {run.model}")
-    print(f"started  {_fmt_time(run.started)}  duration {jobs.format_duration(run.duration)}\ndir      {run.run_dir}")
+    print(f"started  {_fmt_time(run.started)}  duration {format_duration(run.duration)}\ndir      {run.run_dir}")
     if run.job_id:
         print(f"slurm    job {run.job_id}  {run.job_state or ''}")
     if run.final_loss is not None:
         print(f"loss     {run.final_loss:.4f}")
     if run.error:
         print(f"error    [{run.error_kind}] {run.error}")
-    tail = jobs.log_tail(run, args.lines)
+    tail = log_tail(run, args.lines)
     if tail:
         print("\n--- train.log (tail) ---\n" + tail)
     return 0
@@ -129,7 +131,7 @@ def cmd_runs_show(args) -> int:
 
 def cmd_runs_resume(args) -> int:
     try:
-        run = jobs.resume_run(args.run_id, args.home, args.checkpoint)
+        run = resume_run(args.run_id, args.home, args.checkpoint)
     except (KeyError, ValueError) as exc:
         print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 2
@@ -142,7 +144,7 @@ def cmd_runs_resume(args) -> int:
 def cmd_runs_abort(args) -> int:
     if args.save:
         print(f"asking run {args.run_id} to save a checkpoint and stop (up to {args.timeout:.0f} s)...")
-    run = jobs.abort_run(args.run_id, args.home, save=args.save, save_timeout_s=args.timeout)
+    run = abort_run(args.run_id, args.home, save=args.save, save_timeout_s=args.timeout)
     print(f"run {run.id}: {run.status}" + (f" - {run.error}" if run.error else ""))
     return 0
 

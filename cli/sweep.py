@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 
-from backend import jobs
+from backend.run.queue import abort_run
 from backend.sweep import (
     SweepError,
     SweepPreflightError,
@@ -54,7 +54,7 @@ def cmd_sweep(args, spec, follow) -> int:
         code = follow(start_one(sweep, run, args.home, hardware), args.home)
         if code == 130:  # Ctrl-C: the followed run was aborted; the ones not started yet go too
             for rest in runs[i + 1 :]:
-                jobs.abort_run(rest.id, args.home)
+                abort_run(rest.id, args.home)
             return 130
         codes.append(code)
     headers, rows = comparison(args.home, sweep_id)

@@ -18,9 +18,9 @@ import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
-from backend import jobs
 from backend.failures import human_bytes
 from backend.models.hub import is_offline
+from backend.run.registry import Registry
 from backend.run_best import best_checkpoint
 from backend.workspace import PROJECT_ROOT
 from studio import runs_view
@@ -41,7 +41,7 @@ class ExportTabError(ValueError):
 def run_choices(home: str) -> list[tuple[str, str]]:
     """``(label, run id)`` of runs with weights to export (final weights or checkpoints), newest first."""
     out = []
-    for run in jobs.Registry(home).list():
+    for run in Registry(home).list():
         if any(not f.endswith("checkpoints") for f in runs_view.outputs(run)) or runs_view.checkpoints(run):
             out.append((f"{run.name} · {run.id} · {run.status}", run.id))
     return out
@@ -52,7 +52,7 @@ def checkpoint_choices(home: str, run_id: str | None) -> list[str]:
     if not run_id:
         return [FINAL]
     try:
-        run = jobs.Registry(home).get(run_id)
+        run = Registry(home).get(run_id)
     except (KeyError, LookupError):
         return [FINAL]
     steps = [Path(p).name.removeprefix("checkpoint-") for p in reversed(runs_view.checkpoints(run))]
@@ -65,7 +65,7 @@ def default_name(home: str, run_id: str | None, checkpoint: str | None) -> str:
     if not run_id:
         return ""
     try:
-        name = jobs.Registry(home).get(run_id).name
+        name = Registry(home).get(run_id).name
     except (KeyError, LookupError):
         name = run_id
     suffix = f"-checkpoint-{checkpoint}" if checkpoint and checkpoint != FINAL else ""

@@ -19,10 +19,10 @@ from pathlib import Path
 
 from backend.events import EventReader, EventWriter
 from backend.failures import human_bytes
-from backend.jobs import format_duration
 from backend.models.hub import HubError, endpoint_for, is_offline, offline_message, save_setting
 from backend.models.local import list_models, remove
 from backend.models.ref import RefError, parse_ref
+from backend.run.registry import format_duration
 from backend.workspace import PROJECT_ROOT
 from studio.i18n import tr
 

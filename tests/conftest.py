@@ -21,7 +21,8 @@ def studio_home(tmp_path_factory):
     os.environ["STUDIO_HOME"] = str(home)
     yield home
     # Whatever a failed test left running is stopped: runs are in their own sessions and would outlive pytest.
-    from backend.jobs import ACTIVE_STATES, Registry, abort_run
+    from backend.run.queue import abort_run
+    from backend.run.registry import ACTIVE_STATES, Registry
 
     for run in Registry(home).list():
         if run.status in ACTIVE_STATES:

@@ -19,7 +19,7 @@ HI = [{"role": "user", "content": "你好, tell me about the weather."}]
 @pytest.fixture(scope="module")
 def lora_run(studio_home, tiny_model):
     """A tiny LoRA SFT run (six steps): its folder."""
-    from backend.jobs import Registry
+    from backend.run.registry import Registry
 
     proc = run_cli("train", "presets/sft/tiny-lora.yaml", "--set", "train.max_steps=6",
                    "--set", "output.run_name=chat-lora", home=studio_home)  # fmt: skip

@@ -250,7 +250,7 @@ def test_preflight_runs_the_trainers_data_checks(tmp_path, studio_home, tiny_mod
     found = data_checks(bad, val_size=0, skip_bad_records=True)["data.sources[0]"]
     assert found.level == "fail" and f"{bad}:1: file: is truncated" in found.message and DAMAGED_ADVICE in found.message
     # The same pre-flight refuses `studio train` before any run is created (no registry row, no run folder).
-    from backend.jobs import Registry
+    from backend.run.registry import Registry
 
     before = [r.id for r in Registry(studio_home).list()]
     job = tmp_path / "job.yaml"

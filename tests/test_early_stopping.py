@@ -10,7 +10,7 @@ from conftest import ROOT, run_cli
 from transformers import TrainerControl, TrainerState
 
 from backend.events import read_events
-from backend.jobs import Registry
+from backend.run.registry import Registry
 from backend.spec import SpecError, apply_overrides, load_spec
 from backend.train.best import BestCallback
 

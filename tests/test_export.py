@@ -19,7 +19,7 @@ from backend.events import read_events
 from backend.export.card import identify_template, ollama_modelfile
 from backend.export.run import SAMPLE_CONVERSATION, export
 from backend.export.weights import PICKLE_SUFFIXES, custom_code_files
-from backend.jobs import Registry
+from backend.run.registry import Registry
 from backend.spec import load_spec
 
 TEXTS = ["The quick brown fox jumps over the lazy dog.", "你好，世界！今天天气很好。", "2 + 2 = 4"]

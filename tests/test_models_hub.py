@@ -214,7 +214,7 @@ def test_train_with_a_hub_id_downloads_first_then_trains(hub, studio_home):
                    home=studio_home, env=online(hub.url), timeout=600)  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
     from backend.events import read_events
-    from backend.jobs import Registry
+    from backend.run.registry import Registry
 
     run = next(r for r in Registry(studio_home).list() if r.name == "hub-train")
     events = read_events(run.path / "events.jsonl")

@@ -18,7 +18,7 @@ from conftest import run_cli
 from test_evaluate import run_eval
 from test_export import export_cli
 
-from backend.jobs import Registry
+from backend.run.registry import Registry
 from backend.spec import SpecError, spec_from_dict
 
 pytestmark = pytest.mark.scale  # a real rm run, its export and two evaluations: `make test-scale`

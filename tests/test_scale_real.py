@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, run_cli
 
-from backend.jobs import Registry
+from backend.run.registry import Registry
 
 pytestmark = pytest.mark.scale
 sys.path.insert(0, str(ROOT))

@@ -18,7 +18,7 @@ import html
 import gradio as gr
 
 from backend.eval.data import TASKS
-from backend.jobs import format_duration
+from backend.run.registry import format_duration
 from backend.workspace import workspace_home
 from studio import eval_view
 from studio.chat_view import model_choices
