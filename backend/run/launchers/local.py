@@ -1,6 +1,6 @@
 """The local launcher: a run's processes on this machine.
 
-Starting a run spawns ``python -m backend.supervise RUN_DIR`` in a new session, so the run has its own
+Starting a run spawns ``python -m backend.run.launchers.supervise RUN_DIR`` in a new session, so the run has its own
 process group (the supervisor leads it) and outlives the UI or CLI that started it. The supervisor launches
 ``accelerate launch … -m backend.train RUN_DIR`` inside that group, records the exit in the registry and the
 events, and is the only writer of a run's final status, except when everything in the group was killed;
@@ -205,7 +205,7 @@ def _spawn(run: Run, registry: Registry) -> None:
     EventWriter(run.path / EVENTS_FILE).emit("status", state="starting", message=plan["command"], attempt=run.attempt)
     with open(run.files.log, "ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "backend.supervise", str(run.path), str(registry.home), run.id],
+            [sys.executable, "-m", "backend.run.launchers.supervise", str(run.path), str(registry.home), run.id],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -1,4 +1,4 @@
-"""``python -m backend.supervise RUN_DIR HOME RUN_ID``: the leader of a run's process group.
+"""``python -m backend.run.launchers.supervise RUN_DIR HOME RUN_ID``: the leader of a run's process group.
 
 Started by the local launcher (``backend.run.launchers.local``) in a new session. It runs the launch command from
 ``RUN_DIR/launch.json`` as a child (same process group, so one ``killpg`` reaches every rank),
