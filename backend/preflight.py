@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from backend.checks import Check
 from backend.data.build import resolve_source
 from backend.data.formats import DataError
 from backend.data.validate import ValidRecords, iter_checked
-from backend.failures import field_once, human_bytes
+from backend.failures import human_bytes
 from backend.launch import Hardware, LaunchPlan, build_launch
 from backend.memory import OPTIMIZER_BYTES, Estimate, _weight_bytes, estimate_memory, meminfo_gb
 from backend.model_shape import ModelShape, model_dir, shape_for_spec
@@ -44,24 +44,6 @@ from backend.workspace import BUILTIN_PREFIX, require_data_path, workspace_home
 
 WARN_AT, FAIL_AT = 0.9, 1.0
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json")
-
-
-@dataclass
-class Check:
-    """One pre-flight result: ``level`` is ok, warn or fail; ``message`` is one human line; ``name`` is
-    the check (``model``, ``data.sources[0]``, ``memory`` …), a stable key."""
-
-    name: str
-    level: str
-    message: str
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    def line(self) -> str:
-        """``name: message`` with the field named once: a message that starts with the check's field or a
-        deeper one (``data.sources[0].path: no such file``) is shown as it is, not after the name again."""
-        return ": ".join(field_once(self.name, self.message))
 
 
 def check_settings(spec: JobSpec, hw: Hardware, plan: LaunchPlan | None = None) -> Check:

@@ -1,7 +1,7 @@
 """The table of training stages: one :class:`StageInfo` per stage, read by everything that depends on a stage.
 
 Spec validation (``backend.spec``: from-scratch, streaming and the early-stopping rules), the form's section
-labels (``studio.train_form``), stop & save (``backend.jobs``), the data formats a stage trains on
+labels (``studio.train_form``), stop & save (``backend.run.stop``), the data formats a stage trains on
 (``backend.data.pairs``, ``backend.preflight``) and the extra models of the memory estimate
 (``backend.memory``) all read this table, so a new stage is one entry here, its recipe module under
 ``backend.train``, a preset under ``presets/<stage>/`` and a test (tests/test_stages.py checks every entry).

@@ -11,7 +11,7 @@ creates nothing. Each run is named ``<run_name>-<k>of<n>`` and its folder holds 
 moved workspace. :func:`comparison` reads the runs back with their final and best metrics.
 
 :func:`create` and :func:`start` are the one path from a spec and ``--sweep`` items to queued runs, for the
-CLI (:mod:`backend.sweep_cli`) and the Train tab's "Start sweep" (:mod:`studio.sweep_view`): every
+CLI (:mod:`cli.sweep`) and the Train tab's "Start sweep" (:mod:`studio.sweep_view`): every
 combination is validated and passes the pre-flight before any run exists, and :func:`start` queues the runs
 with the sweep id as their ``turn``, so they run one after another on one device set (the CPU included).
 """
@@ -164,7 +164,7 @@ class Sweep:
     """A created sweep: its id, its runs (created, not started) with their values, and the pre-flight's notes."""
 
     id: str
-    runs: list = field(default_factory=list)  # [(backend.jobs.Run, {field: value})]
+    runs: list = field(default_factory=list)  # [(backend.run.registry.Run, {field: value})]
     notes: list[str] = field(default_factory=list)  # "[warn] field=value: check: message"
     plans: dict = field(default_factory=dict)  # run id -> its launch plan, built once by the pre-flight step
 
@@ -205,17 +205,17 @@ def start(sweep: Sweep, home, hardware) -> list:
 
 def start_one(sweep: Sweep, run, home, hardware):
     """Queue one run of the sweep with the launch plan its pre-flight built; it takes its turn on its devices."""
-    from backend import jobs
+    from backend.run.queue import start_run
 
-    return jobs.start_run(run, home, hardware=hardware, turn=sweep.id, plan=sweep.plans.get(run.id))
+    return start_run(run, home, hardware=hardware, turn=sweep.id, plan=sweep.plans.get(run.id))
 
 
 def sweep_ids(home) -> list[tuple[str, int]]:
     """``[(sweep id, number of runs)]`` of the workspace's sweeps, newest first."""
-    from backend import jobs
+    from backend.run.registry import Registry
 
     counts: dict[str, int] = {}
-    for run in jobs.Registry(home).list():
+    for run in Registry(home).list():
         info = sweep_of(run.path)
         if info and isinstance(info.get("sweep"), str):
             counts[info["sweep"]] = counts.get(info["sweep"], 0) + 1
@@ -224,10 +224,10 @@ def sweep_ids(home) -> list[tuple[str, int]]:
 
 def members(home, sweep_id: str) -> list:
     """``[(run, values)]`` of a sweep, oldest first (empty when there is no such sweep)."""
-    from backend import jobs
+    from backend.run.registry import Registry
 
     out = []
-    for run in reversed(jobs.Registry(home).list()):
+    for run in reversed(Registry(home).list()):
         info = sweep_of(run.path)
         if info and info.get("sweep") == sweep_id:
             out.append((run, info["values"]))

@@ -7,7 +7,7 @@ length (``min_new_tokens = max_new_tokens``, so end-of-turn tokens cannot cut a 
 * bare:   ``model.generate`` on the engine's own model object (no streamer, no thread);
 * engine: ``ChatEngine.stream`` in this process: template, tokenising, generation thread, streamer,
           stop-word handling, the interrupt check, as ``studio chat`` and ``studio serve`` run it;
-* worker: ``ChatWorker.generate`` from this process to a ``backend.chat_worker`` subprocess that loaded
+* worker: ``ChatWorker.generate`` from this process to a ``backend.chat.worker`` subprocess that loaded
           the same folder, timed from the request to the ``done`` event (JSON lines per token included).
 
 Rounds alternate the setups so that drift of the shared machine hits all alike; the best round of each
@@ -69,8 +69,8 @@ def main(argv=None) -> int:
 
     import torch
 
-    from backend.chat import ChatEngine, GenerationOptions
-    from backend.chat_worker import ChatWorker
+    from backend.chat.engine import ChatEngine, GenerationOptions
+    from backend.chat.worker import ChatWorker
 
     n = args.tokens
     with tempfile.TemporaryDirectory() as tmp:

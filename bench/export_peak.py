@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 CHILD = """
 import json, sys
-from backend.export import export
+from backend.export.run import export
 from backend.memory import peak_rss_mb
 r = export(sys.argv[1], sys.argv[2], base=sys.argv[3], dtype=sys.argv[4], streaming=sys.argv[5] == "1")
 print(json.dumps({"peak_rss_mb": peak_rss_mb(), "dtype": r.dtype, "notes": r.notes}))

@@ -2,7 +2,7 @@
 
     python bench/train_startup.py [--rounds 3] [--detach] [--old DIR]
 
-Each round runs ``python -m backend.cli train presets/sft/tiny-lora.yaml --set train.num_epochs=1`` twice in
+Each round runs ``python -m cli train presets/sft/tiny-lora.yaml --set train.num_epochs=1`` twice in
 one workspace: once with ``<workspace>/cache/hardware.json`` deleted first ("cold": the GPU probe runs, as
 every run did before the cache), once with it kept ("cached"). Rounds alternate, so load drifts hit both.
 ``--detach`` times only the start-up (spec, probe, pre-flight, run created and launched) and aborts each
@@ -27,7 +27,7 @@ JOB = ["presets/sft/tiny-lora.yaml", "--set", "train.num_epochs=1"]
 
 def one(tree: Path, home: Path, detach: bool) -> float:
     env = {**os.environ, "STUDIO_HOME": str(home), "HF_HUB_OFFLINE": "1"}
-    cmd = [sys.executable, "-m", "backend.cli", "train", *JOB] + (["--detach"] if detach else [])
+    cmd = [sys.executable, "-m", "cli", "train", *JOB] + (["--detach"] if detach else [])
     start = time.perf_counter()
     out = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - start
@@ -35,7 +35,7 @@ def one(tree: Path, home: Path, detach: bool) -> float:
         raise SystemExit(f"{tree}: exit {out.returncode}\n{out.stderr[-2000:]}")
     if detach:
         run_id = next(line.split()[1] for line in out.stdout.splitlines() if line.startswith("run "))
-        subprocess.run([sys.executable, "-m", "backend.cli", "runs", "abort", run_id], cwd=ROOT, env=env,
+        subprocess.run([sys.executable, "-m", "cli", "runs", "abort", run_id], cwd=ROOT, env=env,
                        capture_output=True)  # fmt: skip
     return wall
 

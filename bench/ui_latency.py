@@ -85,15 +85,15 @@ def event_latency(n: int) -> list[float]:
     """Seconds from appending a metric event to the page showing its step, ``n`` times."""
     from playwright.sync_api import sync_playwright
 
-    from backend import jobs
     from backend.events import EVENTS_FILE, EventWriter
+    from backend.run.registry import Registry, create_run
     from backend.spec import load_spec
 
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "ws"
-        run = jobs.create_run(load_spec(ROOT / "presets/sft/tiny-lora.yaml"), home)
+        run = create_run(load_spec(ROOT / "presets/sft/tiny-lora.yaml"), home)
         # A stand-in for a training process: this process's own group keeps the run "alive".
-        jobs.Registry(home).update(run.id, status="running", started=time.time(), pgid=os.getpgid(0))
+        Registry(home).update(run.id, status="running", started=time.time(), pgid=os.getpgid(0))
         writer = EventWriter(run.path / EVENTS_FILE)
         writer.emit("status", state="running", message="benchmark")
         proc, url, _ = start(home)
@@ -123,7 +123,7 @@ def event_latency(n: int) -> list[float]:
                 browser.close()
         finally:
             stop(proc)
-            jobs.Registry(home).finish(run.id, "aborted", error="benchmark ended")
+            Registry(home).finish(run.id, "aborted", error="benchmark ended")
     return out
 
 

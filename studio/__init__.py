@@ -1,7 +1,8 @@
 """The studio UI (Gradio): ``studio.app`` composes the tabs, one module per tab under ``studio.tabs``.
 
 The UI process stays light: it never imports torch or transformers; training, merging and chat run in
-subprocesses (see DESIGN.md). It talks to runs only through ``backend.jobs`` and the run directory.
+subprocesses (see DESIGN.md). It talks to runs only through ``backend.run`` (registry, queue, submit) and
+the run directory.
 """
 
 import os

@@ -20,8 +20,8 @@ import os
 import sys
 import threading
 
-from backend import jobs
 from backend.host_guard import is_loopback
+from backend.run.queue import reconcile
 from backend.workspace import workspace_home
 from studio import i18n
 from studio.i18n import DEFAULT_LANGUAGE, LANGUAGES, Labeller, t
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     home = workspace_home(args.home)
-    jobs.reconcile(home)  # runs whose processes died while no UI was up are marked failed now
+    reconcile(home)  # runs whose processes died while no UI was up are marked failed now
     demo = build_app(str(home))
     from studio.util import hardware
 

@@ -1,4 +1,4 @@
-"""One browser session's chat models: up to two slots, each a :class:`backend.chat_worker.ChatWorker`.
+"""One browser session's chat models: up to two slots, each a :class:`backend.chat.worker.ChatWorker`.
 
 A slot's model lives in its own worker process, so Unload (and the end of the browser session) kills that
 process and all of its memory goes back to the system; the UI process never imports torch. A new Load
@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from backend.chat_worker import ChatWorker
+from backend.chat.worker import ChatWorker
 from studio.chat_view import ChatTabError, loaded_line, stats_line
 from studio.i18n import tr
 

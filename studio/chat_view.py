@@ -3,7 +3,7 @@
 - ``model_choices``: the models a user can chat with (runs' adapters/models and checkpoints, exports under
   ``<workspace>/exports``, the builtin tiny model) as ``(label, value)`` pairs; a typed folder works too.
 - ``template_choices``: ``auto`` and the named chat templates of :mod:`backend.data.chat_templates`.
-- ``generation_options``: the form's decoding fields as the dict ``backend.chat.GenerationOptions`` reads.
+- ``generation_options``: the form's decoding fields as the dict ``backend.chat.engine.GenerationOptions`` reads.
 - ``loaded_line`` / ``stats_line``: the status line of a model slot (what is loaded, its memory, the last answer).
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from backend import jobs
 from backend.data.chat_templates import TEMPLATES
+from backend.run.registry import Registry
 from backend.run_best import best_checkpoint
 from studio import runs_view
 
@@ -40,7 +40,7 @@ def model_choices(home: str) -> list[tuple[str, str]]:
     """``(label, folder)`` of everything loadable: runs' final weights and checkpoints (newest run first),
     exported models, then the builtin tiny model."""
     choices: list[tuple[str, str]] = []
-    for run in jobs.Registry(home).list():
+    for run in Registry(home).list():
         tag = f"{run.name} · {run.id}"
         for folder in runs_view.outputs(run):
             path = Path(folder)

@@ -4,7 +4,7 @@ inside the workspace, and running ``studio data ... --json`` in a subprocess.
 Uploads land in ``<workspace>/data/uploads/`` only: the name is reduced to a plain file name (no
 folders, no leading dots, only letters, digits, ``.``, ``-`` and ``_``), the result must resolve inside
 that folder, and the file is created exclusively, so an existing file is never written over.
-The CLI runs as ``python -m backend.cli`` in a child process: torch and transformers stay out of the UI,
+The CLI runs as ``python -m cli`` in a child process: torch and transformers stay out of the UI,
 and a hung or crashing run costs a timeout and one line of text, never the UI.
 """
 
@@ -158,13 +158,13 @@ def _common(fmt, template, tokenizer) -> list[str]:
 
 
 def inspect_argv(home, path, fmt="auto", template="auto", tokenizer=None) -> list[str]:
-    """The argv of ``studio data inspect --json`` (after ``python -m backend.cli``)."""
+    """The argv of ``studio data inspect --json`` (after ``python -m cli``)."""
     tail = [_path_arg(path, home), *_common(fmt, template, tokenizer), "--max-errors", str(MAX_ERRORS), "--json"]
     return ["--home", str(home), "data", "inspect", *tail]
 
 
 def preview_argv(home, path, fmt="auto", template="auto", tokenizer=None, cutoff=1024, pack=False, n=3) -> list[str]:
-    """The argv of ``studio data preview --json`` (after ``python -m backend.cli``)."""
+    """The argv of ``studio data preview --json`` (after ``python -m cli``)."""
     cutoff, n = int(cutoff or 1024), int(n or 3)
     if cutoff < 1 or n < 1:
         raise DataTabError("cutoff length and samples must be at least 1")
@@ -173,7 +173,7 @@ def preview_argv(home, path, fmt="auto", template="auto", tokenizer=None, cutoff
 
 
 def commands_text(home, path, fmt, template, tokenizer, cutoff, pack, n) -> str:
-    """The two commands the buttons run, as shell lines (``studio`` is ``python -m backend.cli``)."""
+    """The two commands the buttons run, as shell lines (``studio`` is ``python -m cli``)."""
     try:
         first = inspect_argv(home, path, fmt, template, tokenizer)
         second = preview_argv(home, path, fmt, template, tokenizer, cutoff, pack, n)
@@ -189,12 +189,12 @@ def _last_line(text: str) -> str:
 
 
 def run_json(argv: list[str], timeout: float = INSPECT_TIMEOUT_S, program: list[str] | None = None) -> dict:
-    """Run ``program`` (default ``python -m backend.cli``) with ``argv``; its stdout as JSON.
+    """Run ``program`` (default ``python -m cli``) with ``argv``; its stdout as JSON.
 
     Exit 0 and 1 (inspect's "bad records found") carry a JSON document; anything else, a timeout or
     output that is not JSON raises DataTabError with the command's last error line (no traceback).
     """
-    program = program or [sys.executable, "-m", "backend.cli"]
+    program = program or [sys.executable, "-m", "cli"]
     env = os.environ | {"HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "PYTHONIOENCODING": "utf-8"}
     try:
         proc = subprocess.run(

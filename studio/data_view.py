@@ -1,7 +1,7 @@
 """What the Data tab shows, as pure functions: an inspect report and a token preview as HTML.
 
 The inputs are the JSON documents of ``studio data inspect --json`` and ``studio data preview --json``
-(see ``backend.data_cli``). Everything that came from a dataset (file names, field names, error
+(see ``cli.data``). Everything that came from a dataset (file names, field names, error
 messages, token text) is HTML-escaped here, so a record holding ``<script>`` shows as text and never
 runs. Colours are inline styles, so the output looks the same wherever it is placed.
 """

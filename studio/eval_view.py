@@ -2,7 +2,7 @@
 and the HTML of its result and of the stored results compared across runs.
 
 - ``eval_argv``: the form as the arguments of ``studio`` (checked first, so a bad field is one line).
-- ``run_eval``: ``python -m backend.eval_cli ... --json`` in a child process with a timeout (torch and
+- ``run_eval``: ``python -m cli ... --json`` in a child process with a timeout (torch and
   transformers stay out of the UI); its JSON document, or EvalTabError with the command's ``error:`` line.
 - ``headline`` / ``details_html``: the metric(s) as Markdown, and the table that goes with the task
   (per-subject accuracy, generations beside references, reward pairs and margins).
@@ -23,8 +23,8 @@ import sys
 import time
 from pathlib import Path
 
-from backend.eval_data import TASKS
-from backend.eval_load import all_results
+from backend.eval.data import TASKS
+from backend.eval.load import all_results
 from backend.workspace import PROJECT_ROOT, is_builtin, resolve_data_path
 from studio.chat_view import template_choices
 from studio.i18n import tr
@@ -102,7 +102,7 @@ def eval_argv(home, model, task, data, template="auto", few_shot=0, max_new_toke
 
 
 def command_text(argv: list[str]) -> str:
-    """The command as a shell line (``studio`` is the console script; ``python -m backend.eval_cli`` too)."""
+    """The command as a shell line (``studio`` is the console script; ``python -m cli`` too)."""
     return shlex.join(["studio", *argv])
 
 
@@ -128,7 +128,7 @@ def run_eval_steps(argv: list[str], timeout: float = EVAL_TIMEOUT_S, every: floa
 
     env["STUDIO_HUB_OFFLINE"] = "1" if is_offline() else "0"  # the studio's setting: a hub id downloads first
     try:
-        proc = subprocess.Popen([sys.executable, "-m", "backend.eval_cli", *argv], cwd=PROJECT_ROOT, env=env,
+        proc = subprocess.Popen([sys.executable, "-m", "cli", *argv], cwd=PROJECT_ROOT, env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, encoding="utf-8",
                                 errors="replace")  # fmt: skip
     except OSError as exc:

@@ -3,7 +3,7 @@ goes, the exact ``studio export`` command, running it in a subprocess, and the s
 
 Exports land in ``<workspace>/exports/<name>`` only: the name is reduced to one plain folder name (letters,
 digits, ``.``, ``-``, ``_``; no separators, no leading dots) and the result must resolve inside that folder
-(a symlink pointing elsewhere is refused). The export itself runs as ``python -m backend.cli export`` in a
+(a symlink pointing elsewhere is refused). The export itself runs as ``python -m cli export`` in a
 child process, so torch and transformers stay out of the UI process.
 """
 
@@ -18,9 +18,9 @@ import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
-from backend import jobs
 from backend.failures import human_bytes
 from backend.models.hub import is_offline
+from backend.run.registry import Registry
 from backend.run_best import best_checkpoint
 from backend.workspace import PROJECT_ROOT
 from studio import runs_view
@@ -41,7 +41,7 @@ class ExportTabError(ValueError):
 def run_choices(home: str) -> list[tuple[str, str]]:
     """``(label, run id)`` of runs with weights to export (final weights or checkpoints), newest first."""
     out = []
-    for run in jobs.Registry(home).list():
+    for run in Registry(home).list():
         if any(not f.endswith("checkpoints") for f in runs_view.outputs(run)) or runs_view.checkpoints(run):
             out.append((f"{run.name} · {run.id} · {run.status}", run.id))
     return out
@@ -52,7 +52,7 @@ def checkpoint_choices(home: str, run_id: str | None) -> list[str]:
     if not run_id:
         return [FINAL]
     try:
-        run = jobs.Registry(home).get(run_id)
+        run = Registry(home).get(run_id)
     except (KeyError, LookupError):
         return [FINAL]
     steps = [Path(p).name.removeprefix("checkpoint-") for p in reversed(runs_view.checkpoints(run))]
@@ -65,7 +65,7 @@ def default_name(home: str, run_id: str | None, checkpoint: str | None) -> str:
     if not run_id:
         return ""
     try:
-        name = jobs.Registry(home).get(run_id).name
+        name = Registry(home).get(run_id).name
     except (KeyError, LookupError):
         name = run_id
     suffix = f"-checkpoint-{checkpoint}" if checkpoint and checkpoint != FINAL else ""
@@ -114,7 +114,7 @@ def export_argv(
     gguf: str = "none",
     base: str | None = None,
 ) -> list[str]:
-    """The arguments of ``studio`` (``python -m backend.cli``) for this export; ExportTabError when one is bad.
+    """The arguments of ``studio`` (``python -m cli``) for this export; ExportTabError when one is bad.
     ``base`` (``--base``): a folder, builtin or hub id (downloaded first) in place of the run's own base."""
     if not run_id:
         raise ExportTabError(tr(LABELS, "no_run"))
@@ -136,7 +136,7 @@ def export_argv(
 
 
 def command_text(argv: list[str]) -> str:
-    """The command as a shell line (``studio`` is ``python -m backend.cli``)."""
+    """The command as a shell line (``studio`` is ``python -m cli``)."""
     return shlex.join(["studio", *argv])
 
 
@@ -147,7 +147,7 @@ def run_export(argv: list[str]) -> Iterator[str]:
     env["STUDIO_HUB_OFFLINE"] = "1" if is_offline() else "0"  # the studio's setting: a --base hub id downloads
     env["PYTHONUNBUFFERED"] = "1"  # lines arrive as they are printed, not when the process ends
     proc = subprocess.Popen(
-        [sys.executable, "-m", "backend.cli", *argv],
+        [sys.executable, "-m", "cli", *argv],
         cwd=PROJECT_ROOT,
         env=env,
         stdout=subprocess.PIPE,

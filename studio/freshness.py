@@ -8,14 +8,14 @@ an unchanged workspace re-renders nothing and a user's open dropdown is not rese
 
 from __future__ import annotations
 
-from backend import jobs
+from backend.run.registry import Registry
 
 CHECK_S = 5.0
 
 
 def fingerprint(home: str) -> list[list[str]]:
     """Every run's id and status: it changes when a run is created, starts, ends or is removed."""
-    return [[r.id, r.status] for r in jobs.Registry(home).list()]
+    return [[r.id, r.status] for r in Registry(home).list()]
 
 
 def enclosing_tab():

@@ -17,9 +17,10 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
-from backend import jobs
 from backend.events import EVENTS_FILE, FINAL_STATES, EventReader
 from backend.failures import disk_message, field_once, human_bytes, is_disk_error, reason
+from backend.run.queue import lost, reconcile
+from backend.run.registry import Registry, Run, format_duration
 from backend.spec import SpecError
 from backend.workspace import workspace_home
 from studio.i18n import state_word, tr
@@ -106,7 +107,7 @@ def checks_html(checks) -> str:
 MAX_WARNINGS = 3
 
 
-def new_watch(run: jobs.Run) -> dict:
+def new_watch(run: Run) -> dict:
     """A session's view of ``run`` before any event is read, so the events replay from byte 0."""
     return dict(
         run=run.id,
@@ -200,9 +201,9 @@ def tick(watch: dict | None, home: str) -> tuple:
     events = reader.read_new()
     if not events:
         if watch["state"] not in FINAL_STATES:
-            run = jobs.Registry(home).get(watch["run"])
-            if run.status in ("starting", "running", "aborting") and run.pgid and not jobs.run_alive(run):
-                jobs.reconcile(home)  # killed outright: this records it, and its event arrives next tick
+            run = Registry(home).get(watch["run"])
+            if lost(run):
+                reconcile(home)  # killed outright: this records it, and its event arrives next tick
         return nothing
     w = fold(watch, events, reader.offset)
     new = {p[1] for p in w["points"][len(watch["points"]) :]}
@@ -226,7 +227,7 @@ def progress_html(w: dict | None) -> str:
     d = (w or {}).get("download")
     if not p and d:  # the run downloads its model first
         pct = 100.0 * (d["bytes"] or 0) / d["total_bytes"]
-        eta = jobs.format_duration(d.get("eta"), "–")
+        eta = format_duration(d.get("eta"), "–")
         done, size, speed = (human_bytes(d.get(k) or 0) for k in ("bytes", "total_bytes", "speed"))
         text = tr(LABELS, "downloading", done=done, total=size, pct=pct, speed=speed, eta=eta)
     elif not p and w and w.get("state") in FINAL_STATES:  # never "waiting…" for an ended run
@@ -236,7 +237,7 @@ def progress_html(w: dict | None) -> str:
     else:
         step, total = p.get("step") or 0, p.get("total_steps") or 0
         pct = 100.0 * step / total if total else 0.0
-        elapsed, eta = (jobs.format_duration(p.get(k), "–") for k in ("elapsed", "eta"))
+        elapsed, eta = (format_duration(p.get(k), "–") for k in ("elapsed", "eta"))
         text = tr(LABELS, "progress", step=step, total=total, pct=pct, elapsed=elapsed, eta=eta)
         rate = w.get("rate") or {}
         if "tokens_per_s_per_device" in rate:

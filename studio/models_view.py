@@ -1,6 +1,6 @@
 """The Models tab's logic (no gradio, no torch): downloads as background processes, their progress, the local list.
 
-A download runs ``python -m backend.models_cli models pull ID --events <workspace>/models/downloads/<slug>.jsonl``
+A download runs ``python -m cli models pull ID --events <workspace>/models/downloads/<slug>.jsonl``
 in a session of its own, so it keeps going when the page is closed; its state is read back from that events
 file (and its pid file) on every tick, so a reopened page shows it again. Cancel kills the process group
 (the partial file stays: the next download of the same id resumes it); Delete removes a downloaded model.
@@ -19,10 +19,10 @@ from pathlib import Path
 
 from backend.events import EventReader, EventWriter
 from backend.failures import human_bytes
-from backend.jobs import format_duration
 from backend.models.hub import HubError, endpoint_for, is_offline, offline_message, save_setting
 from backend.models.local import list_models, remove
 from backend.models.ref import RefError, parse_ref
+from backend.run.registry import format_duration
 from backend.workspace import PROJECT_ROOT
 from studio.i18n import tr
 
@@ -115,7 +115,7 @@ def start_download(home, model_id: str, revision: str | None = None, endpoint: s
         raise ModelsTabError(f"{ref.id} is already downloading")
     events.unlink(missing_ok=True)
     EventWriter(events).emit("status", state="starting", message=f"starting {ref.id}")
-    argv = [sys.executable, "-m", "backend.models_cli", "--home", str(home), "models", "pull", ref.id,
+    argv = [sys.executable, "-m", "cli", "--home", str(home), "models", "pull", ref.id,
             "--events", str(events)]  # fmt: skip
     if endpoint and endpoint.strip():
         argv += ["--endpoint", endpoint.strip()]

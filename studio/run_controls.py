@@ -13,7 +13,8 @@ No gradio at module scope except in ``wire`` (kept importable by the unit tests 
 
 from __future__ import annotations
 
-from backend import jobs
+from backend.run.registry import ACTIVE_STATES, Registry, Run
+from backend.run.stop import STOPPABLE_STAGES
 
 CONTROLS_S = 2.0
 LABELS = {
@@ -37,13 +38,13 @@ DISABLED_CSS = (
 )
 
 
-def label(run: jobs.Run) -> str:
+def label(run: Run) -> str:
     return f"{run.name} · {run.id} · {run.status}"
 
 
 def active_choices(home: str) -> list[tuple[str, str]]:
     """``(name · id · status, id)`` of every active run, newest first."""
-    return [(label(r), r.id) for r in jobs.Registry(home).list() if r.status in jobs.ACTIVE_STATES]
+    return [(label(r), r.id) for r in Registry(home).list() if r.status in ACTIVE_STATES]
 
 
 def controls(home: str, watch: dict | None) -> dict:
@@ -53,14 +54,14 @@ def controls(home: str, watch: dict | None) -> dict:
     run = None
     if watch:
         try:
-            run = jobs.Registry(home).get(watch["run"])
+            run = Registry(home).get(watch["run"])
         except (KeyError, LookupError):
             run = None
-    active = run is not None and run.status in jobs.ACTIVE_STATES
+    active = run is not None and run.status in ACTIVE_STATES
     return {
         "choices": choices,
         "value": run.id if active else None,
-        "stop": active and run.status in ("starting", "running") and run.stage in jobs.STOPPABLE_STAGES,
+        "stop": active and run.status in ("starting", "running") and run.stage in STOPPABLE_STAGES,
         "abort": active,
     }
 
@@ -88,7 +89,7 @@ def wire(home: str, demo, watch, selector, stop_btn, abort_btn, started=None) ->
     def follow(run_id, watch_state):
         if not run_id or (watch_state and watch_state["run"] == run_id):
             return gr.skip()
-        return new_watch(jobs.Registry(home).get(run_id))
+        return new_watch(Registry(home).get(run_id))
 
     fast = dict(api_visibility="private", concurrency_limit=None, show_progress="hidden")
     outputs = [selector, stop_btn, abort_btn, last]

@@ -16,9 +16,11 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from backend import jobs
 from backend.events import EVENTS_FILE, FINAL_STATES, read_events
+from backend.run.registry import Registry, Run, format_duration, is_local
 from backend.run.rundir import RunDir
+from backend.run.stop import STOPPABLE_STAGES
+from backend.run.story import log_tail
 from backend.safe_yaml import read_yaml_file
 from studio.i18n import state_word, tr
 from studio.live import PLOTS, fold, metric_frame, new_watch
@@ -61,14 +63,14 @@ def shown_table(rows: list[list]) -> pd.DataFrame:
     return pd.DataFrame(shown, columns=headers(COLUMNS))
 
 
-def launcher_cell(run: jobs.Run) -> str:
+def launcher_cell(run: Run) -> str:
     """``local``, or ``slurm job 42: PENDING (Priority)`` (Slurm's job id, state and reason)."""
-    if jobs.is_local(run):
+    if is_local(run):
         return "local"
     return f"slurm job {run.job_id}: {run.job_state}" if run.job_id else "slurm"
 
 
-def span(run: jobs.Run) -> tuple[float | None, float | None]:
+def span(run: Run) -> tuple[float | None, float | None]:
     """(started, duration) over every attempt of a run: the first attempt's start, and the time its attempts
     ran added up (not the pauses between them). The registry keeps only the current attempt's start, so a
     resumed run (``attempt > 1``) is read from its ``starting`` and final ``status`` events."""
@@ -94,11 +96,11 @@ def span(run: jobs.Run) -> tuple[float | None, float | None]:
 def table_rows(home: str, status: str | None = None) -> list[list]:
     """The runs table (``COLUMNS``), newest first; ``status`` filters (None or "all" for every run). Started
     and duration cover all attempts of a resumed run (``span``)."""
-    runs = jobs.Registry(home).list(None if status in (None, "", "all") else status)
+    runs = Registry(home).list(None if status in (None, "", "all") else status)
     return [_row(r, *span(r)) for r in runs]
 
 
-def _row(r: jobs.Run, started: float | None, duration: float | None) -> list:
+def _row(r: Run, started: float | None, duration: float | None) -> list:
     return [
         r.id,
         r.name,
@@ -107,13 +109,13 @@ def _row(r: jobs.Run, started: float | None, duration: float | None) -> list:
         r.model or "",
         r.status,
         time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started or r.created)),
-        jobs.format_duration(duration, ""),
+        format_duration(duration, ""),
         "" if r.final_loss is None else round(r.final_loss, 4),
         launcher_cell(r),
     ]
 
 
-def spec_dict(run: jobs.Run) -> dict:
+def spec_dict(run: Run) -> dict:
     """The run's job.yaml as a dict ({} when it cannot be read)."""
     try:
         data = read_yaml_file(run.files.job)
@@ -122,19 +124,19 @@ def spec_dict(run: jobs.Run) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def checkpoints(run: jobs.Run) -> list[str]:
+def checkpoints(run: Run) -> list[str]:
     """Checkpoint folders of a run, oldest step first."""
     folder = run.files.checkpoints
     found = [p for p in folder.glob(RunDir.CHECKPOINT_PREFIX + "*") if p.is_dir()] if folder.is_dir() else []
     return [str(p) for p in sorted(found, key=lambda p: int(p.name.rsplit("-", 1)[-1]) if p.name[-1].isdigit() else 0)]
 
 
-def outputs(run: jobs.Run) -> list[str]:
+def outputs(run: Run) -> list[str]:
     """The run's output folders that exist (adapter, merged, model, checkpoints)."""
     return [str(run.path / n) for n in RunDir.OUTPUTS if (run.path / n).exists()]
 
 
-def reason(run: jobs.Run) -> str:
+def reason(run: Run) -> str:
     """Why a run ended the way it did, in one or two lines (empty for a run that is fine). A Stop & save is
     told as what it is (stopped, checkpoint saved, resumable), not as a killed run."""
     if run.status not in ("failed", "aborted"):
@@ -155,26 +157,26 @@ STOPPED = re.compile(r"stopped by request at step (?P<step>\d+)(?:; checkpoint s
 
 def details(home: str, run_id: str, log_lines: int = 40) -> dict:
     """Everything the detail panel shows about one run."""
-    run = jobs.Registry(home).get(run_id)
+    run = Registry(home).get(run_id)
     spec = spec_dict(run)
     return dict(
         run=run,
         yaml=yaml.safe_dump(spec, sort_keys=False, allow_unicode=True) if spec else "# job.yaml is missing",
         reason=reason(run),
-        log=jobs.log_tail(run, log_lines),
+        log=log_tail(run, log_lines),
         checkpoints="\n".join([*filter(None, [best_line(run)]), *checkpoints(run)]) or "(none)",
         outputs="\n".join(outputs(run)) or str(run.path),
-        stoppable=(spec or {}).get("stage", "sft") in jobs.STOPPABLE_STAGES,
+        stoppable=(spec or {}).get("stage", "sft") in STOPPABLE_STAGES,
         warnings=watch_of(run)["warnings"],  # e.g. the stop check's "the model does not stop"
     )
 
 
-def watch_of(run: jobs.Run) -> dict:
+def watch_of(run: Run) -> dict:
     """A run's events folded from the start (as the live view would show them now)."""
     return fold(new_watch(run), read_events(Path(run.run_dir) / EVENTS_FILE), 0)
 
 
-def best_of(run: jobs.Run) -> dict:
+def best_of(run: Run) -> dict:
     """The run's best evaluation (``train.early_stopping`` / ``keep_best``) from its result: ``best_step``,
     ``best_<metric>``, ``best_checkpoint``, ``stopped_early`` (only those present); empty for other runs."""
     results = [e for e in read_events(Path(run.run_dir) / EVENTS_FILE) if e.get("type") == "result"]
@@ -185,7 +187,7 @@ def best_of(run: jobs.Run) -> dict:
 CURVES = (*PLOTS["loss"], "best")  # the Runs tab's plot: loss, loss (EMA), eval_loss, the best step
 
 
-def curves(run: jobs.Run) -> pd.DataFrame:
+def curves(run: Run) -> pd.DataFrame:
     """The run's loss series (raw, smoothed, eval) and, when it kept a best evaluation, a vertical
     ``best`` line at that step (two points spanning the plotted values)."""
     frame = metric_frame(watch_of(run), CURVES)
@@ -200,7 +202,7 @@ def curves(run: jobs.Run) -> pd.DataFrame:
 NOT_VALUES = ("best_step", "best_checkpoint")
 
 
-def best_line(run: jobs.Run) -> str:
+def best_line(run: Run) -> str:
     """One line about the run's best evaluation for the checkpoints panel, or ``""``."""
     best = best_of(run)
     if "best_step" not in best:
@@ -213,7 +215,7 @@ def best_line(run: jobs.Run) -> str:
 
 def overlay(home: str, run_ids: list[str]) -> dict[str, list[tuple[float, float]]]:
     """The training loss of several runs: ``{run id: [(step, loss), …]}``."""
-    registry = jobs.Registry(home)
+    registry = Registry(home)
     out = {}
     for run_id in run_ids:
         points = watch_of(registry.get(run_id))["points"]
@@ -276,7 +278,7 @@ _IGNORED = ("output.workspace",)
 
 def config_diff(home: str, run_ids: list[str]) -> pd.DataFrame:
     """Rows = JobSpec fields that differ between the runs, columns = field then one per run."""
-    registry = jobs.Registry(home)
+    registry = Registry(home)
     flat = {run_id: flatten(spec_dict(registry.get(run_id))) for run_id in run_ids}
     keys = sorted({k for f in flat.values() for k in f} - set(_IGNORED))
     rows = []

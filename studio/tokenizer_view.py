@@ -2,7 +2,7 @@
 
 Contract:
 - Each button runs ``studio tokenizer train|extend|compare ... --json`` (as ``python -m
-  backend.tokenizer_cli``, the same parser ``studio tokenizer`` uses) in a subprocess with a timeout:
+  cli.tokenizer``, the same parser ``studio tokenizer`` uses) in a subprocess with a timeout:
   the UI process never imports torch or transformers. The three commands are shown and follow the form.
 - The comparison is drawn from its JSON: a table (tokens per character for zh and en, the length
   reduction against "before"), a bar chart (inline SVG) and the sentence split side by side. All text
@@ -15,13 +15,13 @@ import shlex
 import sys
 from pathlib import Path
 
-from backend.tokenizer import KINDS
-from backend.tokenizer_compare import DEFAULT_SENTENCE  # noqa: F401 - the tab's default sentence
+from backend.tokenizer.compare import DEFAULT_SENTENCE  # noqa: F401 - the tab's default sentence
+from backend.tokenizer.train import KINDS
 from studio.data_files import DataTabError, run_json
 from studio.data_view import error_html, esc
 from studio.i18n import lookup
 
-PROGRAM = [sys.executable, "-m", "backend.tokenizer_cli"]
+PROGRAM = [sys.executable, "-m", "cli"]
 TRAIN_TIMEOUT_S, EXTEND_TIMEOUT_S, COMPARE_TIMEOUT_S = 600, 600, 300
 COLOURS = ("#94a3b8", "#2563eb", "#16a34a", "#f97316")
 SPLIT_STYLES = ("background:#dbeafe", "background:#fde68a")
@@ -135,7 +135,7 @@ def compare_argv(home, before, after, corpus, sentence) -> list[str]:
 
 
 def commands_text(home, corpus, kind, vocab, chat, tok_out, base, ext_out, before, after, sentence) -> str:
-    """The three commands the buttons run, as shell lines (``studio`` = ``python -m backend.cli``)."""
+    """The three commands the buttons run, as shell lines (``studio`` = ``python -m cli``)."""
     lines = []
     for title, build in (("# 1. Train:", lambda: train_argv(home, corpus, kind, vocab, chat, tok_out)),
                          ("# 2. Extend:", lambda: extend_argv(home, base, tok_out, ext_out)),

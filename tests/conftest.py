@@ -21,7 +21,8 @@ def studio_home(tmp_path_factory):
     os.environ["STUDIO_HOME"] = str(home)
     yield home
     # Whatever a failed test left running is stopped: runs are in their own sessions and would outlive pytest.
-    from backend.jobs import ACTIVE_STATES, Registry, abort_run
+    from backend.run.queue import abort_run
+    from backend.run.registry import ACTIVE_STATES, Registry
 
     for run in Registry(home).list():
         if run.status in ACTIVE_STATES:
@@ -44,12 +45,12 @@ def tiny_tokenizer(tiny_model):
 
 
 def run_cli(*args: str, home: Path, timeout: float = 600, env: dict | None = None):
-    """Run ``python -m backend.cli`` in a subprocess with the given workspace."""
+    """Run ``python -m cli`` in a subprocess with the given workspace."""
     import subprocess
 
     full_env = {**os.environ, "STUDIO_HOME": str(home), **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "backend.cli", *args],
+        [sys.executable, "-m", "cli", *args],
         cwd=ROOT,
         env=full_env,
         capture_output=True,

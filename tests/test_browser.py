@@ -23,7 +23,8 @@ if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api")
 
-from backend import jobs  # noqa: E402 - after the skips, so a machine without chromium skips fast
+from backend.run.queue import abort_run  # noqa: E402 - after the skips, so a machine without chromium skips fast
+from backend.run.registry import Registry, Run, latest_checkpoint  # noqa: E402
 from studio.train_form import elem_id  # noqa: E402
 
 pytestmark = pytest.mark.browser
@@ -117,7 +118,7 @@ def wait_for(predicate, timeout: float, what: str, poll: float = 0.2):
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-def run_to_end(page, ui, lr: float | None = None, steps: int | None = None) -> tuple[jobs.Run, list[tuple[int, int]]]:
+def run_to_end(page, ui, lr: float | None = None, steps: int | None = None) -> tuple[Run, list[tuple[int, int]]]:
     """Start the tiny-fast preset (optionally with another learning rate or step count); return its run and
     the steps the page showed."""
     load_preset(page, ui.preset)
@@ -125,10 +126,10 @@ def run_to_end(page, ui, lr: float | None = None, steps: int | None = None) -> t
         set_value(page, "train.max_steps", steps)
     if lr is not None:
         set_value(page, "train.learning_rate", lr)
-    before = {r.id for r in jobs.Registry(ui.home).list()}
+    before = {r.id for r in Registry(ui.home).list()}
     page.locator("#studio-start").click()
     # The badge still shows the previous run until the new one's first tick: wait for the new run's id.
-    (new,) = wait_for(lambda: [r for r in jobs.Registry(ui.home).list() if r.id not in before], 60, "the new run")
+    (new,) = wait_for(lambda: [r for r in Registry(ui.home).list() if r.id not in before], 60, "the new run")
     badge = page.locator("#studio-train-status")
     wait_for(lambda: new.id in badge.inner_text(), 60, "the badge of the new run")
     seen: list[tuple[int, int]] = []
@@ -143,7 +144,7 @@ def run_to_end(page, ui, lr: float | None = None, steps: int | None = None) -> t
     run = new
     assert state(page) == "succeeded", page.locator("#studio-train-log textarea").input_value()
     # The trainer's last event comes a moment before the supervisor records the exit in the registry.
-    run = wait_for(lambda: (r := jobs.Registry(ui.home).get(run.id)).finished and r, 30, "the registry's record")
+    run = wait_for(lambda: (r := Registry(ui.home).get(run.id)).finished and r, 30, "the registry's record")
     return run, seen
 
 
@@ -175,7 +176,7 @@ def plotted_lines(page, plot: str) -> int:
 
 
 def test_bad_value_names_the_field_and_launches_nothing(page, ui):
-    before = len(jobs.Registry(ui.home).list())
+    before = len(Registry(ui.home).list())
     set_value(page, "train.learning_rate", -1)
     page.locator("#studio-start").click()
     errors = page.locator("#studio-train-errors")
@@ -183,7 +184,7 @@ def test_bad_value_names_the_field_and_launches_nothing(page, ui):
     text = errors.inner_text()
     assert "greater than 0" in text and "Nothing was started" in text
     assert "preprocessing_workers" not in text  # an empty optional number stays empty (None), not 0
-    assert len(jobs.Registry(ui.home).list()) == before
+    assert len(Registry(ui.home).list()) == before
     assert "Traceback" not in page.content()
 
 
@@ -245,7 +246,7 @@ def test_reload_mid_run_keeps_streaming(page, ui):
 @pytest.mark.slow
 def test_compare_two_runs_shows_the_differing_field(page, ui):
     def finished():
-        return [r for r in jobs.Registry(ui.home).list() if r.status == "succeeded" and r.name == PRESET_NAME]
+        return [r for r in Registry(ui.home).list() if r.status == "succeeded" and r.name == PRESET_NAME]
 
     while len(finished()) < 1:
         run_to_end(page, ui)
@@ -275,9 +276,9 @@ def test_compare_two_runs_shows_the_differing_field(page, ui):
 def test_runs_tab_follows_an_active_run_until_it_ends(page, ui):
     load_preset(page, ui.preset)
     set_value(page, "train.max_steps", 60)
-    before = {r.id for r in jobs.Registry(ui.home).list()}
+    before = {r.id for r in Registry(ui.home).list()}
     page.locator("#studio-start").click()
-    run = wait_for(lambda: [r for r in jobs.Registry(ui.home).list() if r.id not in before], 60, "the new run")[0]
+    run = wait_for(lambda: [r for r in Registry(ui.home).list() if r.id not in before], 60, "the new run")[0]
     page.get_by_role("tab", name="Runs", exact=True).click()
     page.get_by_role("button", name="Refresh", exact=True).click()
     page.locator("#runs-table").get_by_text(run.id, exact=True).last.click()
@@ -312,10 +313,10 @@ def test_login_is_required_when_auth_is_set(browser, tmp_path):
 def test_stop_save_resume_and_abort_from_the_runs_tab(page, ui):
     load_preset(page, ui.preset)
     set_value(page, "train.max_steps", 5000)
-    before = {r.id for r in jobs.Registry(ui.home).list()}
+    before = {r.id for r in Registry(ui.home).list()}
     page.locator("#studio-start").click()
-    run = wait_for(lambda: [r for r in jobs.Registry(ui.home).list() if r.id not in before], 60, "the new run")[0]
-    wait_for(lambda: jobs.Registry(ui.home).get(run.id).status == "running", 120, "the run to start")
+    run = wait_for(lambda: [r for r in Registry(ui.home).list() if r.id not in before], 60, "the new run")[0]
+    wait_for(lambda: Registry(ui.home).get(run.id).status == "running", 120, "the run to start")
     page.get_by_role("tab", name="Runs", exact=True).click()
     page.get_by_role("button", name="Refresh", exact=True).click()
     page.locator("#runs-table").get_by_text(run.id, exact=True).last.click()
@@ -326,17 +327,17 @@ def test_stop_save_resume_and_abort_from_the_runs_tab(page, ui):
     status = page.locator("#runs-status")
     status.get_by_text("aborted", exact=True).last.wait_for(timeout=120_000)
     wait_for(lambda: "stopped and saved at step" in status.inner_text(), 30, "the stop's reason")
-    assert jobs.latest_checkpoint(jobs.Registry(ui.home).get(run.id)) is not None
+    assert latest_checkpoint(Registry(ui.home).get(run.id)) is not None
     wait_for(lambda: resume.is_enabled(), 30, "the resume button")
     resume.click()
-    wait_for(lambda: jobs.Registry(ui.home).get(run.id).attempt == 2, 30, "the second attempt")
+    wait_for(lambda: Registry(ui.home).get(run.id).attempt == 2, 30, "the second attempt")
     wait_for(lambda: "running" in status.inner_text() or "starting" in status.inner_text(), 120, "the resumed run")
     try:
         page.once("dialog", lambda dialog: dialog.accept())  # Abort asks first
         page.get_by_role("button", name="Abort this run", exact=True).click()
-        wait_for(lambda: jobs.Registry(ui.home).get(run.id).status == "aborted", 60, "the abort")
+        wait_for(lambda: Registry(ui.home).get(run.id).status == "aborted", 60, "the abort")
     finally:
-        jobs.abort_run(run.id, ui.home)
+        abort_run(run.id, ui.home)
 
 
 @pytest.mark.scale  # three runs one after another: minutes on a loaded 2-core machine (make test-scale)
@@ -350,15 +351,15 @@ def test_sweep_of_three_learning_rates_takes_turns_and_compares_in_the_runs_tab(
     box.fill("train.learning_rate")
     page.get_by_role("option", name="train.learning_rate", exact=True).click()
     page.locator("#studio-sweep-values-0 textarea, #studio-sweep-values-0 input").first.fill("0.001, 0.002, 0.005")
-    before = {r.id for r in jobs.Registry(ui.home).list()}
+    before = {r.id for r in Registry(ui.home).list()}
     page.locator("#studio-start-sweep").click()
     page.locator("#studio-train-errors").get_by_text("3 runs queued", exact=False).wait_for(timeout=60_000)
-    runs = [r for r in jobs.Registry(ui.home).list() if r.id not in before]
+    runs = [r for r in Registry(ui.home).list() if r.id not in before]
     assert len(runs) == 3
     sweep_id = re.search(r"sweep (sweep-\S+):", page.locator("#studio-train-errors").inner_text())[1]
 
     def done():
-        rows = [jobs.Registry(ui.home).get(r.id) for r in runs]
+        rows = [Registry(ui.home).get(r.id) for r in runs]
         return all(r.finished for r in rows) and sorted(rows, key=lambda r: r.started)
 
     rows = wait_for(done, 300, "the three runs to end", poll=1)

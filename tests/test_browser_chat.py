@@ -22,7 +22,7 @@ if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api")
 
-from backend.jobs import Registry  # noqa: E402 - after the skips, so a machine without chromium skips fast
+from backend.run.registry import Registry  # noqa: E402 - after the skips, so a machine without chromium skips fast
 
 pytestmark = pytest.mark.browser
 SHOTS = ROOT / "docs" / "screenshots" if os.environ.get("STUDIO_SCREENSHOTS") == "1" else Path(tempfile.mkdtemp())

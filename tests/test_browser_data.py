@@ -22,7 +22,7 @@ if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api")
 
-from backend import jobs  # noqa: E402 - after the skips
+from backend.run.registry import Registry  # noqa: E402 - after the skips
 from studio.train_form import elem_id  # noqa: E402
 
 pytestmark = pytest.mark.browser
@@ -156,9 +156,9 @@ def test_upload_use_for_training_start_succeeds_without_a_validation_split(page,
     wait_for(lambda: "data/uploads/sharegpt.jsonl" in table_text(page), 30, "the upload in the Datasets table")
     set_value(page, "train.max_steps", 2)
     set_value(page, "data.cutoff_len", 64)
-    before = {r.id for r in jobs.Registry(ui.home).list()}
+    before = {r.id for r in Registry(ui.home).list()}
     page.locator("#studio-start").click()
-    (run,) = wait_for(lambda: [r for r in jobs.Registry(ui.home).list() if r.id not in before], 60, "the run")
+    (run,) = wait_for(lambda: [r for r in Registry(ui.home).list() if r.id not in before], 60, "the run")
     badge = page.locator("#studio-train-status")
 
     def state():
@@ -200,12 +200,12 @@ def test_datasets_picker_help_and_policy_banner(page, ui):
     arrow = page.locator("#train-policy-picker svg").last.bounding_box()
     assert arrow["x"] + arrow["width"] <= box["x"] + box["width"]  # the arrow sits inside its box
     # Pre-flight refuses the choice source before any run exists, naming the policy.
-    before = len(jobs.Registry(ui.home).list())
+    before = len(Registry(ui.home).list())
     page.locator("#studio-start").click()
     errors = page.locator("#studio-train-errors")
     errors.get_by_text("is 'choice' data; the sft stage needs a chat format", exact=False).wait_for()
     assert "in the data-mix viewer pick the stage sft" in errors.inner_text()
-    assert len(jobs.Registry(ui.home).list()) == before
+    assert len(Registry(ui.home).list()) == before
     # Clearing the picker brings the table back (the banner goes).
     page.locator(f"#{elem_id('data.mix.policy')} textarea, #{elem_id('data.mix.policy')} input").first.fill("")
     page.locator(f"#{elem_id('data.mix.policy')} textarea, #{elem_id('data.mix.policy')} input").first.press("Tab")
@@ -216,13 +216,13 @@ def test_a_hub_id_gets_a_message_that_says_how_to_get_it(page, ui):
     box = page.locator(f"#{elem_id('model.name_or_path')} textarea, #{elem_id('model.name_or_path')} input").first
     box.fill("Qwen/Qwen2.5-0.5B-Instruct")
     box.press("Tab")
-    before = len(jobs.Registry(ui.home).list())
+    before = len(Registry(ui.home).list())
     page.locator("#studio-start").click()
     errors = page.locator("#studio-train-errors")
     errors.get_by_text("is not downloaded and the studio is offline", exact=False).wait_for()
     text = errors.inner_text()
     assert "hf:Qwen/Qwen2.5-0.5B-Instruct" in text and "huggingface-cli download Qwen/Qwen2.5-0.5B-Instruct" in text
-    assert "is not a folder" not in text and len(jobs.Registry(ui.home).list()) == before
+    assert "is not a folder" not in text and len(Registry(ui.home).list()) == before
 
 
 def test_preference_preview_byte_pieces_and_tokens_panel_cleared(page, ui):

@@ -21,8 +21,8 @@ if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api")
 
-from backend import jobs  # noqa: E402 - after the skips, so a machine without chromium skips fast
 from backend.events import EVENTS_FILE, EventWriter  # noqa: E402
+from backend.run.registry import ACTIVE_STATES, Registry, Run, create_run  # noqa: E402 - after the skips, so a machine without chromium skips fast
 from backend.spec import load_spec  # noqa: E402
 from studio.train_form import elem_id  # noqa: E402
 
@@ -56,9 +56,9 @@ def ui(tmp_path_factory):
 def settle(ui):
     """After each test, every run it left active ends (they have no process): the next page follows none."""
     yield
-    registry = jobs.Registry(ui.home)
+    registry = Registry(ui.home)
     for run in registry.list():
-        if run.status in jobs.ACTIVE_STATES:
+        if run.status in ACTIVE_STATES:
             finish(ui.home, run, "aborted")
 
 
@@ -75,18 +75,18 @@ def page(browser, ui):
 # ------------------------------------------------------------------------------------------ helpers
 
 
-def fake_run(home: Path, name: str, status: str, events: tuple[dict, ...] = (), weights: bool = False) -> jobs.Run:
+def fake_run(home: Path, name: str, status: str, events: tuple[dict, ...] = (), weights: bool = False) -> Run:
     """A registered run in ``status`` with ``events`` written (no process), optionally with final weights."""
     spec = load_spec(ROOT / "presets/sft/tiny-lora.yaml")
     spec.output.run_name = name
-    run = jobs.create_run(spec, home)
+    run = create_run(spec, home)
     writer = EventWriter(run.path / EVENTS_FILE)
     for event in events:
         writer.emit(**event)
     if weights:
         (run.path / "adapter").mkdir()
         (run.path / "adapter" / "adapter_config.json").write_text(json.dumps({"peft_type": "LORA"}))
-    registry = jobs.Registry(home)
+    registry = Registry(home)
     registry.update(run.id, status=status, started=time.time() - 5)
     if status in ("succeeded", "failed", "aborted"):
         registry.update(run.id, ended=time.time())
@@ -133,7 +133,7 @@ def tab(page, name: str) -> None:
     page.get_by_role("tab", name=name, exact=True).click()
 
 
-def follow(page, run: jobs.Run) -> None:
+def follow(page, run: Run) -> None:
     """Pick ``run`` in the Train tab's active-run selector."""
     wait_for(lambda: run.id in options(page, "#studio-active-run"), 15, f"{run.id} in the selector")
     page.locator("#studio-active-run input").click()
@@ -141,9 +141,9 @@ def follow(page, run: jobs.Run) -> None:
     page.locator("#studio-train-status").get_by_text(run.id).wait_for()
 
 
-def finish(home: Path, run: jobs.Run, state: str = "succeeded") -> None:
+def finish(home: Path, run: Run, state: str = "succeeded") -> None:
     EventWriter(run.path / EVENTS_FILE).emit("status", state=state, message="finished")
-    jobs.Registry(home).finish(run.id, state)
+    Registry(home).finish(run.id, state)
 
 
 # ---------------------------------------------------------------------------------------- scenarios
@@ -237,10 +237,10 @@ def test_item13_stop_and_abort_need_an_active_run_and_abort_asks(page, ui):
     abort.click()
     wait_for(lambda: asked, 5, "the confirmation")
     time.sleep(1.0)
-    assert "Abort this run?" in asked[0] and jobs.Registry(ui.home).get(run.id).status == "running"
+    assert "Abort this run?" in asked[0] and Registry(ui.home).get(run.id).status == "running"
     page.once("dialog", lambda d: d.accept())
     abort.click()
-    wait_for(lambda: jobs.Registry(ui.home).get(run.id).status == "aborted", 15, "the abort")
+    wait_for(lambda: Registry(ui.home).get(run.id).status == "aborted", 15, "the abort")
     wait_for(lambda: stop.is_disabled() and abort.is_disabled(), 10, "the buttons disabled again")
     tab(page, "Runs")
     page.locator("#runs-table").get_by_text(run.id, exact=True).last.click()
@@ -274,7 +274,7 @@ def test_item14_errors_are_one_box_one_name_and_say_what_happened(page, ui):
     assert "waiting" not in progress.inner_text() and "bad file" in page.locator("#studio-train-status").inner_text()
     tab(page, "Runs")
     stopped = fake_run(ui.home, "stopped", "aborted", metrics(3))
-    jobs.Registry(ui.home).update(stopped.id, error_kind="killed",
+    Registry(ui.home).update(stopped.id, error_kind="killed",
                                   error="stopped by request at step 3; checkpoint saved: /x/checkpoint-3")  # fmt: skip
     page.get_by_role("button", name="Refresh", exact=True).click()
     page.locator("#runs-table").get_by_text(stopped.id, exact=True).last.click()

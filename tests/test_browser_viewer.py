@@ -23,9 +23,9 @@ if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api")
 
-from backend.cli import viewer_argv  # noqa: E402 - after the skips
 from backend.spec import load_policy  # noqa: E402
 from backend.workspace import SAMPLES_DIR  # noqa: E402
+from cli.frontends import viewer_argv  # noqa: E402 - after the skips
 
 pytestmark = pytest.mark.browser
 SHOTS = ROOT / "docs" / "screenshots" if os.environ.get("STUDIO_SCREENSHOTS") == "1" else Path(tempfile.mkdtemp())

@@ -10,8 +10,8 @@ import time
 import pytest
 from conftest import ROOT, run_cli
 
-from backend.chat import ChatEngine, ChatError, GenerationOptions, _StopTrimmer, resolve_source
-from backend.chat_worker import ChatWorker
+from backend.chat.engine import ChatEngine, ChatError, GenerationOptions, _StopTrimmer, resolve_source
+from backend.chat.worker import ChatWorker
 
 HI = [{"role": "user", "content": "你好, tell me about the weather."}]
 
@@ -19,7 +19,7 @@ HI = [{"role": "user", "content": "你好, tell me about the weather."}]
 @pytest.fixture(scope="module")
 def lora_run(studio_home, tiny_model):
     """A tiny LoRA SFT run (six steps): its folder."""
-    from backend.jobs import Registry
+    from backend.run.registry import Registry
 
     proc = run_cli("train", "presets/sft/tiny-lora.yaml", "--set", "train.max_steps=6",
                    "--set", "output.run_name=chat-lora", home=studio_home)  # fmt: skip
@@ -201,7 +201,7 @@ def test_close_leaves_no_process(studio_home, tiny_model):
 
 def test_cli_prompt_answers_for_a_trained_lora_run(lora_run, studio_home):
     proc = subprocess.run(
-        [sys.executable, "-m", "backend.chat_cli", "chat", lora_run.name, "--prompt", HI[0]["content"],
+        [sys.executable, "-m", "cli", "chat", lora_run.name, "--prompt", HI[0]["content"],
          "--temperature", "1", "--seed", "3", "--max-new-tokens", "12"],
         cwd=ROOT, env={**os.environ, "STUDIO_HOME": str(studio_home)}, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
@@ -214,7 +214,7 @@ def test_cli_prompt_answers_for_a_trained_lora_run(lora_run, studio_home):
 
 def test_cli_bad_model_is_one_line(studio_home):
     proc = subprocess.run(
-        [sys.executable, "-m", "backend.chat_cli", "chat", "no-such-run", "--prompt", "hi"],
+        [sys.executable, "-m", "cli", "chat", "no-such-run", "--prompt", "hi"],
         cwd=ROOT, env={**os.environ, "STUDIO_HOME": str(studio_home)}, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert (

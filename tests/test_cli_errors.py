@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from backend.cli_errors import one_line_errors
 from backend.data.formats import DataError
+from cli.errors import one_line_errors
 
 
 def raising(exc):

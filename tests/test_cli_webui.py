@@ -7,7 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from backend.cli import build_parser, webui_command
+from cli.__main__ import build_parser
+from cli.frontends import webui_command
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,7 +25,7 @@ def test_webui_command_runs_webui_py_and_keeps_the_password_out_of_argv(tmp_path
 def test_studio_webui_keeps_refusing_a_network_address_without_credentials(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "STUDIO_AUTH"}
     out = subprocess.run(
-        [sys.executable, "-m", "backend.cli", "--home", str(tmp_path), "webui", "--host", "0.0.0.0"],
+        [sys.executable, "-m", "cli", "--home", str(tmp_path), "webui", "--host", "0.0.0.0"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=180,
     )  # fmt: skip
     assert out.returncode == 2, out.stderr

@@ -12,7 +12,6 @@ import zstandard
 from conftest import ROOT
 
 from backend import preflight as pf
-from backend.cli import main as cli
 from backend.data.build import load_records, split_validation
 from backend.data.formats import DataError
 from backend.data.pairs import load_pairs
@@ -21,6 +20,7 @@ from backend.failures import reason
 from backend.launch import Hardware
 from backend.spec import JobSpec, spec_from_dict
 from backend.train.__main__ import describe
+from cli.__main__ import main as cli
 
 CHAT = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}
 PAIR = {"prompt": "p", "chosen": "a", "rejected": "b"}
@@ -250,7 +250,7 @@ def test_preflight_runs_the_trainers_data_checks(tmp_path, studio_home, tiny_mod
     found = data_checks(bad, val_size=0, skip_bad_records=True)["data.sources[0]"]
     assert found.level == "fail" and f"{bad}:1: file: is truncated" in found.message and DAMAGED_ADVICE in found.message
     # The same pre-flight refuses `studio train` before any run is created (no registry row, no run folder).
-    from backend.jobs import Registry
+    from backend.run.registry import Registry
 
     before = [r.id for r in Registry(studio_home).list()]
     job = tmp_path / "job.yaml"

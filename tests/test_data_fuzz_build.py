@@ -31,13 +31,13 @@ import pyarrow.parquet as pq
 import pytest
 import zstandard
 
-from backend.cli import main as cli
 from backend.data.build import load_records
 from backend.data.formats import DataError
 from backend.data.pairs import load_pairs
 from backend.data.validate import iter_checked
-from backend.eval_data import read_records
+from backend.eval.data import read_records
 from backend.spec import JobSpec
+from cli.__main__ import main as cli
 
 SEED = 15
 CASES = 100  # per file

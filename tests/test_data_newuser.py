@@ -206,7 +206,7 @@ def test_preview_cli_splits_pairs_and_merges_bytes(tiny_tokenizer, tmp_path):
     from types import SimpleNamespace
 
     from backend.data.preview import encode_samples
-    from backend.data_cli import preview_json
+    from cli.data import preview_json
 
     pairs = jsonl(tmp_path / "p.jsonl", {"prompt": "写诗", "chosen": "好诗", "rejected": "坏诗"})
     samples = encode_samples(pairs, tiny_tokenizer, n=1)

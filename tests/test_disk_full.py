@@ -19,9 +19,16 @@ from pathlib import Path
 
 import pytest
 
-from backend import cli, failures, jobs
+from backend import failures
 from backend.events import EventWriter, read_events
+from backend.run import registry as run_registry
+from backend.run import story as run_story
+from backend.run.launchers.local import run_processes
+from backend.run.queue import abort_run, reconcile
+from backend.run.registry import ACTIVE_STATES, Registry, Run, create_run
 from backend.train.__main__ import RunEvents, classify, describe
+from cli import runs as runs_cli
+from cli.__main__ import main as studio_main
 from tests.conftest import ROOT
 
 SAFETENSORS_ENOSPC = (
@@ -83,12 +90,12 @@ def test_trainer_events_survive_a_full_disk(tmp_path, monkeypatch, capsys):
     assert "could not write a error event" in capsys.readouterr().err
 
 
-def _registry_with_run(home: Path, status: str = "running", pgid: int | None = None) -> jobs.Run:
-    registry = jobs.Registry(home)
+def _registry_with_run(home: Path, status: str = "running", pgid: int | None = None) -> Run:
+    registry = Registry(home)
     run_dir = home / "runs" / "r1"
     run_dir.mkdir(parents=True)
     (run_dir / "job.yaml").write_text("stage: sft\n", encoding="utf-8")
-    run = jobs.Run(id="r1", name="r1", stage="sft", method="lora", model="m", status=status, run_dir=str(run_dir),
+    run = Run(id="r1", name="r1", stage="sft", method="lora", model="m", status=status, run_dir=str(run_dir),
                    created=time.time(), started=time.time(), pgid=pgid)  # fmt: skip
     registry.insert(run)
     return run
@@ -113,27 +120,29 @@ def _full_sqlite(monkeypatch):
 
         row_factory = None
 
-    monkeypatch.setattr(jobs.sqlite3, "connect", lambda db, *a, uri=False, **k: real(db, uri=True) if uri else Full())
+    monkeypatch.setattr(
+        run_registry.sqlite3, "connect", lambda db, *a, uri=False, **k: real(db, uri=True) if uri else Full()
+    )
 
 
 def test_registry_reads_work_and_writes_say_disk_when_full(tmp_path, monkeypatch, capsys):
     run = _registry_with_run(tmp_path)
     _full_sqlite(monkeypatch)
-    registry = jobs.Registry(tmp_path)
+    registry = Registry(tmp_path)
     assert registry.read_only and "disk I/O error" in registry.read_only
     assert [r.id for r in registry.list()] == ["r1"] and registry.get("r1").status == "running"
     with pytest.raises(OSError) as caught:
         registry.update("r1", status="failed")
     assert caught.value.errno == errno.ENOSPC and caught.value.filename == str(tmp_path / "registry.db")
     # `studio runs list|show`: the rows, one warning line, exit 0, no traceback.
-    assert cli.main(["--home", str(tmp_path), "runs", "list"]) == 0
+    assert studio_main(["--home", str(tmp_path), "runs", "list"]) == 0
     out, err = capsys.readouterr()
     assert run.id in out and "running" in out
     assert err.count("\n") == 1 and err.startswith(
         f"warning: Disk full: no space left writing {tmp_path / 'registry.db'} ("
     )
     assert "cannot write the run registry: disk I/O error; runs are shown as last recorded" in err
-    assert cli.main(["--home", str(tmp_path), "runs", "show", "r1"]) == 0
+    assert studio_main(["--home", str(tmp_path), "runs", "show", "r1"]) == 0
     out, err = capsys.readouterr()
     assert "status   running" in out and "Traceback" not in out + err
 
@@ -150,17 +159,17 @@ def test_create_run_on_a_full_disk_leaves_nothing_half_made(tmp_path, monkeypatc
 
     monkeypatch.setattr(JobSpec, "save", full)
     with pytest.raises(OSError) as caught:
-        jobs.create_run(spec, tmp_path)
+        create_run(spec, tmp_path)
     assert failures.is_disk_error(caught.value)
-    assert list((tmp_path / "runs").iterdir()) == [] and jobs.Registry(tmp_path).list() == []
+    assert list((tmp_path / "runs").iterdir()) == [] and Registry(tmp_path).list() == []
 
 
 def test_cli_prints_one_disk_line(tmp_path, monkeypatch, capsys):
     def full(*a, **k):
         raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "runs" / "x" / "job.yaml"))
 
-    monkeypatch.setattr(cli.jobs, "abort_run", full)
-    assert cli.main(["--home", str(tmp_path), "runs", "abort", "x"]) == 2
+    monkeypatch.setattr(runs_cli, "abort_run", full)
+    assert studio_main(["--home", str(tmp_path), "runs", "abort", "x"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert err.startswith(f"error: [disk] Disk full: no space left writing {tmp_path / 'runs' / 'x' / 'job.yaml'} (")
@@ -180,7 +189,7 @@ def test_reconcile_keeps_the_disk_story_not_process_disappeared(tmp_path):
         w.emit("status", state="running", message="stage sft")
         w.emit("error", kind="disk", message="Disk full: no space left under X (0 B free): … — free space")
         w.emit("status", state="failed", message="disk error")
-    (run,) = jobs.reconcile(tmp_path)
+    (run,) = reconcile(tmp_path)
     assert (run.status, run.error_kind) == ("failed", "disk")
     assert run.error.startswith("Disk full: no space left under X (0 B free)")
     assert [e.get("state") for e in read_events(run.path / "events.jsonl")][-1] == "failed"  # not written twice
@@ -189,8 +198,8 @@ def test_reconcile_keeps_the_disk_story_not_process_disappeared(tmp_path):
 def test_reconcile_blames_a_nearly_full_disk_when_nothing_was_said(tmp_path, monkeypatch):
     run = _registry_with_run(tmp_path, pgid=_dead_pid())
     Usage = namedtuple("Usage", "total used free")
-    monkeypatch.setattr(jobs.shutil, "disk_usage", lambda p: Usage(30 << 20, 30 << 20, 0))
-    (run,) = jobs.reconcile(tmp_path)
+    monkeypatch.setattr(run_story.shutil, "disk_usage", lambda p: Usage(30 << 20, 30 << 20, 0))
+    (run,) = reconcile(tmp_path)
     assert (run.status, run.error_kind) == ("failed", "disk")
     assert run.error.startswith(f"Disk full: the run's processes ended while the disk was full ({run.path}, ")
 
@@ -266,20 +275,20 @@ def test_real_30mb_filesystem(tmp_path, tiny_model):
         env.pop("STUDIO_DEBUG", None)
 
         def studio(*args):
-            return subprocess.run([sys.executable, "-m", "backend.cli", *args], cwd=ROOT, env=env,
+            return subprocess.run([sys.executable, "-m", "cli", *args], cwd=ROOT, env=env,
                                   capture_output=True, text=True, timeout=120)  # fmt: skip
 
         started = studio("train", str(job), "--detach")
         assert started.returncode == 0, started.stderr
         run_id = started.stdout.split()[1]
         _fill(mnt / "filler")  # before the trainer (still importing torch) saves anything
-        registry = jobs.Registry(home)
+        registry = Registry(home)
         deadline = time.time() + 180
         while time.time() < deadline:
             events = read_events(home / "runs" / run_id / "events.jsonl")
             if any(e["type"] == "status" and e.get("state") in ("failed", "succeeded") for e in events):
                 break
-            if not jobs.run_processes(run_id):
+            if not run_processes(run_id):
                 break
             time.sleep(1)
         time.sleep(2)
@@ -307,9 +316,9 @@ def test_real_30mb_filesystem(tmp_path, tiny_model):
         assert shown.returncode == 0 and shown.stderr == "" and "error    [disk] Disk full: " in shown.stdout
     finally:
         (mnt / "filler").unlink(missing_ok=True)
-        for run in jobs.Registry(mnt / "ws").list() if (mnt / "ws" / "registry.db").exists() else []:
-            if run.status in jobs.ACTIVE_STATES:
-                jobs.abort_run(run.id, mnt / "ws", grace_s=2)
+        for run in Registry(mnt / "ws").list() if (mnt / "ws" / "registry.db").exists() else []:
+            if run.status in ACTIVE_STATES:
+                abort_run(run.id, mnt / "ws", grace_s=2)
         subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
 
 
@@ -341,7 +350,7 @@ def test_export_and_other_one_line_commands_say_disk(tmp_path, capsys):
 
     from safetensors import SafetensorError
 
-    from backend.cli_errors import one_line_errors
+    from cli.errors import one_line_errors
 
     @one_line_errors
     def export(args):

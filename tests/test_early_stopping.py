@@ -10,7 +10,7 @@ from conftest import ROOT, run_cli
 from transformers import TrainerControl, TrainerState
 
 from backend.events import read_events
-from backend.jobs import Registry
+from backend.run.registry import Registry
 from backend.spec import SpecError, apply_overrides, load_spec
 from backend.train.best import BestCallback
 
@@ -93,8 +93,8 @@ def test_spec_refuses_early_stopping_without_its_evaluation(overrides, message):
 @pytest.mark.scale
 @pytest.mark.slow
 def test_tiny_run_stops_early_keeps_the_best_checkpoint_and_exports_it(studio_home, tiny_model, tmp_path):
-    from backend.eval_load import resolve_target
-    from backend.export import export
+    from backend.eval.load import resolve_target
+    from backend.export.run import export
     from backend.run_best import best_checkpoint
     from studio import chat_view, export_view, runs_view
 

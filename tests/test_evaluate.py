@@ -1,4 +1,4 @@
-"""The evaluators (backend/evaluate.py, eval_choice.py), `studio eval` and the training-time EvalCallback.
+"""The evaluators (backend/eval/evaluators.py, eval_choice.py), `studio eval` and the training-time EvalCallback.
 
 Figures are checked against hand computations on the tiny model; single-choice accuracy must rise from
 chance to near 100% on held-out questions after a short SFT on a task the tiny model can learn (the answer
@@ -38,13 +38,13 @@ def keyword_question(rng: random.Random, subject: str, keyword: str | None = Non
 
 
 def run_eval(*args: str, home: Path):
-    """``studio eval ...`` in a subprocess (through backend.eval_cli, whose parser backend.cli mounts)."""
+    """``studio eval ...`` in a subprocess (``python -m cli``, whose table mounts cli/eval.py's parser)."""
     import os
     import subprocess
     import sys
 
     env = {**os.environ, "STUDIO_HOME": str(home)}
-    cmd = [sys.executable, "-m", "backend.eval_cli", *args]
+    cmd = [sys.executable, "-m", "cli", *args]
     return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
 
 
@@ -85,7 +85,7 @@ def hand_nll(model, ids: list[int], start: int) -> tuple[float, int]:
 
 def test_perplexity_is_the_token_weighted_nll_of_assistant_tokens(tiny, tmp_path):
     from backend.data.templates import render
-    from backend.evaluate import perplexity
+    from backend.eval.evaluators import perplexity
 
     model, tok, tmpl = tiny
     data = write_jsonl(tmp_path / "chat.jsonl", [{"messages": m} for m in CHATS])
@@ -106,7 +106,7 @@ def test_perplexity_is_the_token_weighted_nll_of_assistant_tokens(tiny, tmp_path
 
 
 def test_perplexity_of_text_counts_every_token_and_cuts_long_documents(tiny, tmp_path):
-    from backend.evaluate import perplexity
+    from backend.eval.evaluators import perplexity
 
     model, tok, tmpl = tiny
     texts = ["长城是中国古代的军事防御工程。", "A rainbow is an arc of colours in the sky after rain."]
@@ -125,7 +125,7 @@ def test_perplexity_of_text_counts_every_token_and_cuts_long_documents(tiny, tmp
 def test_choice_scores_letters_per_subject_and_matches_an_unpadded_pass(tiny, tmp_path):
     import torch
 
-    from backend.eval_choice import LETTERS, build_prompt, choice_accuracy, letter_ids
+    from backend.eval.choice import LETTERS, build_prompt, choice_accuracy, letter_ids
 
     model, tok, tmpl = tiny
     rng = random.Random(3)
@@ -143,7 +143,7 @@ def test_choice_scores_letters_per_subject_and_matches_an_unpadded_pass(tiny, tm
     first = result["predictions"][0]
     assert first["where"].endswith("animal_val.jsonl:1") and first["subject"] == "animal"
     # The same question scored alone, without padding, gives the same letter probabilities.
-    from backend.eval_data import read_records
+    from backend.eval.data import read_records
 
     record = read_records(folder, "choice")[0].value
     prompt, sep = build_prompt(tok, record, [], tmpl)
@@ -165,7 +165,7 @@ def test_generation_writes_outputs_beside_references(tiny, tmp_path):
     import torch
 
     from backend.data.templates import render
-    from backend.evaluate import generate_samples
+    from backend.eval.evaluators import generate_samples
 
     model, tok, tmpl = tiny
     prompts = [{"prompt": "用一句话介绍长城。", "reference": "长城是古代防御工程。"},
@@ -204,7 +204,7 @@ def test_reward_accuracy_on_a_separable_case(tiny_tokenizer, tmp_path, studio_ho
     from transformers import LlamaConfig, LlamaForSequenceClassification
 
     from backend.data.templates import render, resolve_template
-    from backend.evaluate import reward_accuracy
+    from backend.eval.evaluators import reward_accuracy
 
     tok = tiny_tokenizer
     torch.manual_seed(0)
@@ -275,7 +275,7 @@ def _sft_spec(data: Path, steps: int) -> dict:
 @pytest.mark.slow
 @pytest.mark.scale  # heavier end to end: make test-scale (CI runs both), keeps make test in its budget
 def test_choice_accuracy_rises_after_sft_and_is_stored_with_the_run(tiny, tmp_path, studio_home):
-    from backend.eval_choice import choice_accuracy, choice_messages
+    from backend.eval.choice import choice_accuracy, choice_messages
     from backend.train.__main__ import main
 
     model, tok, tmpl = tiny
@@ -319,7 +319,7 @@ def test_eval_callback_emits_metrics_and_samples_with_a_plain_trainer(tiny_model
 
     from backend.data.packing import Collator
     from backend.data.templates import encode_chat, resolve_template
-    from backend.eval_choice import choice_accuracy, choice_messages
+    from backend.eval.choice import choice_accuracy, choice_messages
     from backend.train.eval_callback import EvalCallback
 
     tok = AutoTokenizer.from_pretrained(tiny_model)

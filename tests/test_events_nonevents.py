@@ -12,8 +12,9 @@ import time
 import gradio as gr
 import pytest
 
-from backend import jobs
 from backend.events import EventReader, EventWriter, is_event
+from backend.run.registry import Registry, Run
+from backend.run.story import summarise_events
 from studio import live, runs_view
 from studio.tabs import runs as runs_tab
 
@@ -45,9 +46,9 @@ def test_not_an_event(line):
     assert not is_event(parsed)
 
 
-def _write_run(home, lines: list[str]) -> jobs.Run:
+def _write_run(home, lines: list[str]) -> Run:
     """A finished run whose events.jsonl holds good events with ``lines`` between them."""
-    registry = jobs.Registry(home)
+    registry = Registry(home)
     run_dir = home / "runs" / "odd"
     run_dir.mkdir(parents=True)
     (run_dir / "job.yaml").write_text("stage: sft\n", encoding="utf-8")
@@ -62,7 +63,7 @@ def _write_run(home, lines: list[str]) -> jobs.Run:
         w.emit("metric", step=2, total_steps=2, loss=1.5, mix_share={"a": 1.0}, mix_tokens={"a": 10})
         w.emit("status", state="succeeded", message="finished")
     now = time.time()
-    run = jobs.Run(id="odd", name="odd", stage="sft", method="lora", model="m", status="succeeded",
+    run = Run(id="odd", name="odd", stage="sft", method="lora", model="m", status="succeeded",
                    run_dir=str(run_dir), created=now, started=now, ended=now, final_loss=1.5)  # fmt: skip
     registry.insert(run)
     return run
@@ -74,7 +75,7 @@ def test_readers_skip_non_event_lines(tmp_path):
     events = reader.read_new()
     assert [e["type"] for e in events] == ["status", "metric", "log", "metric", "status"]
     assert reader.skipped == len(NOT_EVENTS)
-    assert jobs.summarise_events(run.path) == {"final_loss": 1.5, "state": "succeeded", "message": "finished"}
+    assert summarise_events(run.path) == {"final_loss": 1.5, "state": "succeeded", "message": "finished"}
     # The live view (Train tab) folds the same events from byte 0.
     watch = live.fold(live.new_watch(run), events, reader.offset)
     assert watch["state"] == "succeeded"

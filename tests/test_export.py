@@ -16,19 +16,19 @@ from conftest import ROOT, run_cli
 
 from backend.data.chat_templates import LLAMA3
 from backend.events import read_events
-from backend.export import SAMPLE_CONVERSATION, export
-from backend.export_card import identify_template, ollama_modelfile
-from backend.export_weights import PICKLE_SUFFIXES, custom_code_files
-from backend.jobs import Registry
+from backend.export.card import identify_template, ollama_modelfile
+from backend.export.run import SAMPLE_CONVERSATION, export
+from backend.export.weights import PICKLE_SUFFIXES, custom_code_files
+from backend.run.registry import Registry
 from backend.spec import load_spec
 
 TEXTS = ["The quick brown fox jumps over the lazy dog.", "你好，世界！今天天气很好。", "2 + 2 = 4"]
 
 
 def export_cli(*args: str, home: Path):
-    """``python -m backend.export_cli --home HOME export ...`` in a subprocess."""
+    """``python -m cli --home HOME export ...`` in a subprocess."""
     env = {**os.environ, "STUDIO_HOME": str(home)}
-    cmd = [sys.executable, "-m", "backend.export_cli", "--home", str(home), "export", *args]
+    cmd = [sys.executable, "-m", "cli", "--home", str(home), "export", *args]
     return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
 
 

@@ -8,10 +8,10 @@ import pytest
 import torch
 
 from backend.builtin import TINY_ARCH, build_tiny_model
-from backend.export import export, render_summary
-from backend.export_cli import main as export_main
-from backend.export_gguf import _LLAMA3_SPLIT, _QWEN2_SPLIT
-from backend.export_weights import ExportError
+from backend.export.gguf import _LLAMA3_SPLIT, _QWEN2_SPLIT
+from backend.export.run import export, render_summary
+from backend.export.weights import ExportError
+from cli.__main__ import main as export_main
 
 TEXTS = ["The quick brown fox jumps over the lazy dog.", "你好，世界！今天天气很好。", "2 + 2 = 4"]
 # Smaller than builtin:tiny-llama so four writes and loads stay within seconds; grouped KV heads (2 of 4)
@@ -38,7 +38,7 @@ def test_gguf_round_trip_logits_and_metadata(family, tiny_tokenizer, tmp_path):
     import gguf
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from backend.export_gguf import write_gguf
+    from backend.export.gguf import write_gguf
 
     tok = tiny_tokenizer
     model = _model(tok, family)
@@ -124,7 +124,7 @@ def test_a_tokenizer_that_is_not_byte_level_bpe_is_refused():
     from tokenizers import Tokenizer, models
     from transformers import PreTrainedTokenizerFast
 
-    from backend.export_gguf import _vocab
+    from backend.export.gguf import _vocab
 
     unigram = PreTrainedTokenizerFast(tokenizer_object=Tokenizer(models.Unigram([("<unk>", 0.0), ("a", -1.0)], 0)))
     with pytest.raises(ExportError) as err:
@@ -167,7 +167,7 @@ def test_export_tab_offers_gguf(tmp_path):
 def test_pre_tokenizer_named_as_llama_cpp_knows_it(pattern, name):
     from tokenizers import Regex, Tokenizer, models, pre_tokenizers
 
-    from backend.export_gguf import _pre_name, _tokenizer_json
+    from backend.export.gguf import _pre_name, _tokenizer_json
 
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.Sequence(
@@ -213,7 +213,7 @@ def test_sentencepiece_bpe_round_trips_through_transformers_gguf_loader(tmp_path
     import sentencepiece as spm
     from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaTokenizer
 
-    from backend.export_gguf import write_gguf
+    from backend.export.gguf import write_gguf
 
     tok = _spm_tokenizer(tmp_path / "with-model")
     model = _model(tok, "llama")
@@ -266,7 +266,7 @@ def test_sentencepiece_unigram_metadata_equals_its_tokenizer_json(tmp_path):
     from tokenizers import Tokenizer, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
 
-    from backend.export_gguf import write_gguf
+    from backend.export.gguf import write_gguf
 
     pieces = [("<unk>", 0.0), ("<s>", 0.0), ("</s>", 0.0), *[(f"<0x{b:02X}>", 0.0) for b in range(256)]]
     pieces += [("\u2581", -2.0), ("a", -3.0), ("b", -3.5), ("\u2581ab", -4.0), ("ab", -4.5)]
@@ -303,7 +303,7 @@ def test_llama3_rope_scaling_writes_rope_freqs_as_transformers_scales_the_freque
     from transformers import AutoModelForCausalLM
     from transformers.modeling_rope_utils import ROPE_INIT_FUNCTIONS
 
-    from backend.export_gguf import write_gguf
+    from backend.export.gguf import write_gguf
 
     rope = dict(rope_type="llama3", rope_theta=500000.0, factor=8.0, low_freq_factor=1.0, high_freq_factor=4.0)
     rope |= dict(original_max_position_embeddings=64)  # small, so all three bands occur at head_dim 32
@@ -334,7 +334,7 @@ def test_llama3_rope_scaling_writes_rope_freqs_as_transformers_scales_the_freque
 def test_gguf_refuses_other_rope_scalings_and_llama3_outside_llama():
     from transformers import AutoConfig
 
-    from backend.export_gguf import check_supported
+    from backend.export.gguf import check_supported
 
     yarn = AutoConfig.for_model("llama", rope_parameters=dict(rope_type="yarn", factor=4.0, rope_theta=1e4))
     with pytest.raises(ExportError) as err:

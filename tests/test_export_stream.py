@@ -1,4 +1,4 @@
-"""The streaming LoRA merge (backend.export_stream): merged logits equal the adapter's, the base's dtype is
+"""The streaming LoRA merge (backend.export.stream): merged logits equal the adapter's, the base's dtype is
 kept, shards and an index are written without loading the base whole, and what it cannot merge (DoRA)
 falls back to the in-memory merge and says so. Adapters are made with peft on the tiny model (no training)."""
 
@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from backend.export import export
-from backend.export_stream import base_files, plan, read_header
+from backend.export.run import export
+from backend.export.stream import base_files, plan, read_header
 
 TEXTS = ["The quick brown fox jumps over the lazy dog.", "你好，世界！今天天气很好。", "2 + 2 = 4"]
 
@@ -68,7 +68,7 @@ def bf16_base(tiny_model, tmp_path_factory) -> Path:
 def test_streaming_merge_equals_the_adapter_and_the_in_memory_merge(tiny_model, studio_home, tmp_path):
     from transformers import AutoTokenizer
 
-    from backend.export_weights import load_adapter
+    from backend.export.weights import load_adapter
 
     adapter = make_adapter(tiny_model, tmp_path / "adapter", use_rslora=True)
     tok = AutoTokenizer.from_pretrained(adapter)

@@ -10,7 +10,7 @@ import pytest
 from conftest import run_cli
 from safetensors import safe_open
 
-from backend.jobs import Registry
+from backend.run.registry import Registry
 from studio import chat_view, export_view
 from studio.export_view import ExportTabError
 from studio.tabs import export as export_tab

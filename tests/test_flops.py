@@ -123,13 +123,13 @@ def test_mfu_and_the_metric_fields():
 
 
 def test_train_tab_shows_tokens_per_s_per_device_and_mfu_when_known(studio_home):
-    from backend import jobs
     from backend.events import EVENTS_FILE, EventWriter
+    from backend.run.registry import create_run
     from backend.spec import load_spec
     from backend.workspace import PROJECT_ROOT
     from studio import live
 
-    run = jobs.create_run(load_spec(PROJECT_ROOT / "presets/sft/tiny-lora.yaml"), studio_home)
+    run = create_run(load_spec(PROJECT_ROOT / "presets/sft/tiny-lora.yaml"), studio_home)
     writer = EventWriter(run.path / EVENTS_FILE)
     writer.emit("metric", step=2, total_steps=8, loss=2.5, tokens_per_s=2469.2, tokens_per_s_per_device=1234.6)
     progress, _, log, _, _, _, tps, watch = live.tick(live.new_watch(run), str(studio_home))

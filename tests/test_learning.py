@@ -14,7 +14,7 @@ import random
 import pytest
 from conftest import run_cli
 
-from backend.jobs import Registry
+from backend.run.registry import Registry
 
 NUMERALS = "零一二三四五六七八九"
 

@@ -11,7 +11,6 @@ import threading
 import pytest
 import yaml
 
-from backend.jobs import Registry, create_run
 from backend.models.poller import FolderPoller, folder_bytes
 from backend.models.ref import MARKER, RefError
 from backend.models.resolve import (
@@ -22,6 +21,7 @@ from backend.models.resolve import (
     reward_model_problem,
     weights_dir,
 )
+from backend.run.registry import Registry, create_run
 from backend.run.submit import prepare
 from backend.spec import SpecError, load_spec, spec_from_dict
 
@@ -128,7 +128,7 @@ def test_a_reward_model_run_is_pinned_to_its_folder_when_the_run_is_created(home
     def no_registry(*a, **k):
         raise AssertionError("the trainer opened the run registry")
 
-    monkeypatch.setattr("backend.jobs.Registry", no_registry)
+    monkeypatch.setattr("backend.run.registry.Registry", no_registry)
     assert rewards.find_reward_model(job["rl"]["reward_model"], load_spec(run.path / "job.yaml")) == rm.path / "model"
     with pytest.raises(SpecError, match=r"rl.reward_model.*'my-rm' is neither a folder nor a finished run id or name"):
         rewards.find_reward_model("my-rm", _ppo("my-rm", home))  # an unpinned name: refused, not looked up

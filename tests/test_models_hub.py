@@ -98,7 +98,7 @@ def test_pull_fetches_only_needed_files_verifies_and_loads(hub, studio_home):
     assert AutoTokenizer.from_pretrained(folder)("hello")["input_ids"]
     assert model.num_parameters() > 0
 
-    from backend.chat_load import _lookup
+    from backend.chat.load import _lookup
     from backend.workspace import resolve_model_path
 
     assert resolve_model_path(f"hf:{REPO}", studio_home) == folder == _lookup(f"hf:{REPO}", studio_home)
@@ -119,7 +119,7 @@ def test_interrupted_pull_resumes_without_refetching_finished_files(hub, tmp_pat
     hub.slow.add("model.safetensors")
     hub.slow_chunk = 64 * 1024  # the client writes in 10 MiB pieces: reach the first one within seconds
     env = {**os.environ, "STUDIO_HOME": str(tmp_path), **online(hub.url)}
-    proc = subprocess.Popen([sys.executable, "-m", "backend.cli", "models", "pull", f"hf:{REPO}"], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "cli", "models", "pull", f"hf:{REPO}"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
     partial = tmp_path / "models" / "hub" / "hf" / "org--tiny" / ".partial"
     deadline = time.time() + 60
@@ -162,7 +162,7 @@ def test_gated_repo_401_explains_the_token_and_never_prints_it(hub, tmp_path):
         f"(stored 0600 in {tmp_path / 'hub_token'})"
     )
     env = {**os.environ, "STUDIO_HOME": str(tmp_path)}
-    cmd = [sys.executable, "-m", "backend.cli", "models", "token"]
+    cmd = [sys.executable, "-m", "cli", "models", "token"]
     saved = subprocess.run(cmd, input="hf_secret_token_123\n", cwd=ROOT, env=env, capture_output=True, text=True)
     assert saved.returncode == 0 and "hf_secret_token_123" not in saved.stdout + saved.stderr
     assert stat.S_IMODE((tmp_path / "hub_token").stat().st_mode) == 0o600
@@ -214,7 +214,7 @@ def test_train_with_a_hub_id_downloads_first_then_trains(hub, studio_home):
                    home=studio_home, env=online(hub.url), timeout=600)  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
     from backend.events import read_events
-    from backend.jobs import Registry
+    from backend.run.registry import Registry
 
     run = next(r for r in Registry(studio_home).list() if r.name == "hub-train")
     events = read_events(run.path / "events.jsonl")
@@ -303,7 +303,7 @@ def studio_online(monkeypatch, url: str) -> None:
 
 
 def test_chat_downloads_a_hub_id_that_is_not_local_yet(hub, studio_home, monkeypatch, capsys):
-    from backend.chat import ChatEngine, GenerationOptions
+    from backend.chat.engine import ChatEngine, GenerationOptions
     from studio.models_view import downloads
 
     repo = "org/chat"
@@ -324,7 +324,7 @@ def test_chat_downloads_a_hub_id_that_is_not_local_yet(hub, studio_home, monkeyp
 
 
 def test_tokenizer_extend_downloads_a_hub_base_first(hub, studio_home, tmp_path, monkeypatch, capsys):
-    from backend.tokenizer_extend import extend
+    from backend.tokenizer.extend import extend
 
     repo = "org/tok"
     hub.repos[repo] = dict(hub.repos[REPO])
@@ -336,10 +336,10 @@ def test_tokenizer_extend_downloads_a_hub_base_first(hub, studio_home, tmp_path,
 
 
 def test_offline_chat_eval_and_export_refuse_with_preflights_line(studio_home, monkeypatch):
-    from backend.chat_load import ChatError, resolve_source
-    from backend.eval_load import resolve_target
-    from backend.export_source import Source, base_dir_of
-    from backend.export_weights import ExportError
+    from backend.chat.load import ChatError, resolve_source
+    from backend.eval.load import resolve_target
+    from backend.export.source import Source, base_dir_of
+    from backend.export.weights import ExportError
     from backend.models.hub import offline_message
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
@@ -355,8 +355,8 @@ def test_offline_chat_eval_and_export_refuse_with_preflights_line(studio_home, m
         base_dir_of(Source("adapter", studio_home, None, None), "hf:org/absent")
     assert str(chat.value) == str(ev.value) == line
     assert str(base.value) == offline_message(ref, studio_home, "--base")
-    from backend.tokenizer import TokenizerError
-    from backend.tokenizer_extend import extend
+    from backend.tokenizer.extend import extend
+    from backend.tokenizer.train import TokenizerError
 
     with pytest.raises(TokenizerError) as tok:
         extend("hf:org/absent", studio_home / "ext", words=["x"], home=studio_home)
@@ -385,7 +385,7 @@ def test_export_base_takes_a_hub_id_and_downloads_it(hub, studio_home, tiny_mode
     # HF_HUB_OFFLINE unset: the studio is online, and `studio export` sets HF_HUB_OFFLINE=1 for its own libraries
     # (in this process), so only the studio's recorded setting lets it download.
     monkeypatch.delenv("HF_HUB_OFFLINE")
-    from backend.cli import main
+    from cli.__main__ import main
 
     assert main(["--home", str(studio_home), "export", str(adapter), "--base", f"hf:{repo}", "--out", str(out)]) == 0
     assert os.environ["HF_HUB_OFFLINE"] == "1" and "STUDIO_HUB_OFFLINE" not in os.environ  # restored after

@@ -14,9 +14,9 @@ import yaml
 from conftest import ROOT
 
 from backend import preflight as pf
-from backend import preflight_cli
 from backend.launch import Hardware
 from backend.spec import spec_from_dict
+from cli import preflight as preflight_cli
 
 CPU = Hardware(gpu_count=0, cpu_count=2)
 QWEN7B = {

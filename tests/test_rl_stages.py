@@ -325,7 +325,7 @@ def test_cli_ppo_run_succeeds_with_events(studio_home, tiny_model):
         home=studio_home, env={"OMP_NUM_THREADS": "1"},
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    from backend.jobs import Registry
+    from backend.run.registry import Registry
 
     run = next(r for r in Registry(studio_home).list() if r.name == "rl-cli-ppo")
     assert run.status == "succeeded"

@@ -18,7 +18,7 @@ from conftest import run_cli
 from test_evaluate import run_eval
 from test_export import export_cli
 
-from backend.jobs import Registry
+from backend.run.registry import Registry
 from backend.spec import SpecError, spec_from_dict
 
 pytestmark = pytest.mark.scale  # a real rm run, its export and two evaluations: `make test-scale`
@@ -121,7 +121,7 @@ def test_eval_reward_accepts_the_run_and_its_export_alike(rm_run, rm_export, stu
     of_run = json.loads(stored.read_text(encoding="utf-8"))["metrics"]
 
     # The export, in this process (a second interpreter start costs more than the scoring).
-    from backend.eval_cli import main
+    from cli.__main__ import main
 
     code = main(["--home", str(studio_home), "eval", str(rm_export[0]), "--task", "reward", "--data", data, "--json"])
     assert code == 0
@@ -159,7 +159,7 @@ def test_full_reward_model_folder_exports_as_a_classifier(tiny_model, tiny_token
     """A full/freeze rm run saves a ``*ForSequenceClassification`` folder; the export keeps that class and head."""
     from transformers import AutoModelForSequenceClassification
 
-    from backend.export import export
+    from backend.export.run import export
 
     torch.manual_seed(0)
     full = AutoModelForSequenceClassification.from_pretrained(tiny_model, num_labels=1)

@@ -13,21 +13,21 @@ from types import SimpleNamespace
 
 import pytest
 
-from backend import jobs
 from backend.events import EVENTS_FILE, EventWriter
 from backend.failures import field_once
 from backend.preflight import Check
+from backend.run.registry import Registry, Run, create_run
 from backend.spec import SpecError, load_spec
 from backend.workspace import PROJECT_ROOT
 from studio import export_view, i18n, live, run_controls, runs_view, svgplot
 
 
-def _run(home: Path, name: str = "r", status: str = "running") -> jobs.Run:
+def _run(home: Path, name: str = "r", status: str = "running") -> Run:
     spec = load_spec(PROJECT_ROOT / "presets/sft/tiny-lora.yaml")
     spec.output.run_name = name
-    run = jobs.create_run(spec, home)
-    jobs.Registry(home).update(run.id, status=status)
-    return jobs.Registry(home).get(run.id)
+    run = create_run(spec, home)
+    Registry(home).update(run.id, status=status)
+    return Registry(home).get(run.id)
 
 
 # ------------------------------------------------------------------------------------- item 14: errors
@@ -77,15 +77,13 @@ def test_export_errors_name_the_overwrite_checkbox_once():
 def test_stop_and_save_reads_as_stopped_and_saved(tmp_path):
     run = _run(tmp_path, status="aborted")
     stopped = "stopped by request at step 3; checkpoint saved: /r/checkpoint-3"
-    jobs.Registry(tmp_path).update(run.id, error_kind="killed", error=stopped)
-    line = runs_view.reason(jobs.Registry(tmp_path).get(run.id))
+    Registry(tmp_path).update(run.id, error_kind="killed", error=stopped)
+    line = runs_view.reason(Registry(tmp_path).get(run.id))
     assert line == "stopped and saved at step 3 (/r/checkpoint-3); Resume continues from there"
     with i18n.using("中文"):
-        assert runs_view.reason(jobs.Registry(tmp_path).get(run.id)).startswith(
-            "已在第 3 步停止并保存 (/r/checkpoint-3)"
-        )
-    jobs.Registry(tmp_path).update(run.id, error="aborted by the user")
-    assert runs_view.reason(jobs.Registry(tmp_path).get(run.id)) == "[killed] aborted by the user"
+        assert runs_view.reason(Registry(tmp_path).get(run.id)).startswith("已在第 3 步停止并保存 (/r/checkpoint-3)")
+    Registry(tmp_path).update(run.id, error="aborted by the user")
+    assert runs_view.reason(Registry(tmp_path).get(run.id)) == "[killed] aborted by the user"
 
 
 def test_a_run_that_ended_before_its_first_step_does_not_say_waiting(tmp_path):
@@ -123,7 +121,7 @@ def test_controls_follow_the_active_runs(tmp_path):
     assert now["value"] == older.id and now["stop"] and now["abort"]
     queued = run_controls.controls(home, live.new_watch(newer))
     assert not queued["stop"] and queued["abort"]  # nothing to stop & save before the trainer runs
-    jobs.Registry(home).finish(older.id, "succeeded")
+    Registry(home).finish(older.id, "succeeded")
     done = run_controls.controls(home, live.new_watch(older))
     assert done["value"] is None and not done["stop"] and not done["abort"]
     assert "confirm(" in run_controls.CONFIRM_ABORT_JS and "throw" in run_controls.CONFIRM_ABORT_JS
@@ -145,8 +143,8 @@ def test_a_resumed_runs_started_and_duration_cover_every_attempt(tmp_path):
         dict(type="status", state="succeeded", time=t0 + 650),  # second attempt: 50 s
     ):
         writer.emit(**event)
-    jobs.Registry(tmp_path).update(run.id, attempt=2, started=t0 + 600, ended=t0 + 650)
-    started, duration = runs_view.span(jobs.Registry(tmp_path).get(run.id))
+    Registry(tmp_path).update(run.id, attempt=2, started=t0 + 600, ended=t0 + 650)
+    started, duration = runs_view.span(Registry(tmp_path).get(run.id))
     assert started == pytest.approx(t0, abs=0.01) and duration == pytest.approx(150, abs=0.01)
     row = runs_view.table_rows(str(tmp_path))[0]
     assert row[7] == "2:30" and row[6] == time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t0))
@@ -242,7 +240,7 @@ def test_a_running_evaluation_reports_its_elapsed_time(tmp_path, monkeypatch):
     from studio import eval_view
     from studio.eval_view import EvalTabError
 
-    fake = tmp_path / "python"  # stands in for `python -m backend.eval_cli …`: works 0.5 s, then prints its document
+    fake = tmp_path / "python"  # stands in for `python -m cli …`: works 0.5 s, then prints its document
     fake.write_text('#!/bin/sh\nsleep 0.5\necho \'{"task": "ppl"}\'\n')
     fake.chmod(0o755)
     monkeypatch.setattr(eval_view.sys, "executable", str(fake))

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, run_cli
 
-from backend.jobs import Registry
+from backend.run.registry import Registry
 
 pytestmark = pytest.mark.scale
 sys.path.insert(0, str(ROOT))
@@ -46,7 +46,7 @@ def train(home: Path, model: Path, name: str, *sets: str):
 
 @pytest.mark.parametrize("method", ["lora", "qlora"])
 def test_real_shape_trains_exports_within_memory_chats_and_scores(method, real_model, studio_home, tmp_path):
-    from backend.chat import ChatEngine, GenerationOptions
+    from backend.chat.engine import ChatEngine, GenerationOptions
     from bench.export_peak import export_peak, weights_bytes
 
     run = train(studio_home, real_model, f"scale-{method}", f"method.type={method}")

@@ -29,7 +29,7 @@ def free_port() -> int:
 def start_server(home, *extra: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "backend.chat_cli", "serve", "builtin:tiny-llama", "--port", str(port), *extra],
+        [sys.executable, "-m", "cli", "serve", "builtin:tiny-llama", "--port", str(port), *extra],
         cwd=ROOT, env={**os.environ, "STUDIO_HOME": str(home)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True, start_new_session=True,
     )  # fmt: skip
@@ -142,7 +142,7 @@ def test_api_key_is_checked(studio_home, tiny_model):
 
 def test_non_loopback_bind_without_key_is_refused(studio_home):
     proc = subprocess.run(
-        [sys.executable, "-m", "backend.chat_cli", "serve", "builtin:tiny-llama", "--host", "0.0.0.0"],
+        [sys.executable, "-m", "cli", "serve", "builtin:tiny-llama", "--host", "0.0.0.0"],
         cwd=ROOT, env={**os.environ, "STUDIO_HOME": str(studio_home), "STUDIO_API_KEY": ""},
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
@@ -307,7 +307,7 @@ def test_queue_bound_and_disconnect(studio_home, tiny_model):
 def test_limit_flags_and_variables_are_checked(studio_home):
     def serve(*extra, **env):
         return subprocess.run(
-            [sys.executable, "-m", "backend.chat_cli", "serve", "builtin:tiny-llama", *extra],
+            [sys.executable, "-m", "cli", "serve", "builtin:tiny-llama", *extra],
             cwd=ROOT, env={**os.environ, "STUDIO_HOME": str(studio_home), **env},
             capture_output=True, text=True, timeout=60,
         )  # fmt: skip

@@ -16,11 +16,13 @@ import pytest
 from conftest import ROOT, run_cli
 from slurm_cluster import missing_binaries, start_cluster
 
-from backend import jobs
 from backend.events import read_events
 from backend.failures import TITLES
+from backend.run.launchers.local import run_processes
 from backend.run.launchers.slurm import SlurmJob, _watcher_alive, outcome, parse_scontrol
 from backend.run.launchers.slurm_script import build_sbatch_script
+from backend.run.queue import abort_run, reconcile, resume_run, start_run
+from backend.run.registry import ACTIVE_STATES, SCHEMA, Registry, Run, create_run, is_local, latest_checkpoint
 from backend.spec import SpecError, apply_overrides, load_spec, spec_from_dict
 
 TINY_SFT = ROOT / "presets/sft/tiny-lora.yaml"
@@ -187,7 +189,7 @@ def test_scontrol_output_and_slurm_states_map_to_the_studios():
 
 def test_an_older_registry_gains_the_launcher_columns_and_keeps_its_rows(tmp_path):
     con = sqlite3.connect(tmp_path / "registry.db")
-    schema = jobs.SCHEMA.replace("CREATE INDEX IF NOT EXISTS runs_status ON runs(status);", "")
+    schema = SCHEMA.replace("CREATE INDEX IF NOT EXISTS runs_status ON runs(status);", "")
     con.executescript(schema)
     con.execute("PRAGMA user_version=1")  # as the release before the launcher columns left it
     con.execute(
@@ -196,10 +198,10 @@ def test_an_older_registry_gains_the_launcher_columns_and_keeps_its_rows(tmp_pat
     )
     con.commit()
     con.close()
-    registry = jobs.Registry(tmp_path)
+    registry = Registry(tmp_path)
     old = registry.get("old-run")
     assert (old.status, old.launcher, old.job_id) == ("succeeded", None, None)
-    assert jobs.is_local(old)
+    assert is_local(old)
 
 
 # ------------------------------------------------------------------------------------- a real cluster
@@ -226,9 +228,9 @@ def slurm_cluster(tmp_path_factory, studio_home):
     try:
         yield cluster
     finally:
-        for run in jobs.Registry(studio_home).list():  # before the cluster goes: scancel needs it
-            if run.launcher == "slurm" and run.status in jobs.ACTIVE_STATES:
-                jobs.abort_run(run.id, studio_home, grace_s=2)
+        for run in Registry(studio_home).list():  # before the cluster goes: scancel needs it
+            if run.launcher == "slurm" and run.status in ACTIVE_STATES:
+                abort_run(run.id, studio_home, grace_s=2)
         cluster.stop()
         if old is None:
             os.environ.pop("SLURM_CONF", None)
@@ -250,8 +252,8 @@ def wait_until(predicate, timeout: float, what: str):
     pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-def wait_finished(home, run_id: str, timeout: float = 180) -> jobs.Run:
-    registry = jobs.Registry(home)
+def wait_finished(home, run_id: str, timeout: float = 180) -> Run:
+    registry = Registry(home)
     return wait_until(lambda: (r := registry.get(run_id)).finished and r, timeout, f"run {run_id} to end")
 
 
@@ -272,7 +274,7 @@ def timed_out_run(slurm_cluster, studio_home, tiny_model):
     spec = slurm_spec(
         TINY_SFT, "output.run_name=slurm-timeout", "distributed.slurm.time=1", "distributed.slurm.setup=['sleep 600']"
     )
-    run = jobs.start_run(jobs.create_run(spec, studio_home), studio_home)
+    run = start_run(create_run(spec, studio_home), studio_home)
     assert run.job_id and run.status == "queued", (run.status, run.error)
     return run
 
@@ -286,7 +288,7 @@ def test_a_tiny_sft_run_submitted_from_the_cli_succeeds_with_its_events(
     out = run_cli("train", str(TINY_SFT), *[a for s in sets for a in ("--set", s)], home=studio_home, timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "submitted to Slurm as job " in out.stdout and ": succeeded" in out.stdout.splitlines()[-1]
-    run = next(r for r in jobs.Registry(studio_home).list() if r.name == "slurm-cli")
+    run = next(r for r in Registry(studio_home).list() if r.name == "slurm-cli")
     assert (run.status, run.launcher, run.job_state) == ("succeeded", "slurm", "COMPLETED")
     assert run.job_id and run.job_id in out.stdout and run.final_loss is not None
     events = read_events(run.path / "events.jsonl")
@@ -308,25 +310,25 @@ def test_a_restarted_studio_reattaches_by_job_id_and_abort_scancels_every_proces
     slurm_cluster, studio_home, tiny_model
 ):
     spec = slurm_spec(TINY_PT, "train.max_steps=100000", "output.run_name=slurm-abort")
-    run = jobs.start_run(jobs.create_run(spec, studio_home), studio_home)
+    run = start_run(create_run(spec, studio_home), studio_home)
     try:
         wait_for_step(run.path, 1)
-        assert jobs.Registry(studio_home).get(run.id).status == "running"
-        assert jobs.run_processes(run.id)  # the job runs on this machine's node: its processes carry the id
+        assert Registry(studio_home).get(run.id).status == "running"
+        assert run_processes(run.id)  # the job runs on this machine's node: its processes carry the id
         # A studio restart: the run's watcher is gone; reconcile finds the job again by its id and follows it.
-        watcher = jobs.Registry(studio_home).get(run.id).pid
+        watcher = Registry(studio_home).get(run.id).pid
         assert _watcher_alive(watcher, run.id)
         os.kill(watcher, signal.SIGKILL)
         wait_until(lambda: not _watcher_alive(watcher, run.id), 5, "the watcher to die")
-        jobs.reconcile(studio_home)
-        again = jobs.Registry(studio_home).get(run.id)
+        reconcile(studio_home)
+        again = Registry(studio_home).get(run.id)
         assert again.status == "running" and again.pid != watcher and _watcher_alive(again.pid, run.id)
         t0 = time.time()
-        aborted = jobs.abort_run(run.id, studio_home)
-        wait_until(lambda: not jobs.run_processes(run.id), 10 - (time.time() - t0), "every process to end")
+        aborted = abort_run(run.id, studio_home)
+        wait_until(lambda: not run_processes(run.id), 10 - (time.time() - t0), "every process to end")
         assert time.time() - t0 < 10
     finally:
-        jobs.abort_run(run.id, studio_home)
+        abort_run(run.id, studio_home)
     assert (aborted.status, aborted.error_kind) == ("aborted", "killed")
     assert aborted.job_state.startswith("CANCELLED")
     assert [e["state"] for e in read_events(run.path / "events.jsonl") if e["type"] == "status"][-1] == "aborted"
@@ -336,22 +338,22 @@ def test_a_restarted_studio_reattaches_by_job_id_and_abort_scancels_every_proces
 def test_stop_and_save_then_resume_a_two_process_gloo_job(slurm_cluster, studio_home, tiny_model):
     overrides = ["train.max_steps=100000", "train.logging_steps=1", "train.save_steps=0"]
     spec = slurm_spec(TINY_PT, *overrides, "distributed.num_processes=2", "output.run_name=slurm-stop")
-    run = jobs.start_run(jobs.create_run(spec, studio_home), studio_home)
+    run = start_run(create_run(spec, studio_home), studio_home)
     try:
         wait_for_step(run.path, 2)
-        run = jobs.abort_run(run.id, studio_home, save=True, save_timeout_s=120)
+        run = abort_run(run.id, studio_home, save=True, save_timeout_s=120)
     finally:
-        jobs.abort_run(run.id, studio_home)
+        abort_run(run.id, studio_home)
     assert run.status == "aborted" and "checkpoint saved" in (run.error or ""), run.error
     first_job = run.job_id
-    ckpt = jobs.latest_checkpoint(run)
+    ckpt = latest_checkpoint(run)
     saved = json.loads((ckpt / "trainer_state.json").read_text())["global_step"]
     events = read_events(run.path / "events.jsonl")
     assert any("2 processes" in e.get("message", "") for e in events if e["type"] == "log")
 
     job = run.path / "job.yaml"
     apply_overrides(load_spec(job), [f"train.max_steps={saved + 2}"]).save(job)
-    resumed = jobs.resume_run(run.id, studio_home)
+    resumed = resume_run(run.id, studio_home)
     assert resumed.attempt == 2 and resumed.job_id and resumed.job_id != first_job
     final = wait_finished(studio_home, run.id)
     assert final.status == "succeeded", final.error
@@ -398,7 +400,7 @@ def test_a_run_started_from_the_ui_is_submitted_to_slurm_and_succeeds(slurm_clus
         assert "#SBATCH --nodes=1\n#SBATCH --ntasks-per-node=1\n" in commands and "srun --nodes=1" in commands
         errors, status = client.predict(False, *values, api_name="/start")
         assert "fail:" not in errors and "submitted to Slurm as job" in errors, errors
-        run = next(r for r in jobs.Registry(studio_home).list() if r.name == "slurm-ui")
+        run = next(r for r in Registry(studio_home).list() if r.name == "slurm-ui")
         final = wait_finished(studio_home, run.id)
     finally:
         stop_server(srv)
@@ -438,7 +440,7 @@ def test_missing_slurm_commands_are_named_with_the_fix(tmp_path):
 def test_preflight_prints_the_script_and_a_refused_submission_fails_the_run_with_slurms_words(
     slurm_cluster, studio_home, tiny_model
 ):
-    from backend.preflight_cli import render, report
+    from cli.preflight import render, report
 
     spec = slurm_spec(TINY_SFT, "output.run_name=slurm-refused", "distributed.slurm.partition=nosuch")
     out = report(spec, studio_home)
@@ -450,18 +452,18 @@ def test_preflight_prints_the_script_and_a_refused_submission_fails_the_run_with
     assert checks["memory"]["message"].endswith(
         "the nodes' memory is Slurm's to grant (distributed.slurm.mem: the default)"
     )
-    run = jobs.start_run(jobs.create_run(spec, studio_home), studio_home)
+    run = start_run(create_run(spec, studio_home), studio_home)
     assert (run.status, run.error_kind, run.job_id) == ("failed", "launch", None)
     assert run.error.startswith("sbatch failed: sbatch --parsable: sbatch: error:") and "partition" in run.error
     assert [e["state"] for e in read_events(run.path / "events.jsonl") if e["type"] == "status"][-1] == "failed"
 
 
 def test_aborting_a_slurm_run_without_scancel_is_one_line_and_keeps_the_run(tmp_path):
-    registry = jobs.Registry(tmp_path)
+    registry = Registry(tmp_path)
     run_dir = tmp_path / "runs" / "r-slurm"
     run_dir.mkdir(parents=True)
     registry.insert(
-        jobs.Run(id="r-slurm", name="r", stage="sft", method="lora", model=None, status="running",
+        Run(id="r-slurm", name="r", stage="sft", method="lora", model=None, status="running",
                  run_dir=str(run_dir), created=time.time(), launcher="slurm", job_id="77", job_state="RUNNING")
     )  # fmt: skip
     out = run_cli("runs", "abort", "r-slurm", home=tmp_path, timeout=60, env={"PATH": str(tmp_path)})

@@ -14,13 +14,15 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from backend import jobs
 from backend.data.formats import ALL_FORMATS, DataError
 from backend.launch import Hardware
 from backend.memory import GB, estimate_memory, extra_models, reward_model_params
 from backend.model_shape import ModelShape
 from backend.preflight import _stage_format
+from backend.run.launchers import local
+from backend.run.registry import Registry
 from backend.run.rundir import RunDir
+from backend.run.stop import STOPPABLE_STAGES
 from backend.run.submit import submit
 from backend.spec import SpecError, load_spec, spec_from_dict
 from backend.stages import STAGE_INFO, STAGES, stage_info, stages_where
@@ -118,7 +120,7 @@ def test_spec_rules_follow_the_table(name):
 
 def test_stop_and_save_follows_the_table():
     # A ppo run cannot be stopped with a checkpoint (its loop keeps no Trainer state): the table says so.
-    assert jobs.STOPPABLE_STAGES == stages_where(can_stop=True) == ("pt", "sft", "rm", "dpo", "kto", "orpo", "grpo")
+    assert STOPPABLE_STAGES == stages_where(can_stop=True) == ("pt", "sft", "rm", "dpo", "kto", "orpo", "grpo")
 
 
 # ------------------------------------------------------------------------ memory of the extra models
@@ -233,7 +235,7 @@ def _job(home: Path, **train) -> dict:
 
 
 def _runs(home: Path) -> list:
-    return jobs.Registry(home).list() if (home / "registry.db").exists() else []
+    return Registry(home).list() if (home / "registry.db").exists() else []
 
 
 def test_submit_creates_nothing_when_preflight_fails(tmp_path):
@@ -258,7 +260,7 @@ def test_submit_builds_the_plan_once_and_never_rereads_job_yaml(tmp_path, monkey
     import backend.preflight
 
     built, parsed = [], []
-    real_build, real_load = backend.launch.build_launch, jobs.load_spec
+    real_build, real_load = backend.launch.build_launch, local.load_spec
 
     def counting_build(*args, **kwargs):
         built.append(args[1])
@@ -266,8 +268,8 @@ def test_submit_builds_the_plan_once_and_never_rereads_job_yaml(tmp_path, monkey
 
     monkeypatch.setattr(backend.launch, "build_launch", counting_build)
     monkeypatch.setattr(backend.preflight, "build_launch", counting_build)
-    monkeypatch.setattr(jobs, "load_spec", lambda *a, **k: parsed.append(a) or real_load(*a, **k))
-    monkeypatch.setattr(jobs, "schedule", lambda home=None: [])  # hold the queue: no trainer starts here
+    monkeypatch.setattr(local, "load_spec", lambda *a, **k: parsed.append(a) or real_load(*a, **k))
+    monkeypatch.setattr(local, "schedule", lambda home=None: [])  # hold the queue: no trainer starts here
     result = submit(_job(tmp_path), tmp_path, CPU)
     assert result.ok and result.errors == []
     run = result.run

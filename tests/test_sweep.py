@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import ROOT, run_cli
 
-from backend.jobs import Registry
+from backend.run.registry import Registry
 from backend.spec import load_spec
 from backend.sweep import SweepError, expand, parse, sort_rows, sweep_of
 
@@ -92,7 +92,7 @@ def test_three_value_sweep_runs_all_three_in_turn_and_compares_them(studio_home,
 
 
 def test_a_cpu_sweep_takes_turns_while_other_cpu_runs_share_the_cpu():
-    from backend.jobs import conflicts, device_set
+    from backend.run.launchers.local import conflicts, device_set
 
     one = device_set("cpu#sweep-a")
     assert conflicts(one, device_set("cpu#sweep-a"))  # the same sweep: one run at a time
@@ -135,22 +135,22 @@ def test_train_tab_sweep_rows_become_sweep_items_and_bad_rows_say_why(studio_hom
 
 
 def test_runs_tab_sweep_comparison_lists_one_row_per_combination_sorted(studio_home):
-    from backend import jobs
     from backend.events import EVENTS_FILE, EventWriter
+    from backend.run.registry import create_run
     from backend.sweep import mark
     from studio import sweep_view
 
     spec = load_spec(TINY_SFT)
     losses = {1e-4: 2.5, 2e-4: 1.5, 5e-4: None}  # the last one has not finished: no result yet
     for k, (lr, final) in enumerate(losses.items()):
-        run = jobs.create_run(spec, studio_home)
+        run = create_run(spec, studio_home)
         mark(run.path, "sweep-test-1", {"train.learning_rate": lr})
         events = EventWriter(run.path / EVENTS_FILE)
         for step in (1, 2):
             events.emit("metric", step=step, total_steps=2, loss=3.0 - step * (k + 1) * 0.1)
         if final is not None:
             events.emit("result", metrics={"final_loss": final})
-    other = jobs.create_run(spec, studio_home)  # not part of the sweep
+    other = create_run(spec, studio_home)  # not part of the sweep
     assert ("sweep-test-1 · 3 runs", "sweep-test-1") in sweep_view.sweep_choices(str(studio_home))
     frame = sweep_view.sweep_table(str(studio_home), "sweep-test-1", "final_loss")
     assert list(frame.columns) == ["run", "train.learning_rate", "status", "final_loss"]

@@ -13,9 +13,9 @@ import torch
 import yaml
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from backend.tokenizer import TokenizerError, corpus_texts, train
-from backend.tokenizer_compare import compare, language
-from backend.tokenizer_extend import extend, sub_token_ids
+from backend.tokenizer.compare import compare, language
+from backend.tokenizer.extend import extend, sub_token_ids
+from backend.tokenizer.train import TokenizerError, corpus_texts, train
 from tests.conftest import ROOT
 
 ZH_EN = "builtin:samples/pretrain_zh_en.jsonl"
@@ -100,8 +100,8 @@ def test_bad_input_gives_clear_errors(tmp_path):
     with pytest.raises(TokenizerError, match="no tokenizer"):
         extend(tmp_path / "model", tmp_path / "d", words=["你好"])
     # The command line says the same in one line, without a traceback.
-    cli = [sys.executable, "-m", "backend.tokenizer_cli"]
-    proc = subprocess.run([*cli, "extend", "--base", str(tmp_path / "model"), "--out", str(tmp_path / "e"),
+    cli = [sys.executable, "-m", "cli"]
+    proc = subprocess.run([*cli, "tokenizer", "extend", "--base", str(tmp_path / "model"), "--out", str(tmp_path / "e"),
                            "--words", str(empty)], cwd=ROOT, capture_output=True, text=True, timeout=120)  # fmt: skip
     assert proc.returncode == 2 and proc.stderr.startswith("error: ") and "Traceback" not in proc.stderr
     assert "no tokenizer" in proc.stderr

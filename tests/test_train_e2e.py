@@ -11,7 +11,9 @@ import pytest
 from conftest import ROOT, run_cli
 
 from backend.events import read_events
-from backend.jobs import Registry, abort_run, create_run, group_alive, run_processes, start_run
+from backend.run.launchers.local import group_alive, run_processes
+from backend.run.queue import abort_run, start_run
+from backend.run.registry import Registry, create_run
 from backend.spec import apply_overrides, load_spec
 
 
@@ -195,7 +197,7 @@ def _pgid(pid: int) -> int | None:
 
 
 def test_killed_supervisor_is_reconciled_as_failed(studio_home, tiny_model):
-    from backend.jobs import reconcile
+    from backend.run.queue import reconcile
 
     spec = apply_overrides(
         load_spec(ROOT / "presets/pt/tiny-scratch.yaml"), ["train.max_steps=100000", "output.run_name=e2e-kill"]

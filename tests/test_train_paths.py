@@ -57,8 +57,9 @@ def test_eval_files_are_read_from_the_workspace_when_the_cwd_is_elsewhere(places
 
 
 def test_tokenizer_corpus_is_read_from_the_workspace(places, tmp_path, capsys):
-    from backend.tokenizer import TokenizerError, corpus_texts
-    from backend.tokenizer_cli import main
+    from backend.tokenizer.errors import TokenizerError
+    from backend.tokenizer.train import corpus_texts
+    from cli.__main__ import main
 
     home, elsewhere = places
     assert next(corpus_texts(["data/corpus.txt"], home=home)) == "hello world"
@@ -69,7 +70,7 @@ def test_tokenizer_corpus_is_read_from_the_workspace(places, tmp_path, capsys):
     )
     # `studio tokenizer train` (the Data tab runs it with --home) reads the corpus from that workspace.
     out = tmp_path / "tok"
-    argv = ["--home", str(home), "train", "data/corpus.txt", "--out", str(out), "--kind", "byte-bpe",
+    argv = ["--home", str(home), "tokenizer", "train", "data/corpus.txt", "--out", str(out), "--kind", "byte-bpe",
             "--vocab-size", "300", "--json"]  # fmt: skip
     assert main(argv) == 0
     report = json.loads(capsys.readouterr().out)

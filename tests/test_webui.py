@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from ui_helpers import build_tiny_model, env_for, free_port, start_server, stop_server
 
-from backend import jobs
 from backend.events import EVENTS_FILE, EventWriter
 from backend.launch import Hardware
+from backend.run.queue import abort_run
+from backend.run.registry import ACTIVE_STATES, Registry, create_run, latest_checkpoint
 from backend.spec import SpecError, apply_overrides, load_spec
 from backend.workspace import PROJECT_ROOT
 from studio import field_labels, i18n, live, presets
@@ -97,7 +98,7 @@ def test_start_runs_the_preflight_and_refuses_bad_data(server, tmp_path):
     broken.write_text('{"messages": [{"role": "user", "content": "hi"}]}\n')
     values[FIELDS.index("data.sources")] = {"headers": ["path"], "data": [[str(broken), "auto", 1, None]]}
     values[FIELDS.index("train.per_device_batch_size")] = 100000  # far beyond this machine's memory
-    before = len(jobs.Registry(home).list())
+    before = len(Registry(home).list())
     errors, _ = client.predict(False, *values, api_name="/start")
     # The failed checks are in the "Nothing was started" box, one `check: message` line each.
     box = errors.split("</div>")[0]
@@ -112,7 +113,7 @@ def test_start_runs_the_preflight_and_refuses_bad_data(server, tmp_path):
         and "<code>data.sources[0].path</code>: " in box
         and "<code>memory</code>" not in box
     )
-    assert len(jobs.Registry(home).list()) == before  # nothing was started
+    assert len(Registry(home).list()) == before  # nothing was started
 
 
 def test_multi_node_commands_are_shown_for_every_machine():
@@ -183,7 +184,7 @@ def _is_skip(value) -> bool:
 
 def test_tick_reads_only_new_events(home):
     spec = load_spec(PROJECT_ROOT / "presets/sft/tiny-lora.yaml")
-    run = jobs.create_run(spec, home)
+    run = create_run(spec, home)
     watch = live.new_watch(run)
     writer = EventWriter(run.path / EVENTS_FILE)
     writer.emit("status", state="running", message="stage sft")
@@ -261,7 +262,7 @@ def test_start_with_bad_value_launches_nothing(server):
     values[FIELDS.index("train.learning_rate")] = -1
     errors, status = client.predict(False, *values, api_name="/start")
     assert "train.learning_rate" in errors
-    assert [r for r in jobs.Registry(home).list()] == []
+    assert [r for r in Registry(home).list()] == []
 
 
 def test_only_this_machine_and_its_own_pages_are_served(server):
@@ -340,7 +341,7 @@ def test_e2e_tiny_lora_run_through_the_ui(server):
     assert 'data-series="loss"' in frame
     # The trainer's 'succeeded' event comes a moment before the supervisor records the exit.
     deadline = time.time() + 30
-    while (run := jobs.Registry(home).list()[0]).status in jobs.ACTIVE_STATES and time.time() < deadline:
+    while (run := Registry(home).list()[0]).status in ACTIVE_STATES and time.time() < deadline:
         time.sleep(0.2)
     assert run.status == "succeeded" and (run.path / "adapter").exists()
 
@@ -351,24 +352,24 @@ def test_e2e_tiny_lora_run_through_the_ui(server):
     values[FIELDS.index("train.logging_steps")] = 1
     client.predict(False, *values, api_name="/start")
     _poll_until(client, lambda p, s: ">running<" in s, timeout=120)
-    first = next(r for r in jobs.Registry(home).list() if r.status in jobs.ACTIVE_STATES)
+    first = next(r for r in Registry(home).list() if r.status in ACTIVE_STATES)
     try:
         errors, status = client.predict(False, *values, api_name="/start")
         assert "fail:" not in errors and (">starting<" in status or ">queued<" in status)
-        second = next(r for r in jobs.Registry(home).list() if r.status in jobs.ACTIVE_STATES and r.id != first.id)
+        second = next(r for r in Registry(home).list() if r.status in ACTIVE_STATES and r.id != first.id)
         _poll_until(client, lambda p, s: ">running<" in s and "step " in p, timeout=120)
         client.predict(api_name="/stop_save")
         seen, _, _ = _poll_until(client, lambda p, s: ">aborted<" in s or ">failed<" in s, timeout=120)
         assert ">aborted<" in seen[-1][1]
         deadline = time.time() + 30  # the trainer's last event comes a moment before the supervisor's record
-        while (second := jobs.Registry(home).get(second.id)).status in jobs.ACTIVE_STATES and time.time() < deadline:
+        while (second := Registry(home).get(second.id)).status in ACTIVE_STATES and time.time() < deadline:
             time.sleep(0.2)
-        assert "checkpoint saved" in (second.error or ""), second and jobs.latest_checkpoint(second) is not None
-        assert jobs.Registry(home).get(first.id).status == "running"  # untouched by the other run's stop
+        assert "checkpoint saved" in (second.error or ""), second and latest_checkpoint(second) is not None
+        assert Registry(home).get(first.id).status == "running"  # untouched by the other run's stop
         with pytest.raises(AppError, match="only a starting or running run"):
             client.predict(api_name="/stop_save")
     finally:
-        jobs.abort_run(first.id, home)
+        abort_run(first.id, home)
 
     # The UI process handled all of it without loading torch.
     maps = Path(f"/proc/{proc.pid}/maps")
@@ -393,7 +394,7 @@ def test_killing_the_ui_leaves_the_run_going_and_a_new_ui_shows_it(tmp_path):
         values[FIELDS.index("train.logging_steps")] = 1
         values[FIELDS.index("data.sources")] = {"headers": ["path"], "data": [[str(data), "auto", 1, None]]}
         client.predict(False, *values, api_name="/start")
-        registry = jobs.Registry(home)
+        registry = Registry(home)
         deadline = time.time() + 120
         while registry.list()[0].status != "running" and time.time() < deadline:
             time.sleep(0.2)

@@ -92,11 +92,12 @@ def stop_server(server: Server) -> None:
 
 def abort_active_runs(home: Path) -> None:
     """Abort every run still active in ``home`` (so no training outlives a test)."""
-    from backend import jobs
+    from backend.run.queue import abort_run
+    from backend.run.registry import ACTIVE_STATES, Registry
 
-    for run in jobs.Registry(home).list():
-        if run.status in jobs.ACTIVE_STATES:
-            jobs.abort_run(run.id, home, grace_s=5)
+    for run in Registry(home).list():
+        if run.status in ACTIVE_STATES:
+            abort_run(run.id, home, grace_s=5)
 
 
 def build_tiny_model(home: Path) -> Path:

@@ -1,7 +1,7 @@
 """A run's download step: hub models the job names that are not local yet are downloaded before training.
 
 Called by the trainer (``backend.train.__main__``) after it read the job: the global main process runs
-``python -m backend.models_cli models pull ID --events <run>/events.jsonl --step`` once per missing model,
+``python -m cli models pull ID --events <run>/events.jsonl --step`` once per missing model,
 with ``HF_HUB_OFFLINE=0`` for that child only (the trainer itself stays offline), so the download is part of
 the run: it shows as status ``downloading`` with ``progress`` events (``phase: download``, bytes,
 total_bytes, speed, eta), survives the page being closed, and an abort kills it with the run's process
@@ -61,7 +61,7 @@ def fetch_models(spec, run_dir: Path, events, rank: int = 0, poll_s: float = 1.0
     out = []
     for ref in refs:
         events.emit("status", state="downloading", message=f"downloading {ref.id}", pid=os.getpid())
-        cmd = [sys.executable, "-m", "backend.models_cli", "--home", str(home), "models", "pull", ref.id,
+        cmd = [sys.executable, "-m", "cli", "--home", str(home), "models", "pull", ref.id,
                "--events", str(Path(run_dir) / EVENTS_FILE), "--step"]  # fmt: skip
         env = {**os.environ, "HF_HUB_OFFLINE": "0"}
         proc = subprocess.run(cmd, cwd=PROJECT_ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)

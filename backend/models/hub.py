@@ -15,7 +15,7 @@ Contract:
 
 Errors are :class:`HubError` (one human line, and a ``kind``: offline, auth, network, notfound, checksum,
 disk, format, client). ``huggingface_hub`` reads ``HF_HUB_OFFLINE`` when imported, so downloads run in a
-process of their own (``python -m backend.models_cli pull``) started with the variable cleared.
+process of their own (``python -m cli pull``) started with the variable cleared.
 """
 
 from __future__ import annotations
@@ -62,6 +62,15 @@ class RemoteFile:
 
 
 OFFLINE_INTENT = "STUDIO_HUB_OFFLINE"  # the studio's own setting, kept where a process sets HF_HUB_OFFLINE for itself
+
+
+def progress_line(s: dict) -> str:
+    """One line of a download's progress sample: bytes of total, speed, ETA and the file being fetched."""
+    eta = f", ETA {s['eta']:.0f}s" if s.get("eta") is not None else ""
+    return (
+        f"{human_bytes(s['bytes'])} / {human_bytes(s['total_bytes'])} at {human_bytes(s['speed'])}/s{eta}"
+        f" {s.get('file') or ''}"
+    )
 
 
 def is_offline() -> bool:

@@ -1,7 +1,7 @@
 """Hub models downloaded on demand by chat, eval and export (``studio chat|eval hf:ORG/NAME``, ``export --base``).
 
 :func:`ensure_local` returns a reference's local folder. A hub model that is not downloaded yet is pulled first
-by ``python -m backend.models_cli models pull ID`` (a process of its own with ``HF_HUB_OFFLINE=0``: the
+by ``python -m cli models pull ID`` (a process of its own with ``HF_HUB_OFFLINE=0``: the
 caller's process may have imported ``huggingface_hub`` offline), writing its events to the Models tab's
 ``<workspace>/models/downloads/<id>.jsonl``, so the UI shows the bar there while the CLI prints progress on
 stderr. When the studio is offline (:func:`backend.models.hub.is_offline`) it refuses with pre-flight's own
@@ -62,7 +62,7 @@ def _pull(ref: ModelRef, home: Path, echo) -> Path:
 
     events = events_path(ref, home)
     events.unlink(missing_ok=True)
-    cmd = [sys.executable, "-m", "backend.models_cli", "--home", str(home), "models", "pull", ref.id,
+    cmd = [sys.executable, "-m", "cli", "--home", str(home), "models", "pull", ref.id,
            "--events", str(events)]  # fmt: skip
     from backend.workspace import PROJECT_ROOT
 
@@ -91,7 +91,7 @@ def _pull(ref: ModelRef, home: Path, echo) -> Path:
 def _follow(events: Path, echo, done: threading.Event, every_s: float = 2.0) -> None:
     """Echo the download's latest progress event every ``every_s`` seconds until ``done``."""
     from backend.events import EventReader
-    from backend.models_cli import _progress_line
+    from backend.models.hub import progress_line
 
     reader, last, shown = None, None, 0.0
     while not done.wait(0.25):
@@ -101,7 +101,7 @@ def _follow(events: Path, echo, done: threading.Event, every_s: float = 2.0) -> 
             if e.get("type") == "progress":
                 last = e
         if last is not None and time.time() - shown >= every_s:
-            echo(_progress_line(last))
+            echo(progress_line(last))
             shown, last = time.time(), None
 
 
@@ -127,7 +127,7 @@ def config_for_estimate(text: str, home: Path, timeout_s: float = 60.0) -> tuple
                           f"(HF_HUB_OFFLINE=1); the run estimates it once the model is downloaded")  # fmt: skip
         from backend.workspace import PROJECT_ROOT
 
-        cmd = [sys.executable, "-m", "backend.models_cli", "--home", str(home), "models", "config", ref.id]
+        cmd = [sys.executable, "-m", "cli", "--home", str(home), "models", "config", ref.id]
         try:
             proc = subprocess.run(cmd, cwd=PROJECT_ROOT, env={**os.environ, **offline_env(False)}, timeout=timeout_s,
                                   stdin=subprocess.DEVNULL, capture_output=True, text=True)  # fmt: skip

@@ -48,7 +48,7 @@ def _asked(checkpoint) -> str:
 def find_run(name: str, home: Path) -> Path | None:
     """A run's folder by id (or unique id prefix) or by name. Several runs of one name: the newest that
     succeeded, else the newest. None when there is no such run."""
-    from backend.jobs import Registry
+    from backend.run.registry import Registry
 
     runs = Path(home) / "runs"
     if "/" not in name and name not in (".", "..") and RunDir(runs / name).job.is_file():

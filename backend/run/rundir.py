@@ -7,7 +7,7 @@ The layout on disk is the one runs have always had, so old runs keep working::
     accelerate.json         accelerate's config, and deepspeed.json with ZeRO (files of the launch plan)
     events.jsonl            the typed event stream (backend.events)
     train.log               stdout and stderr of the supervisor, the launcher and the trainer
-    stop_request.json       a stop & save request (backend.jobs.request_stop; read by backend.train.stop)
+    stop_request.json       a stop & save request (backend.run.stop.request_stop; read by backend.train.stop)
     checkpoints/checkpoint-N  the Trainer's checkpoints (the newest complete one is resumable)
     adapter/ or model/      the final weights (LoRA/QLoRA: the adapter; full/freeze: the whole model)
     merged/                 an adapter merged into its base (export)

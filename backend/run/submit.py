@@ -33,7 +33,7 @@ class Submitted:
     """What a submit did. ``run`` is the created (queued, starting or submitted) run, or ``None`` when
     pre-flight failed and nothing was created; ``checks`` are the pre-flight results."""
 
-    run: object | None  # backend.jobs.Run
+    run: object | None  # backend.run.registry.Run
     checks: list = field(default_factory=list)  # backend.preflight.Check
 
     @property
@@ -67,15 +67,15 @@ class Prepared:
 
     def create(self):
         """Step 3: the run directory, its job.yaml and the registry row (status ``created``)."""
-        from backend import jobs
+        from backend.run.registry import create_run
 
-        return jobs.create_run(self.spec, self.home, run_id=self.run_id)
+        return create_run(self.spec, self.home, run_id=self.run_id)
 
     def launch(self, run):
         """Step 4: queue the created run with the plan of step 1 (or submit it to its cluster)."""
-        from backend import jobs
+        from backend.run.queue import start_run
 
-        return jobs.start_run(run, self.home, hardware=self.hardware, plan=self.plan)
+        return start_run(run, self.home, hardware=self.hardware, plan=self.plan)
 
 
 def as_spec(spec: JobSpec | dict | str | os.PathLike) -> JobSpec:
@@ -100,21 +100,21 @@ def prepare(
     memory check into a warning, as ``studio train --override``. Raises SpecError for an invalid spec or
     settings this hardware cannot run (step 1).
     """
-    from backend import jobs
     from backend.models.resolve import pin_job_refs
     from backend.preflight import preflight
+    from backend.run.registry import new_run_id, run_dir_of
 
     spec = as_spec(spec).model_copy(deep=True)
     home = workspace_home(home or spec.output.workspace)
     spec.output.workspace = str(home)
     spec = pin_job_refs(spec, home)  # run references become folders once: the trainer never looks one up
-    run_id = jobs.new_run_id(spec)
+    run_id = new_run_id(spec)
     plan = None
     if spec.distributed.launcher == "local":  # a Slurm job's plan is checked against its nodes (pre-flight)
         from backend.launch import build_launch, detect_hardware
 
         hardware = hardware or detect_hardware(home=home)
-        plan = build_launch(spec, str(jobs.run_dir_of(home, run_id)), hardware)  # hardware mistakes: SpecError
+        plan = build_launch(spec, str(run_dir_of(home, run_id)), hardware)  # hardware mistakes: SpecError
     checks = preflight(spec, home, hardware, override=override, sample=sample, plan=plan)
     return Prepared(spec, home, run_id, hardware, plan, checks)
 

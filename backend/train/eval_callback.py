@@ -4,7 +4,7 @@
                  choice_path="ceval_val.jsonl", prompts_path="eval_prompts.jsonl", out_dir=run_dir / "eval")
 
 Every ``every_n_steps`` optimizer steps (and at the end of training with ``at_end``) the model being
-trained is switched to eval mode, scored with the evaluators of :mod:`backend.evaluate`, and switched
+trained is switched to eval mode, scored with the evaluators of :mod:`backend.eval.evaluators`, and switched
 back. Results become events (see :mod:`backend.events`): one ``metric`` event with ``eval_choice_acc``
 (plus ``eval_choice_acc/<subject>`` when there are several subjects) and, for generations,
 ``eval_gen_char_f1``/``eval_gen_exact_match`` where prompts have references; one ``log`` event whose
@@ -20,7 +20,7 @@ from pathlib import Path
 
 from transformers import TrainerCallback
 
-from backend.eval_data import read_records
+from backend.eval.data import read_records
 
 
 class EvalCallback(TrainerCallback):
@@ -75,7 +75,7 @@ class EvalCallback(TrainerCallback):
                              samples=samples, **where)  # fmt: skip
 
     def _run(self, model, tokenizer, step: int, zero3: bool) -> tuple[dict, list | None]:
-        from backend.evaluate import choice_accuracy, generate_samples
+        from backend.eval.evaluators import choice_accuracy, generate_samples
 
         metrics: dict = {}
         samples = None

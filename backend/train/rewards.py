@@ -130,7 +130,7 @@ def load_reward_model(spec: JobSpec, dtype=None):
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from backend.export_weights import ExportError, adapter_head_labels, is_seq_cls
+    from backend.export.weights import ExportError, adapter_head_labels, is_seq_cls
 
     folder = find_reward_model(spec.rl.reward_model, spec)
     remote = spec.model.trust_remote_code

@@ -2,7 +2,7 @@
 
 Two ways to ask, one mechanism:
 
-- **A request file** ``RUN_DIR/stop_request.json`` (written by ``backend.jobs.request_stop``: the
+- **A request file** ``RUN_DIR/stop_request.json`` (written by ``backend.run.stop.request_stop``: the
   "Stop & save" buttons and ``studio runs abort ID --save``). No signal is involved, so no launcher
   (accelerate, torchrun) kills a rank half-way through writing.
 - **SIGTERM**, when the job says ``train.save_on_sigterm: true`` (a cluster preempting the job, a plain
@@ -47,7 +47,7 @@ class StopCallback(TrainerCallback):
 
     def on_train_begin(self, args, state, control, **kwargs):
         # A request made while the data was still being prepared stops the run after its first step;
-        # one left over from an earlier attempt was removed when this attempt was launched (jobs).
+        # one left over from an earlier attempt was removed when this attempt was launched (run.queue.resume_run).
         if self.on_sigterm:
             signal.signal(signal.SIGTERM, self._on_term)
 

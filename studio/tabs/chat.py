@@ -1,7 +1,7 @@
 """The Chat tab: load a run's model (or an export, a folder, the builtin tiny model) and talk to it.
 
 Contract:
-- Each model lives in its own worker process (``backend.chat_worker``); the UI process never imports
+- Each model lives in its own worker process (``backend.chat.worker``); the UI process never imports
   torch. Unload ends that process, so its memory really goes back; so does closing or reloading the page
   (``demo.unload``), and a session's state that expires (``gr.State`` delete callback).
 - Answers stream token by token (generators yielding the growing answer); Stop interrupts the worker's

@@ -1,7 +1,7 @@
 """The Data tab: pick or upload a dataset, inspect it and preview the tokens that carry loss.
 
 Contract:
-- Inspect and Preview run ``studio data inspect|preview --json`` (``python -m backend.cli``) in a
+- Inspect and Preview run ``studio data inspect|preview --json`` (``python -m cli``) in a
   subprocess with a timeout, so the UI process never imports torch or transformers; the exact command
   is shown under the options and changes with them.
 - An upload is copied into ``<workspace>/data/uploads/`` under a sanitised name and is never written

@@ -2,7 +2,7 @@
 on a data file: perplexity, single-choice accuracy, generation samples or reward-pair accuracy.
 
 Contract:
-- The evaluation runs ``studio eval ... --json`` (``python -m backend.eval_cli``) in a subprocess with a
+- The evaluation runs ``studio eval ... --json`` (``python -m cli``) in a subprocess with a
   timeout: the UI process never imports torch. The exact command is shown under the options and follows them.
 - The result is its headline metric(s) and the task's table (per-subject accuracy; generations beside
   their references; reward pairs with their margins); a failure is one line, never a traceback.
@@ -17,8 +17,8 @@ import html
 
 import gradio as gr
 
-from backend.eval_data import TASKS
-from backend.jobs import format_duration
+from backend.eval.data import TASKS
+from backend.run.registry import format_duration
 from backend.workspace import workspace_home
 from studio import eval_view
 from studio.chat_view import model_choices

@@ -1,7 +1,7 @@
 """The Export tab: turn a run (its final weights or a checkpoint) into a standalone Hugging Face folder.
 
 Contract:
-- The export runs ``studio export`` (``python -m backend.cli export``) in a subprocess: the UI process
+- The export runs ``studio export`` (``python -m cli export``) in a subprocess: the UI process
   never imports torch. The exact command is shown under the options and follows them.
 - The output folder is ``<workspace>/exports/<name>``, the name sanitised and confined to that folder.
 - The subprocess's output streams into the log; when it ends, the summary lists the files, the shards

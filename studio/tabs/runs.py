@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import gradio as gr
 
-from backend import jobs
+from backend.run.queue import abort_run, resume_run
+from backend.run.registry import ACTIVE_STATES, Registry, latest_checkpoint
+from backend.run.stop import request_stop
 from backend.workspace import workspace_home
 from studio import live, run_controls, runs_view, svgplot, sweep_view
 from studio.i18n import STATES, Labeller, lookup
@@ -140,7 +142,7 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
     @guard
     def refresh(status_value, last, force=False):
         rows = runs_view.table_rows(home, status_value)
-        ids = [r.id for r in jobs.Registry(home).list()]  # choices are every run, whatever the filter
+        ids = [r.id for r in Registry(home).list()]  # choices are every run, whatever the filter
         now = {"rows": rows, "ids": ids}
         if now == last and not force:
             return (gr.skip(),) * 4
@@ -167,7 +169,7 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
                 "warnings": d["warnings"],
             }
         )
-        active = run.status in jobs.ACTIVE_STATES
+        active = run.status in ACTIVE_STATES
         return (
             badge,
             svgplot.frame_chart(runs_view.curves(run), height=260, label="loss"),
@@ -179,7 +181,7 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
             # Stop & save needs a trainer that is running and a stage that keeps resumable checkpoints.
             gr.update(interactive=run.status in ("starting", "running") and d["stoppable"]),
             # A failed or aborted run with a complete checkpoint can go on as its next attempt.
-            gr.update(interactive=run.status in ("failed", "aborted") and jobs.latest_checkpoint(run) is not None),
+            gr.update(interactive=run.status in ("failed", "aborted") and latest_checkpoint(run) is not None),
             runs_view.realised_mix(run.run_dir),
         )
 
@@ -189,9 +191,9 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
         # resume); a finished run is not re-read every tick. Returns the details and what they show.
         if not run_id:
             return (*(gr.skip(),) * len(shown_out), seen)
-        run = jobs.Registry(home).get(run_id)
+        run = Registry(home).get(run_id)
         now = [run.id, run.status, run.attempt]
-        if run.status not in jobs.ACTIVE_STATES and now == seen:
+        if run.status not in ACTIVE_STATES and now == seen:
             return (*(gr.skip(),) * len(shown_out), seen)
         return (*show(run_id), now)
 
@@ -208,7 +210,7 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
     def abort(run_id):
         if not run_id:
             raise gr.Error("no run selected")
-        jobs.abort_run(run_id, home)
+        abort_run(run_id, home)
         return show(run_id)
 
     @guard
@@ -216,7 +218,7 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
         if not run_id:
             raise gr.Error("no run selected")
         try:
-            jobs.request_stop(run_id, home)  # returns at once; the run saves, stops and ends as aborted
+            request_stop(run_id, home)  # returns at once; the run saves, stops and ends as aborted
         except ValueError as exc:
             raise gr.Error(str(exc)) from None
         return show(run_id)
@@ -226,7 +228,7 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
         if not run_id:
             raise gr.Error("no run selected")
         try:
-            jobs.resume_run(run_id, home, hardware=hardware())
+            resume_run(run_id, home, hardware=hardware())
         except ValueError as exc:
             raise gr.Error(str(exc)) from None
         return show(run_id)

@@ -8,7 +8,7 @@ Contract:
 - The live view (``studio.live``) reads only the new bytes of ``events.jsonl`` at each timer tick, from an
   offset kept in the browser session's ``gr.State``; a tick with nothing new returns ``gr.skip()``.
 - Handlers never show a traceback: it goes to the server's terminal, the page gets one line.
-- Nothing here imports torch; a run starts in its own process group through ``backend.jobs``.
+- Nothing here imports torch; a run starts in its own process group through ``backend.run.submit``.
 
 API names (for gradio_client): ``load_preset``, ``save_preset``, ``preview``, ``start``, ``start_sweep``,
 ``stop_save``, ``abort``, ``poll``, ``raw_log``.
@@ -21,8 +21,11 @@ import traceback
 
 import gradio as gr
 
-from backend import jobs
 from backend.events import FINAL_STATES
+from backend.run.queue import abort_run
+from backend.run.registry import ACTIVE_STATES, Registry
+from backend.run.stop import request_stop
+from backend.run.story import log_tail
 from backend.run.submit import submit
 from backend.spec import SpecError, load_spec
 from backend.workspace import workspace_home
@@ -232,8 +235,8 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
         # are free (at once when they do not overlap). The view follows the new run; the Runs tab shows both.
         previous = None
         if watch_state and watch_state["state"] not in FINAL_STATES:
-            run = jobs.Registry(home).get(watch_state["run"])
-            previous = run.id if run.status in jobs.ACTIVE_STATES else None
+            run = Registry(home).get(watch_state["run"])
+            previous = run.id if run.status in ACTIVE_STATES else None
         try:
             spec = form_to_spec(base_dict, *values)
             # The CLI's path (backend.run.submit): the launch plan's hardware checks (bf16 on CPU … raise
@@ -273,7 +276,7 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
         if not watch_state:
             raise gr.Error("no run to stop")
         try:
-            run = jobs.request_stop(watch_state["run"], home)
+            run = request_stop(watch_state["run"], home)
         except ValueError as exc:
             raise gr.Error(str(exc)) from None
         return status_html({**watch_state, "state": run.status, "message": "saving a checkpoint, then stopping"})
@@ -282,7 +285,7 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
     def abort(watch_state):
         if not watch_state:
             raise gr.Error("no run to abort")
-        run = jobs.abort_run(watch_state["run"], home)
+        run = abort_run(watch_state["run"], home)
         return status_html({**watch_state, "state": run.status, "message": run.error or ""})
 
     def poll(watch_state):
@@ -297,12 +300,12 @@ def build(home: str | None, demo: gr.Blocks) -> list[Labeller]:
     def raw_log(watch_state):
         if not watch_state:
             return "no run yet"
-        return jobs.log_tail(jobs.Registry(home).get(watch_state["run"]), LOG_LINES) or "(train.log is empty)"
+        return log_tail(Registry(home).get(watch_state["run"]), LOG_LINES) or "(train.log is empty)"
 
     def reattach():
         # After a page reload: follow the newest active run again, replay its events from byte 0,
         # and show its own job.yaml in the form (not the default preset's values).
-        run = next((r for r in jobs.Registry(home).list() if r.status in jobs.ACTIVE_STATES), None)
+        run = next((r for r in Registry(home).list() if r.status in ACTIVE_STATES), None)
         if run is None:
             return [gr.skip()] * (2 + len(FIELDS))
         try:

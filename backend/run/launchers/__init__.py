@@ -1,7 +1,7 @@
 """Launchers: where a run's processes live, and how the studio starts, follows, stops and reattaches to them.
 
 ``local`` (this machine: the supervisor and accelerate in a process group of their own) and ``slurm``
-(a batch job on a cluster). ``backend.jobs`` picks one by ``distributed.launcher`` (stored in the
+(a batch job on a cluster). The queue (``backend.run.queue``) picks one by ``distributed.launcher`` (stored in the
 registry's ``launcher`` column). Light to import: the launchers load on first use.
 """
 

@@ -10,10 +10,10 @@
   and an end is recorded from the trainer's own events plus Slurm's verdict (:func:`outcome`).
 - **Abort**: ``scancel`` (Slurm sends SIGTERM to every process of the job, SIGKILL after its KillWait),
   then wait until Slurm reports the job ended; ``aborted``.
-- **Stop & save**: the stop-request file in the shared run directory (``backend.jobs.request_stop``);
+- **Stop & save**: the stop-request file in the shared run directory (``backend.run.stop.request_stop``);
   the trainer saves and ends as ``aborted`` with its checkpoint, which ``resume_run`` submits again.
 - **Reattach**: the registry keeps the job id, so a studio started later finds its runs again
-  (``backend.jobs.reconcile`` calls :meth:`SlurmLauncher.reattach`, which restarts a missing watcher).
+  (``backend.run.queue.reconcile`` calls :meth:`SlurmLauncher.reattach`, which restarts a missing watcher).
 
 Nothing here looks for local processes: the job may run on other machines.
 """
@@ -205,12 +205,14 @@ class SlurmLauncher:
     """Runs as Slurm batch jobs (see the module docstring)."""
 
     name = "slurm"
+    follow_check_s = 30.0  # a follower reconciles this often: its watcher records the end; restart one if it died
 
     def preview(self, spec, run_dir: str, run_id: str) -> str:
         return build_sbatch_script(spec, run_dir, run_id).script
 
-    def start(self, run, registry):
-        from backend.jobs import load_spec
+    def start(self, run, registry, **_local_options):
+        """Submit the run (``hardware``, ``turn`` and ``plan`` are the local launcher's: the cluster decides)."""
+        from backend.spec import load_spec
 
         spec = load_spec(run.files.job)
         plan = build_sbatch_script(spec, str(run.path), run.id)
@@ -287,7 +289,7 @@ class SlurmLauncher:
             return {}
 
     def finalize(self, run, registry, job: SlurmJob | None) -> None:
-        from backend.jobs import log_tail, summarise_events
+        from backend.run.story import log_tail, summarise_events
 
         summary = summarise_events(run.path, self._state(run).get("events_offset", 0))
         current = registry.get(run.id)
@@ -311,7 +313,24 @@ class SlurmLauncher:
         job = query(run.job_id)
         return job is not None and not job.final
 
-    def abort(self, run, registry, grace_s: float = 10.0):
+    def schedule(self, registry) -> None:
+        """Nothing: Slurm's own scheduler starts a submitted job."""
+
+    def lost(self, run) -> bool:
+        """Never known without asking Slurm: the watcher records the end (``follow_check_s``)."""
+        return False
+
+    def abort(self, run, registry, grace_s: float = 10.0, save: bool = False, save_timeout_s: float = 600.0):
+        if save and run.status in ("starting", "running"):
+            from backend.run.stop import request_stop
+
+            run = request_stop(run.id, registry.home)  # the trainer sees the file in the shared run directory
+            deadline = time.time() + save_timeout_s
+            while not registry.get(run.id).finished and time.time() < deadline:
+                time.sleep(0.5)
+            if registry.get(run.id).finished:
+                return registry.get(run.id)
+            run = registry.get(run.id)
         if run.job_id:
             # Before scancel: the watcher must read the CANCELLED that follows as this abort, not as a stranger's.
             registry.update(run.id, status="aborting")

@@ -30,7 +30,7 @@ def filesystem_of(path: Path) -> str:
 
 def check_slurm(spec, home: Path) -> list:
     """``slurm`` (commands present, script builds) and ``shared`` (the workspace's file system) checks."""
-    from backend.preflight import Check
+    from backend.checks import Check
     from backend.run.launchers.slurm import MISSING_ADVICE, missing_commands
     from backend.run.launchers.slurm_script import build_sbatch_script
     from backend.spec import SpecError

@@ -31,7 +31,7 @@ from backend.run.rundir import RunDir
 from backend.spec import JobSpec, SpecError
 
 PROJECT_DIR = str(Path(__file__).resolve().parents[3])
-RUN_ENV = "STUDIO_RUN_ID"  # the same variable as backend.jobs.RUN_ENV (not imported: jobs loads sqlite)
+RUN_ENV = "STUDIO_RUN_ID"  # the same variable as backend.run.launchers.local.RUN_ENV
 _MAIN_ADDR = "__MAIN_ADDR__"  # placeholder the plan's argv carries until it is turned into $MAIN_ADDR
 _VARS = {"--machine_rank": "$SLURM_NODEID", "--main_process_ip": "$MAIN_ADDR", "--main_process_port": "$MAIN_PORT"}
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import sys
 import time
 
-from backend.jobs import Registry
 from backend.run.launchers.slurm import POLL_S, SlurmError, SlurmLauncher
+from backend.run.registry import Registry
 
 
 def main(argv: list[str]) -> int:

@@ -1,0 +1,1 @@
+"""Evaluation: the evaluators, their data, and loading the model to evaluate."""

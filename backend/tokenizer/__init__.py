@@ -1,0 +1,1 @@
+"""Tokenizers: train one on a corpus, extend or merge one, compare two."""

@@ -1,0 +1,1 @@
+"""The ``studio`` command (``python -m cli``): front ends beside the backend, like ``studio/``."""
