@@ -101,6 +101,23 @@ def test_a_cpu_sweep_takes_turns_while_other_cpu_runs_share_the_cpu():
     assert conflicts(device_set("0,1"), device_set("1"))
 
 
+def test_a_resumed_sweep_run_keeps_its_cpu_turn(studio_home):
+    """Resume re-queues a run with no turn argument; on the CPU it must still wait for its sweep's turn."""
+    from backend.launch import Hardware
+    from backend.run.launchers.local import LocalLauncher
+    from backend.run.registry import create_run
+
+    registry = Registry(studio_home)
+    busy, resumed = (create_run(load_spec(TINY_SFT), studio_home) for _ in range(2))
+    registry.update(busy.id, status="running", devices="cpu#sweep-a")  # the sweep's turn is taken
+    registry.update(resumed.id, status="created", devices="cpu#sweep-a", attempt=2)  # as resume_run leaves it
+    LocalLauncher().start(registry.get(resumed.id), registry, hardware=Hardware(gpu_count=0, cpu_count=2))
+    row = registry.get(resumed.id)
+    assert (row.status, row.devices) == ("queued", "cpu#sweep-a")  # waits for its turn, not started beside it
+    registry.finish(busy.id, "failed", error_kind="test", error="cleanup")
+    registry.finish(resumed.id, "failed", error_kind="test", error="cleanup")
+
+
 def test_train_tab_sweep_rows_become_sweep_items_and_bad_rows_say_why(studio_home, monkeypatch):
     from backend.launch import Hardware
     from studio import sweep_view

@@ -48,8 +48,10 @@ class LocalLauncher:
         """Write the launch plan, queue the run on its devices, and start whatever can start now.
 
         ``turn`` (a sweep id) makes a CPU run exclusive among the runs queued with the same ``turn``: they run
-        one after another on the CPU as they would on one GPU set, instead of splitting the cores.
+        one after another on the CPU as they would on one GPU set, instead of splitting the cores. A resumed
+        run keeps the turn its last attempt had (the registry row still holds ``cpu#<sweep>``).
         """
+        turn = turn or turn_of(run.devices)
         try:
             devices = prepare_launch(run, registry, hardware, plan)
             if devices == "cpu" and turn:
@@ -137,6 +139,11 @@ def device_set(devices: str | None) -> set[str]:
     if devices.startswith("cpu#"):  # a CPU run that takes turns with its group (a sweep): see queue_run's ``turn``
         return {"cpu", devices}
     return {f"gpu:{d.strip()}" for d in devices.split(",") if d.strip()}
+
+
+def turn_of(devices: str | None) -> str | None:
+    """The sweep whose CPU turns a run takes (``cpu#<sweep>`` in the registry), or None."""
+    return devices[len("cpu#") :] if devices and devices.startswith("cpu#") else None
 
 
 def conflicts(a: set[str], b: set[str]) -> bool:
