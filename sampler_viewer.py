@@ -3,7 +3,7 @@
 Point it at a data folder, a JobSpec or policy YAML, the dataset registry, or paste ``name tokens [path]``
 lines; tune each source's share (or a temperature alpha), epoch caps and a token budget; read the plan
 (the trainer's own arithmetic, ``backend.data.mix``) and export it as a sample policy for
-``data.mix.policy``. The logic lives in ``studio.mixer``; this page only lays it out. No torch here.
+``data.mix.policy``. The logic lives in ``backend.data.mix_policy``; this page only lays it out. No torch here.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from backend.data import mix_policy as mixer
 from backend.data import mix_view
 from backend.data.formats import DataError
 from backend.data.mix import MixError
@@ -25,8 +26,6 @@ from backend.failures import human_bytes
 from backend.spec import SpecError
 from backend.stages import IMPLEMENTED_STAGES
 from backend.workspace import workspace_home
-from studio import mixer
-from studio.i18n import lookup
 
 ss = st.session_state
 EXPECTED = (MixError, SpecError, DataError, OSError, ValueError)
@@ -211,7 +210,10 @@ LABELS = {
 
 
 def T(key: str) -> str:
-    return lookup(LABELS, key, ss.get("lang", "English"))
+    """``key`` in the sidebar's language (English, 中文); English, then the key, as fallbacks. The viewer is a
+    front end of its own: it imports the backend only, not the Gradio studio's i18n."""
+    table = LABELS["zh"] if ss.get("lang") == "中文" else LABELS["en"]
+    return table.get(key) or LABELS["en"].get(key, key)
 
 
 # ------------------------------------------------------------------------------ loading sources

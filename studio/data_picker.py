@@ -88,7 +88,7 @@ def with_source(rows, path: str | None, replace: bool, columns: list[str]) -> li
 
 def policy_choices(home) -> list[tuple[str, str]]:
     """Saved policies ``(file name, path)`` (a short label: long paths overlapped the dropdown's arrow)."""
-    from studio.mixer import list_policies
+    from backend.data.mix_policy import list_policies
 
     return [(p.name, str(p)) for p in list_policies(Path(home))]
 

@@ -80,3 +80,16 @@ def test_no_import_cycles_in_the_backend():
     assert "backend.run.queue" in graph.modules  # this checkout's backend, not another one on the path
     bad = _cycles(graph)
     assert not bad, "import cycles:\n" + "\n\n".join(_explain(graph, c) for c in bad)
+
+
+def test_the_data_mix_viewer_imports_the_backend_only():
+    """sampler_viewer.py is one module (import-linter sees it only as an import target): its own imports, every
+    one of them, name no other front end; its mixing logic is backend.data.mix_policy."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse((Path(__file__).resolve().parents[1] / "sampler_viewer.py").read_text(encoding="utf-8"))
+    names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    names += [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module]
+    assert "backend.data.mix_policy" in names or "backend.data" in names
+    assert [m for m in names if m.split(".")[0] in ("studio", "cli")] == []

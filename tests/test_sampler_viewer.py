@@ -1,4 +1,4 @@
-"""The data-mix viewer: its logic (``studio.mixer``) and the Streamlit page driven by ``AppTest``.
+"""The data-mix viewer: its logic (``backend.data.mix_policy``) and the Streamlit page driven by ``AppTest``.
 
 The ratio arithmetic itself is tested in test_data_mix.py; here: what the viewer adds on top of it
 (sizes of real sources, pasted text, slider settings, the policy it exports), and the page's behaviour.
@@ -15,13 +15,13 @@ import pytest
 import yaml
 from conftest import ROOT
 
+from backend.data import mix_policy as mixer
 from backend.data import mix_view
 from backend.data.mix import MixError
 from backend.data.shard import shard
 from backend.data.validate import iter_valid_records
 from backend.spec import MixPolicy, spec_from_dict
 from backend.workspace import SAMPLES_DIR
-from studio import mixer
 
 AppTest = pytest.importorskip("streamlit.testing.v1").AppTest
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 import pytest
 from test_data_stream import plan_of, run_stage, tiny_sft
 
+from backend.data import mix_policy as mixer
 from backend.data import mix_view
 from backend.spec import spec_from_dict
-from studio import mixer, runs_view
+from studio import runs_view
 
 pytestmark = pytest.mark.slow
 

@@ -136,7 +136,7 @@ def _plot(name: str) -> gr.HTML:
 
 def _policies(home: str) -> list[str]:
     """The sample policies saved by the data-mix viewer under ``<workspace>/policies``."""
-    from studio.mixer import list_policies
+    from backend.data.mix_policy import list_policies
 
     return [str(p) for p in list_policies(home)]
 
