@@ -16,17 +16,11 @@ import pytest
 from conftest import ROOT
 
 from backend.events import STOP_FILE, read_events
-from backend.jobs import (
-    Registry,
-    abort_run,
-    create_run,
-    latest_checkpoint,
-    request_stop,
-    resume_run,
-    run_processes,
-    start_run,
-)
 from backend.launch import Hardware, build_launch
+from backend.run.launchers.local import run_processes
+from backend.run.queue import abort_run, resume_run, start_run
+from backend.run.registry import Registry, create_run, latest_checkpoint
+from backend.run.stop import request_stop
 from backend.spec import apply_overrides, load_spec
 
 pytestmark = pytest.mark.slow
