@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from backend.memory import estimate_memory  # noqa: E402
+from backend.memory import estimate_memory, meminfo_gb  # noqa: E402
 from backend.model_shape import shape_for_spec  # noqa: E402
 from backend.spec import apply_overrides, load_spec  # noqa: E402
 from bench.memory_estimate import CPU1, measure  # noqa: E402
@@ -72,19 +72,31 @@ def case_spec(shape: str, method: str, seq: int, ckpt: bool, models: Path, home:
     return apply_overrides(spec, sets)
 
 
-def run_case(case, models: Path, home: Path, work: Path, max_gb: float) -> dict:
+def estimate_row(case, models: Path, home: Path) -> dict:
+    """The case's name, parameters and the current estimate with its parts (nothing is trained)."""
     spec = case_spec(*case, models, home)
     est = estimate_memory(spec, shape_for_spec(spec, home), CPU1)
-    row = {"name": case_name(*case), "params": est.params, "estimate_gb": est.per_device_gb, "parts": est.parts}
-    if est.per_device_gb > max_gb:
+    return {"name": case_name(*case), "params": est.params, "estimate_gb": est.per_device_gb, "parts": est.parts}
+
+
+def run_case(case, models: Path, home: Path, work: Path, max_gb: float, margin_gb: float = 3.0) -> dict:
+    """Estimate and (when it fits) measure one case; a case is not run past ``max_gb`` or when the machine's
+    MemAvailable is under its estimate plus ``margin_gb`` (other processes share this machine)."""
+    spec = case_spec(*case, models, home)
+    row = estimate_row(case, models, home)
+    if row["estimate_gb"] > max_gb:
         row.update(
             measured_gb=None, note=f"not run: the estimate exceeds the {max_gb:g} GiB this shared machine allows"
         )
         return row
+    free = meminfo_gb()
+    if free is not None and free < row["estimate_gb"] + margin_gb:
+        row.update(measured_gb=None, note=f"not run: only {free:.1f} GiB available")
+        return row
     load = os.getloadavg()[0]
     start = time.time()
     measured = measure(spec, work / row["name"].replace(" ", "_"), timeout=3600) / 1024
-    row.update(measured_gb=measured, error=est.per_device_gb / measured - 1, seconds=time.time() - start, load=load)
+    row.update(measured_gb=measured, error=row["estimate_gb"] / measured - 1, seconds=time.time() - start, load=load)
     return row
 
 
