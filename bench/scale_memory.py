@@ -7,6 +7,8 @@ its VmHWM. A case whose estimate exceeds ``--max-gb`` is not run (the machine is
 gives its estimate and says it does not fit.
 
     python bench/scale_memory.py [--only NAME ...] [--max-gb 9] [--models DIR] [--json OUT]
+    python bench/scale_memory.py --table OUT [--models DIR]   # every case: today's estimate beside the
+                                                              # last measured peak in OUT (JSON lines)
 """
 
 from __future__ import annotations
@@ -76,7 +78,13 @@ def estimate_row(case, models: Path, home: Path) -> dict:
     """The case's name, parameters and the current estimate with its parts (nothing is trained)."""
     spec = case_spec(*case, models, home)
     est = estimate_memory(spec, shape_for_spec(spec, home), CPU1)
-    return {"name": case_name(*case), "params": est.params, "estimate_gb": est.per_device_gb, "parts": est.parts}
+    return {
+        "name": case_name(*case),
+        "params": est.params,
+        "estimate_gb": est.per_device_gb,
+        "load_peak_gb": est.load_peak_gb,
+        "parts": est.parts,
+    }
 
 
 def run_case(case, models: Path, home: Path, work: Path, max_gb: float, margin_gb: float = 3.0) -> dict:
@@ -102,9 +110,10 @@ def run_case(case, models: Path, home: Path, work: Path, max_gb: float, margin_g
 
 def table(rows: list[dict]) -> str:
     out = (
-        "| case | params | weights+grads+optim | activations | logits | estimate | measured peak RSS | error | load |\n"
+        "| case | params | weights+grads+optim | activations | logits | training | loading | estimate "
+        "| measured peak RSS | error | load avg |\n"
     )
-    out += "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+    out += "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
     for r in rows:
         p = r["parts"]
         states = p["weights"] + p["grads"] + p["optimizer"]
@@ -113,7 +122,8 @@ def table(rows: list[dict]) -> str:
         load = f"{r['load']:.1f}" if r.get("load") is not None else ""
         out += (
             f"| {r['name']} | {r['params'] / 1e9:.2f}B | {states:.2f} GiB | {p['activations']:.2f} GiB | "
-            f"{p['logits']:.2f} GiB | {r['estimate_gb']:.2f} GiB | {measured} | {err} | {load} |\n"
+            f"{p['logits']:.2f} GiB | {sum(p.values()):.2f} GiB | {r.get('load_peak_gb', 0):.2f} GiB | "
+            f"{r['estimate_gb']:.2f} GiB | {measured} | {err} | {load} |\n"
         )
     return out
 
@@ -124,7 +134,25 @@ def main() -> int:
     parser.add_argument("--max-gb", type=float, default=9.0, help="skip cases estimated above this (GiB)")
     parser.add_argument("--models", type=Path, default=Path(tempfile.gettempdir()) / "studio-scale-models")
     parser.add_argument("--json", type=Path, help="append each row to this JSON-lines file")
+    parser.add_argument("--table", type=Path, help="print the table of measured rows in this JSON-lines file")
     args = parser.parse_args()
+    if args.table:
+        measured = {}
+        for line in args.table.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            if row.get("measured_gb"):
+                measured[row["name"]] = row
+        rows = []
+        with tempfile.TemporaryDirectory(prefix="scale-mem-") as tmp:
+            for case in CASES:
+                row = estimate_row(case, args.models, Path(tmp) / "home")
+                got = measured.get(row["name"], {})
+                if got:
+                    row.update(measured_gb=got["measured_gb"], load=got.get("load"))
+                    row["error"] = row["estimate_gb"] / got["measured_gb"] - 1
+                rows.append(row)
+        print(table(rows))
+        return 0
     cases = [c for c in CASES if not args.only or case_name(*c) in args.only]
     rows = []
     with tempfile.TemporaryDirectory(prefix="scale-mem-") as tmp:
