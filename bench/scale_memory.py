@@ -117,7 +117,7 @@ def table(rows: list[dict]) -> str:
     for r in rows:
         p = r["parts"]
         states = p["weights"] + p["grads"] + p["optimizer"]
-        measured = f"{r['measured_gb']:.2f} GiB" if r.get("measured_gb") else "does not fit (not run)"
+        measured = f"{r['measured_gb']:.2f} GiB" if r.get("measured_gb") else "not run"
         err = f"{r['error']:+.1%}" if r.get("measured_gb") else ""
         load = f"{r['load']:.1f}" if r.get("load") is not None else ""
         out += (
