@@ -47,9 +47,20 @@
     runtime     = RUNTIME_CPU (torch + transformers + datasets resident, measured) or RUNTIME_CUDA
                   (CUDA context, cuBLAS workspace, allocator slack; not yet validated on a GPU)
 
-``per_device_gb`` is the sum. On CPU every process of the machine shares host memory, so the figure to
-compare with MemAvailable is ``per_device_gb × processes``; on GPU it is each device's free memory.
-The constants were fitted on tiny CPU runs (bench/memory_estimate.py, BENCHMARKS.md "Memory estimate").
+    load (CPU)  = runtime + P × b_s + held     the peak while from_pretrained reads the checkpoint: its files
+                                              (b_s bytes per weight as stored, config.json's dtype) are
+                                              memory-mapped and resident beside the model being built, held =
+                                              the weights term for LoRA/full (cast to b_w), P × b_s for QLoRA
+                                              (the unquantised model exists before bitsandbytes packs it).
+                                              Measured at 1.5B: LoRA s512 with checkpointing peaked at 9.22 GiB
+                                              while training needs 7.6; QLoRA at 6.09 while training needs 3.3.
+
+``per_device_gb`` is the sum of the parts, or the load peak where that is higher (``load_peak_gb``; a
+from-scratch model, a GPU run or a checkpoint of unknown dtype has none). On CPU every process of the
+machine shares host memory, so the figure to compare with MemAvailable is ``per_device_gb × processes``;
+on GPU it is each device's free memory. The constants were fitted on tiny CPU runs (bench/memory_estimate.py,
+BENCHMARKS.md "Memory estimate") and refitted at 0.5B and 1.5B (bench/scale_memory.py, "Real sizes": within
+±15% there except QLoRA without checkpointing on CPU, under by 22%).
 """
 
 from __future__ import annotations
@@ -62,8 +73,11 @@ from backend.spec import JobSpec
 from backend.stages import stage_info
 
 GB = 1024**3
-C_H = 18  # saved hidden-sized values per token per layer (norm inputs/outputs, q k v, attention out, residuals)
-C_I = 5  # saved intermediate-sized values (gate, up, activation, product, down input)
+# Saved values per token per layer, refitted at 0.5B/1.5B (BENCHMARKS.md "Real sizes"); the tiny model's
+# 18 and 5 over-estimated LoRA at sequence 2048 without checkpointing by 29%.
+C_H = 12  # hidden-sized: two RMSNorms (input, normalised, output each), q k v, attention output, residuals
+C_I = 4  # intermediate-sized: gate out, SiLU(gate), up out, their product (the down projection's input; a
+# LoRA dropout of 0, the default, copies nothing)
 C_LOGITS = 12  # bytes per labelled logit beyond the head output: fp32 copy, log-softmax, its gradient
 SFT_LABEL_FRACTION = 0.5  # share of SFT tokens carrying a label (assistant turns) when not train_on_prompt
 RUNTIME_CPU_GB = 0.62  # resident torch + transformers + datasets + accelerate of a trainer process (measured)
@@ -84,6 +98,7 @@ class Estimate:
     processes: int  # processes on this machine (they share host memory on CPU)
     world: int  # processes over all machines
     cpu_offload_gb: float = 0.0  # optimizer/parameter states moved to host memory per process
+    load_peak_gb: float = 0.0  # host memory while the checkpoint loads (CPU only; 0 = not estimated)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -100,6 +115,8 @@ class Estimate:
         """One line: total per device and the biggest parts."""
         parts = ", ".join(f"{k} {v:.2f}" for k, v in self.parts.items() if v >= 0.005)
         where = "per GPU" if self.device == "cuda" else "per process"
+        if self.load_peak_gb > sum(self.parts.values()):
+            return f"{self.per_device_gb:.2f} GiB {where} while loading the checkpoint; training: {parts}"
         return f"{self.per_device_gb:.2f} GiB {where} ({parts})"
 
     def to_dict(self) -> dict:
@@ -113,6 +130,7 @@ class Estimate:
             "machine_gb": round(self.machine_gb, 4),
             "total_gb": round(self.total_gb, 4),
             "cpu_offload_gb": round(self.cpu_offload_gb, 4),
+            "load_peak_gb": round(self.load_peak_gb, 4),
             "notes": self.notes,
         }
 
@@ -200,6 +218,15 @@ def vocab_note(spec: JobSpec, shape: ModelShape, logits_bytes: float) -> str:
     )
 
 
+def load_peak(spec: JobSpec, shape: ModelShape, weights: float, runtime: float) -> float:
+    """Host bytes while a CPU process loads the checkpoint (module docstring, "load"); 0 when not estimated."""
+    if spec.model.from_scratch or not shape.stored_bytes:
+        return 0.0
+    stored = shape.total_params() * shape.stored_bytes
+    held = stored if spec.method.type == "qlora" else weights
+    return runtime + stored + held
+
+
 def estimate_memory(spec: JobSpec, shape: ModelShape, hw: Hardware, reward_shape: ModelShape | None = None) -> Estimate:
     """Estimate the peak memory of one training process of ``spec`` (see the module docstring).
 
@@ -270,16 +297,23 @@ def estimate_memory(spec: JobSpec, shape: ModelShape, hw: Hardware, reward_shape
         **{name: b / GB for name, b in extra.items()},
         "runtime_overhead": runtime / GB,
     }
+    loading = 0.0 if on_gpu else load_peak(spec, shape, total * wb + lora * 4, runtime) / GB
+    if loading > sum(parts.values()):
+        notes.append(
+            f"the peak is while loading: the checkpoint's {shape.total_params() * shape.stored_bytes / GB:.2f} GiB "
+            "are memory-mapped beside the model being built"
+        )
     return Estimate(
         device="cuda" if on_gpu else "cpu",
         precision=precision,
         params=total + lora,
         trainable=trainable,
         parts=parts,
-        per_device_gb=sum(parts.values()),
+        per_device_gb=max(sum(parts.values()), loading),
         processes=d.num_processes,
         world=world,
         cpu_offload_gb=offload / GB,
+        load_peak_gb=loading,
         notes=notes,
     )
 

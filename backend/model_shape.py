@@ -11,7 +11,7 @@ the supported families (tests/test_memory.py checks the tiny model and its LoRA 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from backend.spec import JobSpec
@@ -37,6 +37,7 @@ class ModelShape:
     qkv_bias: bool = False
     experts: int = 1
     experts_per_token: int = 1
+    stored_bytes: int = 0  # bytes per weight in the checkpoint files (config.json's dtype); 0 = none or unknown
 
     @classmethod
     def from_config(cls, cfg: dict) -> ModelShape:
@@ -144,7 +145,10 @@ def shape_for_spec(spec: JobSpec, home: Path | None = None) -> ModelShape:
     path = model_dir(spec.model.name_or_path, home)
     config = path / "config.json"
     if config.exists():
-        return ModelShape.from_config(json.loads(config.read_text(encoding="utf-8")))
+        cfg = json.loads(config.read_text(encoding="utf-8"))
+        stored = str((cfg.get("text_config") or cfg).get("dtype") or cfg.get("dtype") or cfg.get("torch_dtype") or "")
+        size = {"float32": 4, "bfloat16": 2, "float16": 2}.get(stored.removeprefix("torch."), 0)
+        return replace(ModelShape.from_config(cfg), stored_bytes=size)
     if spec.model.name_or_path == BUILTIN_PREFIX + "tiny-llama":
         return ModelShape.from_config({**TINY_ARCH, "model_type": "llama", "vocab_size": VOCAB_SIZE})
     raise FileNotFoundError(f"model.name_or_path: no config.json in {path}")

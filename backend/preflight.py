@@ -383,8 +383,30 @@ def check_memory(est: Estimate, spec: JobSpec, hw: Hardware, override: bool) -> 
     if ratio > FAIL_AT:
         if override:
             return Check("memory", "warn", msg + "; over the limit, launching anyway (overridden)")
-        return Check("memory", "fail", msg + "; lower batch/length, use checkpointing, LoRA/QLoRA or ZeRO offload")
+        return Check("memory", "fail", msg + "; " + memory_advice(est, spec))
     return Check("memory", "warn" if ratio > WARN_AT else "ok", msg)
+
+
+def memory_advice(est: Estimate, spec: JobSpec) -> str:
+    """What would lower this job's peak, leaving out what it already does (checkpointing on, QLoRA already,
+    ZeRO offload on a CPU) and what cannot help (batch and length when loading the checkpoint is the peak)."""
+    t, method, d = spec.train, spec.method.type, spec.distributed
+    if est.load_peak_gb > sum(est.parts.values()):  # CPU: the checkpoint's files beside the model being built
+        fix = "use method.type qlora (4-bit weights)" if method != "qlora" else "use a smaller model"
+        return f"the peak is loading the checkpoint, not training: {fix} or a machine with more memory"
+    ways = []
+    if t.per_device_batch_size > 1:
+        ways.append("lower train.per_device_batch_size (raise gradient_accumulation_steps to keep the batch)")
+    ways.append("lower data.cutoff_len")
+    if not t.gradient_checkpointing:
+        ways.append("set train.gradient_checkpointing: true")
+    if method in ("full", "freeze"):
+        ways.append("use method.type lora or qlora")
+    elif method == "lora":
+        ways.append("use method.type qlora")
+    if est.device == "cuda" and not (d.offload_optimizer or d.offload_params):
+        ways.append("use ZeRO with distributed.offload_optimizer")
+    return "; ".join(ways)
 
 
 def preflight(

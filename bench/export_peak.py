@@ -2,7 +2,8 @@
 
 Each export runs in a fresh child process that reports its own VmHWM (``backend.memory.peak_rss_mb``).
 
-    python bench/export_peak.py ADAPTER_DIR BASE_DIR [--dtype auto] [--json OUT]
+    python bench/export_peak.py ADAPTER_DIR BASE_DIR [--dtype auto] [--only streaming|in-memory] [--json OUT]
+    python bench/export_peak.py --make-adapter ADAPTER_DIR BASE_DIR   # a random LoRA r=16 all-linear adapter
 """
 
 from __future__ import annotations
@@ -39,6 +40,21 @@ def export_peak(adapter: Path, base: Path, out: Path, dtype: str = "auto", strea
     return {**row, "seconds": time.time() - start, "load": load, "streaming": streaming}
 
 
+def make_adapter(base: Path, out: Path, rank: int = 16) -> Path:
+    """A LoRA adapter (r=``rank``, all-linear) of ``base`` with random A and B, so its merge changes every
+    targeted weight; the base is loaded in its stored dtype (bf16: twice its parameters in bytes, mapped
+    files included). Stands in for a trained adapter where only the export's memory is measured."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_pretrained(base, dtype="auto")
+    config = LoraConfig(r=rank, lora_alpha=2 * rank, target_modules="all-linear", init_lora_weights=False)
+    get_peft_model(model, config).save_pretrained(out)
+    return out
+
+
 def weights_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.glob("*.safetensors"))
 
@@ -49,10 +65,15 @@ def main() -> int:
     parser.add_argument("base", type=Path)
     parser.add_argument("--dtype", default="auto")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--only", choices=["streaming", "in-memory"], help="run one of the two exports")
+    parser.add_argument("--make-adapter", action="store_true", help="write a random adapter to ADAPTER_DIR")
     args = parser.parse_args()
+    if args.make_adapter:
+        print(make_adapter(args.base, args.adapter))
+        return 0
     size = weights_bytes(args.base) / 2**20
     rows = []
-    for streaming in (False, True):
+    for streaming in [m == "streaming" for m in ("in-memory", "streaming") if args.only in (None, m)]:
         with tempfile.TemporaryDirectory(prefix="export-peak-") as tmp:
             row = export_peak(args.adapter, args.base, Path(tmp) / "out", args.dtype, streaming)
         row.update(base=str(args.base), model_mb=size, ratio=row["peak_rss_mb"] / size)

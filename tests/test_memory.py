@@ -161,3 +161,36 @@ def test_estimate_is_within_25_percent_of_measured_peak_rss(name, tmp_path, stud
     estimate = estimate_memory(spec, shape_for_spec(spec, studio_home), CPU1).per_device_gb
     measured = measure(spec, tmp_path / "run") / 1024
     assert estimate == pytest.approx(measured, rel=0.25), (estimate, measured)
+
+
+# ------------------------------------------------------------------------------- the checkpoint's load peak
+
+
+def test_loading_a_bf16_checkpoint_on_cpu_is_the_peak_of_a_small_lora_job(tmp_path):
+    """Measured at 1.5B (BENCHMARKS.md "Real sizes"): the mmapped bf16 files beside the fp32 model being built
+    outweigh a LoRA step with checkpointing; QLoRA holds the unquantised model, not the fp32 one."""
+    from dataclasses import replace
+
+    from backend.memory import RUNTIME_CPU_GB
+
+    (tmp_path / "config.json").write_text(json.dumps({**QWEN7B, "dtype": "bfloat16"}), encoding="utf-8")
+    folder = {"model": {"name_or_path": str(tmp_path)}, "data": {"sources": [{"path": "x.jsonl"}]}}
+    shape = shape_for_spec(spec_from_dict(folder), tmp_path)
+    assert shape.stored_bytes == 2 and replace(shape, stored_bytes=0) == ModelShape.from_config(QWEN7B)
+    P = shape.total_params()
+    small = make({"type": "lora"}, train={"gradient_checkpointing": True}, cutoff_len=512)
+    lora = shape.lora_params(small.method.lora.target_modules, small.method.lora.rank, False)
+    est = estimate_memory(small, shape, CPU)
+    assert est.load_peak_gb * GB == pytest.approx(RUNTIME_CPU_GB * GB + P * 2 + P * 4 + lora * 4)
+    assert est.per_device_gb == est.load_peak_gb > sum(est.parts.values())
+    assert "while loading the checkpoint" in est.summary() and any("memory-mapped" in n for n in est.notes)
+    qlora = estimate_memory(make({"type": "qlora"}, train={"gradient_checkpointing": True}, cutoff_len=512), shape, CPU)
+    assert qlora.load_peak_gb * GB == pytest.approx(RUNTIME_CPU_GB * GB + P * 2 * 2)
+    # A long sequence without checkpointing trains above the load peak: the parts' sum stands.
+    big = estimate_memory(make({"type": "lora"}, cutoff_len=4096), shape, CPU)
+    assert big.per_device_gb == pytest.approx(sum(big.parts.values())) and big.load_peak_gb > 0
+    # On a GPU the host's mapped files are not device memory; an unknown stored dtype has no load term.
+    gpu = estimate_memory(small, shape, H100x8)
+    assert gpu.load_peak_gb == 0 and gpu.per_device_gb == pytest.approx(sum(gpu.parts.values()))
+    unknown = estimate_memory(small, replace(shape, stored_bytes=0), CPU)
+    assert unknown.load_peak_gb == 0 and unknown.per_device_gb == pytest.approx(sum(unknown.parts.values()))

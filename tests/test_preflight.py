@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shutil
 import sys
@@ -106,7 +107,19 @@ def test_memory_estimate_vs_free_gpu_memory_warns_fails_and_can_be_overridden(tm
     for label, free in (("ok", need * 2), ("warn", need / 0.95), ("fail", need / 1.5)):
         levels[label] = by_name(pf.preflight(spec, studio_home, gpu(free)))["memory"]
     assert {k: c.level for k, c in levels.items()} == {"ok": "ok", "warn": "warn", "fail": "fail"}
-    assert "free on GPU 1" in levels["fail"].message and "LoRA/QLoRA" in levels["fail"].message
+    assert "free on GPU 1" in levels["fail"].message and "use method.type lora or qlora" in levels["fail"].message
+    # The advice fits the job: what it already does is not offered again.
+    ckpt = spec_from_dict(tiny(studio_home, model__name_or_path=str(folder), method__type="qlora",
+                               train__gradient_checkpointing=True, train__per_device_batch_size=1))  # fmt: skip
+    est = pf.estimate_memory(ckpt, pf.shape_for_spec(ckpt, studio_home), gpu(80))
+    assert pf.memory_advice(est, ckpt) == "lower data.cutoff_len; use ZeRO with distributed.offload_optimizer"
+    assert "gradient_checkpointing" not in pf.memory_advice(est, ckpt) and "qlora" not in pf.memory_advice(est, ckpt)
+    on_cpu = pf.estimate_memory(ckpt, pf.shape_for_spec(ckpt, studio_home), CPU)
+    assert "ZeRO" not in pf.memory_advice(on_cpu, ckpt)  # no offload to offer on a CPU
+    loading = dataclasses.replace(on_cpu, load_peak_gb=sum(on_cpu.parts.values()) + 1)  # a bf16 checkpoint's load
+    assert pf.memory_advice(loading, ckpt) == (
+        "the peak is loading the checkpoint, not training: use a smaller model or a machine with more memory"
+    )
     overridden = by_name(pf.preflight(spec, studio_home, gpu(need / 1.5), override=True))["memory"]
     assert overridden.level == "warn" and "overridden" in overridden.message
 

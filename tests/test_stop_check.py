@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from backend.spec import spec_from_dict
 from backend.train.stop_check import NOT_STOPPING, run_stop_check, stop_check
@@ -81,3 +82,30 @@ def test_a_model_that_ends_at_the_end_of_turn_passes(studio_home, model_and_toke
     assert result["checked"] == 3 and result["stopped"] == 3
     assert all(s["tokens"] < s["limit"] for s in result["samples"])
     assert metrics["stop_check"] == 1.0 and events.logged[0][0] == "info"
+
+
+def test_a_lora_model_is_checked_merged_and_left_unmerged(studio_home, tiny_model, tiny_tokenizer):
+    """Generation runs on the merged weights (no LoRA branch per token, the cost at real size); afterwards
+    the adapter is unmerged and every weight is as it was."""
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    base = AutoModelForCausalLM.from_pretrained(tiny_model)
+    config = LoraConfig(r=4, lora_alpha=8, target_modules="all-linear", init_lora_weights=False)
+    model = get_peft_model(base, config)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    lora_calls = []
+    hooks = [m.register_forward_hook(lambda *_: lora_calls.append(1)) for n, m in model.named_modules()
+             if n.endswith("lora_A.default")]  # fmt: skip
+    events, metrics = Events(), {}
+    try:
+        run_stop_check(model, tiny_tokenizer, spec(studio_home), events, metrics)
+    finally:
+        for h in hooks:
+            h.remove()
+    assert "stop_check" in metrics and lora_calls == []  # checked, and never through the LoRA branch
+    layers = [m for m in model.modules() if hasattr(m, "merged_adapters")]
+    assert layers and not any(m.merged for m in layers)
+    after = model.state_dict()
+    assert all(torch.allclose(before[k], after[k], atol=1e-5) for k in before)
+    assert model.training  # restored

@@ -79,16 +79,39 @@ def stop_check(model, tokenizer, spec: JobSpec, n: int = 3) -> dict:
     return {"stopped": sum(s["stopped"] for s in samples), "checked": len(samples), "samples": samples}
 
 
+def _merge_for_generation(model) -> bool:
+    """Merge a LoRA adapter into its (unquantised) base for the check's generation; True when merged.
+
+    Decoding is one token at a time, and an unmerged adapter adds a few small operations to every targeted
+    linear per token: at 0.5B on CPU the check took 133 s unmerged and 46 s merged (BENCHMARKS.md "Stop
+    check"). A 4-bit/8-bit base is not merged (merging requantises it, lossy and slow).
+    """
+    if not hasattr(model, "merge_adapter") or not hasattr(model, "get_base_model"):
+        return False
+    base = model.get_base_model()
+    if getattr(base, "hf_quantizer", None) is not None or getattr(base, "is_quantized", False):
+        return False
+    model.merge_adapter()
+    return True
+
+
 def run_stop_check(model, tokenizer, spec: JobSpec, events, metrics: dict) -> None:
-    """Run :func:`stop_check` and report it: an event (a warning when no reply stopped) and ``metrics``."""
+    """Run :func:`stop_check` and report it: an event (a warning when no reply stopped) and ``metrics``.
+
+    The weights are saved before this runs; a merged adapter is unmerged afterwards all the same, so the
+    model is left as it was trained (up to fp32 rounding of W + BA − BA)."""
     was_training = model.training
     model.eval()
+    merged = False
     try:
+        merged = _merge_for_generation(model)
         result = stop_check(model, tokenizer, spec)
     except Exception as exc:  # a check must never fail a run whose weights are already saved
         events.log(f"stop check skipped: {type(exc).__name__}: {exc}", level="warning")
         return
     finally:
+        if merged:
+            model.unmerge_adapter()
         model.train(was_training)
     if not result["checked"]:
         return
