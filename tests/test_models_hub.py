@@ -186,9 +186,9 @@ def test_offline_or_unreachable_hub_is_refused_in_preflight(studio_home, tiny_mo
     offline = run_cli("train", "presets/sft/tiny-lora.yaml", "--set", "model.name_or_path=hf:org/absent",
                       home=studio_home, env={"HF_HUB_OFFLINE": "1"})  # fmt: skip
     assert offline.returncode == 1
-    lines = [ln for ln in offline.stderr.splitlines() if ln.startswith("[fail] model:")]
+    lines = [ln for ln in offline.stderr.splitlines() if ln.startswith("[fail] model.name_or_path:")]
     assert lines == [
-        "[fail] model: model.name_or_path: hf:org/absent is not downloaded and the studio is offline "
+        "[fail] model.name_or_path: hf:org/absent is not downloaded and the studio is offline "
         "(HF_HUB_OFFLINE=1); download it on a machine with access (`huggingface-cli download org/absent --local-dir "
         "DIR`), copy DIR here and set model.name_or_path to that folder, or start the studio with HF_HUB_OFFLINE=0"
     ]
@@ -200,8 +200,8 @@ def test_offline_or_unreachable_hub_is_refused_in_preflight(studio_home, tiny_mo
     down = run_cli("train", "presets/sft/tiny-lora.yaml", "--set", "model.name_or_path=hf:org/absent",
                    home=studio_home, env=online(f"http://127.0.0.1:{port}"))  # fmt: skip
     assert down.returncode == 1
-    line = next(ln for ln in down.stderr.splitlines() if ln.startswith("[fail] model:"))
-    head = "[fail] model: model.name_or_path: hf:org/absent is not downloaded and "
+    line = next(ln for ln in down.stderr.splitlines() if ln.startswith("[fail] model.name_or_path:"))
+    head = "[fail] model.name_or_path: hf:org/absent is not downloaded and "
     assert line.startswith(head + f"http://127.0.0.1:{port} cannot be reached (")
     assert line.endswith("or download it elsewhere and set model.name_or_path to the folder")
 
