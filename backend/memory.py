@@ -44,6 +44,8 @@
                                               shape (the policy's when unknown: an rm run of the same
                                               base) with its one-output score head; b_r 4 in ppo, the
                                               compute dtype's bytes in grpo
+    dequantised_copies = Q × b_c              CPU QLoRA without checkpointing only: bitsandbytes' per-matmul
+                                              dequantised weights stay in glibc's heap (see estimate_memory)
     runtime     = RUNTIME_CPU (torch + transformers + datasets resident, measured) or RUNTIME_CUDA
                   (CUDA context, cuBLAS workspace, allocator slack; not yet validated on a GPU)
 
@@ -60,7 +62,7 @@ from-scratch model, a GPU run or a checkpoint of unknown dtype has none). On CPU
 machine shares host memory, so the figure to compare with MemAvailable is ``per_device_gb × processes``;
 on GPU it is each device's free memory. The constants were fitted on tiny CPU runs (bench/memory_estimate.py,
 BENCHMARKS.md "Memory estimate") and refitted at 0.5B and 1.5B (bench/scale_memory.py, "Real sizes": within
-±15% there except QLoRA without checkpointing on CPU, under by 22%).
+±15% there; QLoRA without checkpointing on CPU was under by 22% until the dequantised copies were counted).
 """
 
 from __future__ import annotations
@@ -280,6 +282,15 @@ def estimate_memory(spec: JobSpec, shape: ModelShape, hw: Hardware, reward_shape
         weights = 0.0
 
     act, logits, _ = _activations(spec, shape, compute)
+    # CPU QLoRA without checkpointing: bitsandbytes dequantises each linear's weight into the compute dtype for
+    # its matmul and frees it, but glibc keeps those buffers in its heap, pinned by the activations saved after
+    # them, so RSS holds about one dequantised copy of every layer. Measured at 0.5B s512: 4.23 GiB peak, and
+    # 2.93 GiB with MALLOC_MMAP_THRESHOLD_=1048576 (big buffers mmapped, returned at free): 1.30 GiB, Q × 4
+    # bytes (1.33). With checkpointing few activations are held between them and the heap gives them back.
+    dequant = 0.0
+    if m.type == "qlora" and not on_gpu and not spec.train.gradient_checkpointing:
+        dequant = shape.quantised_params() * compute
+        notes.append("CPU QLoRA without checkpointing: the allocator keeps a dequantised copy of every layer")
     runtime = (RUNTIME_CUDA_GB if on_gpu else RUNTIME_CPU_GB) * GB
     if on_gpu:
         notes.append("the GPU constants are not validated on real GPUs yet")
@@ -293,6 +304,7 @@ def estimate_memory(spec: JobSpec, shape: ModelShape, hw: Hardware, reward_shape
         "grads": grads / GB,
         "optimizer": optimizer / GB,
         "activations": act / GB,
+        **({"dequantised_copies": dequant / GB} if dequant else {}),
         "logits": logits / GB,
         **{name: b / GB for name, b in extra.items()},
         "runtime_overhead": runtime / GB,

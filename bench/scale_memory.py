@@ -120,8 +120,13 @@ def table(rows: list[dict]) -> str:
         measured = f"{r['measured_gb']:.2f} GiB" if r.get("measured_gb") else "not run"
         err = f"{r['error']:+.1%}" if r.get("measured_gb") else ""
         load = f"{r['load']:.1f}" if r.get("load") is not None else ""
+        # CPU QLoRA without checkpointing: the dequantised copies the allocator keeps (backend.memory) shown
+        # with the activations they sit between, marked +dq.
+        act = f"{p['activations'] + p.get('dequantised_copies', 0):.2f} GiB" + (
+            " +dq" if "dequantised_copies" in p else ""
+        )
         out += (
-            f"| {r['name']} | {r['params'] / 1e9:.2f}B | {states:.2f} GiB | {p['activations']:.2f} GiB | "
+            f"| {r['name']} | {r['params'] / 1e9:.2f}B | {states:.2f} GiB | {act} | "
             f"{p['logits']:.2f} GiB | {sum(p.values()):.2f} GiB | {r.get('load_peak_gb', 0):.2f} GiB | "
             f"{r['estimate_gb']:.2f} GiB | {measured} | {err} | {load} |\n"
         )

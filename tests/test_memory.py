@@ -194,3 +194,16 @@ def test_loading_a_bf16_checkpoint_on_cpu_is_the_peak_of_a_small_lora_job(tmp_pa
     assert gpu.load_peak_gb == 0 and gpu.per_device_gb == pytest.approx(sum(gpu.parts.values()))
     unknown = estimate_memory(small, replace(shape, stored_bytes=0), CPU)
     assert unknown.load_peak_gb == 0 and unknown.per_device_gb == pytest.approx(sum(unknown.parts.values()))
+
+
+def test_cpu_qlora_without_checkpointing_counts_the_dequantised_copies_the_allocator_keeps():
+    """Measured at 0.5B s512 (BENCHMARKS.md "Real sizes"): 4.23 GiB peak with glibc's defaults, 2.93 GiB with
+    MALLOC_MMAP_THRESHOLD_=1048576; the 1.30 GiB between is one fp32 copy of every decoder linear (Q × 4)."""
+    shape = ModelShape.from_config(QWEN7B)
+    plain = estimate_memory(make({"type": "qlora"}, cutoff_len=512), shape, CPU)
+    assert plain.parts["dequantised_copies"] * GB == shape.quantised_params() * 4  # fp32 compute on CPU
+    assert any("dequantised copy" in n for n in plain.notes)
+    ckpt = estimate_memory(make({"type": "qlora"}, train={"gradient_checkpointing": True}, cutoff_len=512), shape, CPU)
+    gpu = estimate_memory(make({"type": "qlora"}, cutoff_len=512), shape, H100x8)
+    lora = estimate_memory(make({"type": "lora"}, cutoff_len=512), shape, CPU)
+    assert all("dequantised_copies" not in e.parts for e in (ckpt, gpu, lora))
