@@ -44,6 +44,23 @@ def tiny_tokenizer(tiny_model):
     return AutoTokenizer.from_pretrained(tiny_model)
 
 
+LORA6 = "lora6"
+
+
+@pytest.fixture(scope="session")
+def lora6(studio_home, tiny_model):
+    """One six-step tiny LoRA SFT run in the session workspace, named ``lora6`` (checkpoints at steps 3 and 6,
+    no validation split). The export, Export-tab and chat tests only read it, so it is trained once."""
+    from backend.run.registry import Registry
+
+    proc = run_cli("train", "presets/sft/tiny-lora.yaml", "--set", f"output.run_name={LORA6}",
+                   "--set", "data.val_size=0", "--set", "train.max_steps=6", "--set", "train.save_steps=3",
+                   home=studio_home)  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (run,) = [r for r in Registry(studio_home).list() if r.name == LORA6]
+    return run
+
+
 def run_cli(*args: str, home: Path, timeout: float = 600, env: dict | None = None):
     """Run ``python -m cli`` in a subprocess with the given workspace."""
     import subprocess

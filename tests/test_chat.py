@@ -8,7 +8,7 @@ import sys
 import time
 
 import pytest
-from conftest import ROOT, run_cli
+from conftest import ROOT
 
 from backend.chat.engine import ChatEngine, ChatError, GenerationOptions, _StopTrimmer, resolve_source
 from backend.chat.worker import ChatWorker
@@ -17,15 +17,9 @@ HI = [{"role": "user", "content": "你好, tell me about the weather."}]
 
 
 @pytest.fixture(scope="module")
-def lora_run(studio_home, tiny_model):
-    """A tiny LoRA SFT run (six steps): its folder."""
-    from backend.run.registry import Registry
-
-    proc = run_cli("train", "presets/sft/tiny-lora.yaml", "--set", "train.max_steps=6",
-                   "--set", "output.run_name=chat-lora", home=studio_home)  # fmt: skip
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    (run,) = [r for r in Registry(studio_home).list() if r.name == "chat-lora"]
-    return run.path
+def lora_run(lora6):
+    """The session's six-step tiny LoRA run (conftest ``lora6``): its folder."""
+    return lora6.path
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +103,7 @@ def test_limits_every_caller_gets(base_engine):
 def test_run_adapter_and_checkpoint_resolve_to_the_same_base(lora_run, tiny_model, studio_home):
     by_id = resolve_source(lora_run.name, home=studio_home)
     assert by_id.base == tiny_model and by_id.adapter == lora_run / "adapter" and by_id.tokenizer == by_id.adapter
-    assert resolve_source("chat-lora", home=studio_home) == by_id  # the run name
+    assert resolve_source("lora6", home=studio_home) == by_id  # the run name
     assert resolve_source(str(lora_run / "adapter"), home=studio_home).base == tiny_model
     explicit = resolve_source("builtin:tiny-llama", adapter=str(lora_run), home=studio_home)
     assert (explicit.base, explicit.adapter) == (by_id.base, by_id.adapter)

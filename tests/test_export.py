@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import ROOT, run_cli
+from conftest import LORA6, ROOT, run_cli
 
 from backend.data.chat_templates import LLAMA3
 from backend.events import read_events
@@ -43,8 +43,9 @@ def train(home: Path, name: str, *sets: str):
 
 
 @pytest.fixture(scope="module")
-def lora_run(studio_home, tiny_model):
-    return train(studio_home, "export-lora", "train.max_steps=6", "train.save_steps=3")
+def lora_run(lora6):
+    """The session's six-step LoRA run (conftest ``lora6``: checkpoints at 3 and 6, no validation split)."""
+    return lora6
 
 
 def logits(model, tokenizer) -> torch.Tensor:
@@ -79,7 +80,7 @@ def test_merged_export_is_faithful_plain_and_keeps_the_template(lora_run, studio
     from backend.train.common import load_tokenizer
 
     out = tmp_path / "merged"
-    proc = export_cli("export-lora", "--out", str(out), "--dtype", "fp32", home=studio_home)
+    proc = export_cli(LORA6, "--out", str(out), "--dtype", "fp32", home=studio_home)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "adapter merged" in proc.stdout and "Modelfile: 'chatml'" in proc.stdout, proc.stdout
     assert_plain_safetensors(out)
@@ -107,10 +108,10 @@ def test_merged_export_is_faithful_plain_and_keeps_the_template(lora_run, studio
     final = [e for e in read_events(lora_run.path / "events.jsonl") if e["type"] == "result"][-1]["metrics"]
     assert "base_model: builtin:tiny-llama" in card
     assert "**lora (LoRA r=16, alpha=32" in card
-    assert "```yaml\nversion: 1\nstage: sft" in card and "run_name: export-lora" in card
+    assert "```yaml\nversion: 1\nstage: sft" in card and "run_name: lora6" in card
     assert f"| final_loss | {final['final_loss']:.6g} |" in card
     assert "builtin:samples/sft_messages.jsonl" in card
-    assert f"studio export export-lora --out {out} --dtype fp32" in card
+    assert f"studio export lora6 --out {out} --dtype fp32" in card
     assert re.search(r"- date: \d{4}-\d\d-\d\d", card)
 
     modelfile = (out / "Modelfile").read_text(encoding="utf-8")
@@ -180,10 +181,10 @@ def test_errors_are_one_line_with_exit_2(lora_run, studio_home, tmp_path):
     busy = tmp_path / "busy"
     busy.mkdir()
     (busy / "keep.txt").write_text("mine")
-    fails("export-lora", "--out", str(busy), expect="exists and is not empty (use --force")
+    fails(LORA6, "--out", str(busy), expect="exists and is not empty (use --force")
     assert [p.name for p in busy.iterdir()] == ["keep.txt"]
     fails(
-        "export-lora",
+        LORA6,
         "--out",
         str(tmp_path / "b"),
         "--checkpoint",
@@ -191,8 +192,8 @@ def test_errors_are_one_line_with_exit_2(lora_run, studio_home, tmp_path):
         expect="checkpoints: checkpoint-3, checkpoint-6",
     )
     fails(str(tmp_path), "--out", str(tmp_path / "c"), expect="holds no adapter")
-    fails("export-lora", "--out", str(tmp_path / "d"), "--max-shard-size", "lots", expect="--max-shard-size")
-    fails("export-lora", "--out", str(tmp_path / "e"), "--from-zero", expect="no DeepSpeed ZeRO checkpoint")
+    fails(LORA6, "--out", str(tmp_path / "d"), "--max-shard-size", "lots", expect="--max-shard-size")
+    fails(LORA6, "--out", str(tmp_path / "e"), "--from-zero", expect="no DeepSpeed ZeRO checkpoint")
 
 
 def render_ollama(template: str, messages: list[dict]) -> str:

@@ -7,31 +7,24 @@ import json
 import os
 
 import pytest
-from conftest import run_cli
 from safetensors import safe_open
 
-from backend.run.registry import Registry
 from studio import chat_view, export_view
 from studio.export_view import ExportTabError
 from studio.tabs import export as export_tab
 
 
 @pytest.fixture(scope="module")
-def lora_run(studio_home, tiny_model):
-    """A six-step tiny LoRA run with checkpoints at steps 3 and 6."""
-    proc = run_cli("train", "presets/sft/tiny-lora.yaml", "--set", "output.run_name=export-tab",
-                   "--set", "data.val_size=0", "--set", "train.max_steps=6", "--set", "train.save_steps=3",
-                   home=studio_home)  # fmt: skip
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    (run,) = [r for r in Registry(studio_home).list() if r.name == "export-tab"]
-    return run
+def lora_run(lora6):
+    """The session's six-step tiny LoRA run (conftest ``lora6``) with checkpoints at steps 3 and 6."""
+    return lora6
 
 
 def test_export_streams_the_log_and_summarises_the_files(lora_run, studio_home):
     home = str(studio_home)
-    assert (f"export-tab · {lora_run.id} · succeeded", lora_run.id) in export_view.run_choices(home)
+    assert (f"lora6 · {lora_run.id} · succeeded", lora_run.id) in export_view.run_choices(home)
     assert export_view.checkpoint_choices(home, lora_run.id) == ["final", "latest", "6", "3"]
-    assert export_view.default_name(home, lora_run.id, "3") == "export-tab-checkpoint-3"
+    assert export_view.default_name(home, lora_run.id, "3") == "lora6-checkpoint-3"
     shown = export_tab.command(home, lora_run.id, "final", "my model!", "100KB", "fp32", True, False)
     out = studio_home / "exports" / "my_model"
     assert shown == f"studio --home {home} export {lora_run.id} --out {out} --max-shard-size 100KB --dtype fp32"
