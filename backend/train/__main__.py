@@ -164,11 +164,26 @@ def main(argv: list[str] | None = None) -> int:
         events.emit("error", kind=kind, message=message, raw=raw, detail=detail, log=RunDir.LOG)
         events.emit("status", state="failed", message=f"{kind} error")
         return 1
+    leave_process_group()
     events.emit(
         "result", output_dir=metrics.pop("output_dir", None), metrics=metrics, elapsed=round(time.time() - start, 2)
     )
     events.emit("status", state="succeeded", message="finished")
     return 0
+
+
+def leave_process_group() -> None:
+    """In a multi-process run, every rank waits for the others, then the process group is torn down before the
+    interpreter exits. Without it a rank with nothing left to do exits while rank 0 still writes the model, its
+    communication threads die mid-use ("terminate called without an active exception", SIGABRT; seen with
+    ZeRO-3 on CPU), and torchrun then stops rank 0 too, failing a run that trained and saved."""
+    if "torch" not in sys.modules:
+        return
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
 
 
 if __name__ == "__main__":
