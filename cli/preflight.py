@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from backend.failures import field_once
+from backend.checks import Check
 from backend.spec import SpecError, apply_overrides, load_spec
 
 MARK = {"ok": "ok  ", "warn": "warn", "fail": "FAIL"}
@@ -57,7 +57,7 @@ def report(spec, home, hardware=None, override: bool = False, hosts: list[str] |
 def render(out: dict) -> str:
     """The report as terminal text."""
     # Each field named once (``data.sources[0].path: …``, not ``data.sources[0]: data.sources[0].path: …``).
-    lines = [f"[{MARK[c['level']]}] " + ": ".join(field_once(c["name"], c["message"])) for c in out["checks"]]
+    lines = [f"[{MARK[c['level']]}] {Check(**c).line()}" for c in out["checks"]]
     est = out.get("estimate")
     if est:
         parts = ", ".join(f"{k} {v:.3f}" for k, v in est["parts_gb"].items())
